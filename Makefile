@@ -1,0 +1,81 @@
+# mph - memory-pressure harness. `make` builds; `make check` runs every test;
+# `make demo` runs the default scenario. Both install missing Debian packages first.
+
+BUILD     ?= build
+CC        ?= gcc
+OPT       ?= -O2 -g
+SAN       ?=
+PKGS      := libcgroup numa inih jansson
+CFLAGS    := $(OPT) -std=gnu11 -Wall -Wextra -Werror $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS  := -MMD -MP
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WORKLOADS := anonleak
+HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c))
+WLLIB     := workloads/registry.c workloads/runtime.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
+UNITS     := $(wildcard tests/unit/test_*.c)
+INTEG     := $(wildcard tests/integration/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIBMPH    := $(BUILD)/libmph.a
+LIBWL     := $(BUILD)/libwl.a
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
+INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG))
+
+.PHONY: all deps check unit unit-asan integration demo clean
+.DEFAULT_GOAL := all
+
+all: mph $(addprefix workloads/,$(WORKLOADS))
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBMPH): $(call obj,$(HARNESS))
+	ar rcs $@ $^
+$(LIBWL): $(call obj,$(WLLIB))
+	ar rcs $@ $^
+
+mph: $(call obj,harness/main.c) $(LIBMPH) $(LIBWL)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
+
+# every workload binary is the shared main; its file name selects the workload
+$(addprefix workloads/,$(WORKLOADS)): $(call obj,workloads/main.c) $(LIBWL) $(LIBMPH)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBWL) $(LIBMPH) $(LIBWL) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBMPH) $(LIBWL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
+$(BUILD)/tests/%: tests/integration/%.c $(LIBMPH) $(LIBWL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; MPH_TEST_DATA=tests $$t; done
+
+# the same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer
+unit-asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
+
+integration: all $(INTEG_BINS)
+	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; $$t; done
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	./mph run scenarios/default.ini
+
+clean:
+	rm -rf build mph $(addprefix workloads/,$(WORKLOADS))
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

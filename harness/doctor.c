@@ -1,0 +1,146 @@
+/* doctor.c - `mph doctor`: what this machine supports, and which scenario features
+ * are unavailable here and why. Reads only; the one probe that writes (lowering
+ * oom_score_adj) touches mph's own process and is put back. */
+#define _GNU_SOURCE
+#include "cgroup.h"
+#include "journal.h"
+#include "result.h"
+#include "run.h"
+#include "sysctl.h"
+#include "util.h"
+
+#include <errno.h>
+#include <numa.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static void line(const char *state, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void line(const char *state, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%-4s %-24s ", state, what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* Lowering oom_score_adj needs CAP_SYS_RESOURCE; try by one step and put it back. */
+static int can_lower_oom_score_adj(int *cur)
+{
+	long long v;
+	if (read_file_ll("/proc/self/oom_score_adj", &v) < 0)
+		return -1;
+	*cur = (int)v;
+	if (v <= -1000)
+		return 1;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%lld", v - 1);
+	if (write_file("/proc/self/oom_score_adj", buf) < 0)
+		return 0;
+	snprintf(buf, sizeof(buf), "%lld", v);
+	(void)write_file("/proc/self/oom_score_adj", buf); /* raising needs no privilege */
+	return 1;
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: mph doctor\n\nPrints what this machine supports for mph and what is unavailable, with reasons.\n");
+		return EXIT_OK;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "usage: mph doctor\n");
+		return EXIT_BAD_INPUT;
+	}
+	struct utsname u;
+	uname(&u);
+	int problems = 0;
+	line("ok", "kernel", "%s %s", u.release, u.machine);
+	bool root = geteuid() == 0;
+	line(root ? "ok" : "no", "root", root ? "running as root" : "mph run needs root (cgroups, sysctls, swap)");
+	problems += !root;
+
+	struct cg_env env;
+	int r = cg_env_detect(&env);
+	if (r < 0) {
+		line("no", "memory cgroup", "no memory controller mounted (%s): mph run cannot work here", strerror(-r));
+		problems++;
+	} else {
+		line("ok", "memory cgroup", "cgroup %s at %s, mph's own cgroup %s", cg_version_name(env.ver), env.mount,
+		     *env.own ? env.own : "/");
+		char *own = xasprintf("%s%s", env.mount, env.own);
+		bool w = access(own, W_OK) == 0;
+		line(w ? "ok" : "no", "child cgroups", "%s %s", w ? "can be created below" : "cannot be created below", own);
+		problems += !w;
+		free(own);
+		if (env.ver == CG_V1)
+			line(env.memsw ? "ok" : "no", "swap accounting", env.memsw ? "memory.memsw.* present: memory.swap.max maps to memsw"
+									  : "memory.memsw.* missing: memory.swap.max unavailable");
+	}
+	for (const struct cg_knob *k = cg_knobs; r == 0 && k->name; k++) {
+		if (!k->settable)
+			continue;
+		const char *why = NULL;
+		const char *f = cg_file(env.ver, k->name, &why);
+		if (f)
+			line("ok", k->name, "-> %s", f);
+		else
+			line("n/a", k->name, "%s", why);
+	}
+
+	char *swaps = NULL;
+	int nswap = 0;
+	if (read_file("/proc/swaps", &swaps, NULL) == 0)
+		for (char *p = strchr(swaps, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+			nswap++;
+	free(swaps);
+	if (nswap)
+		line("ok", "swap", "%d swap area(s) active", nswap);
+	else
+		line("--", "swap", "none active; [swap] size makes a swap file for a run");
+	bool mkswap = access("/sbin/mkswap", X_OK) == 0 || access("/usr/sbin/mkswap", X_OK) == 0;
+	line(mkswap ? "ok" : "no", "mkswap", mkswap ? "present" : "missing: [swap] unavailable (install util-linux)");
+
+	bool psi = access("/proc/pressure/memory", R_OK) == 0;
+	line(psi ? "ok" : "no", "PSI", psi ? "/proc/pressure/memory readable" : "no /proc/pressure (kernel without CONFIG_PSI or psi=0)");
+	bool kmsg = access("/dev/kmsg", R_OK) == 0;
+	line(kmsg ? "ok" : "no", "kernel log", kmsg ? "/dev/kmsg readable: OOM victims confirmed by pid"
+						 : "/dev/kmsg unreadable: OOM kills known only from cgroup counters");
+	int nodes = numa_available() < 0 ? 1 : numa_max_node() + 1;
+	line("ok", "NUMA nodes", "%d%s", nodes, nodes < 2 ? " (vm.zone_reclaim_mode has no effect with one node)" : "");
+	long long mt = meminfo_bytes("MemTotal"), ma = meminfo_bytes("MemAvailable");
+	line("ok", "memory", "MemTotal %lld MiB, MemAvailable %lld MiB (memory.max may be at most half of it)", mt >> 20,
+	     ma >> 20);
+
+	int cur = 0, low = can_lower_oom_score_adj(&cur);
+	line(low == 1 ? "ok" : "no", "oom_score_adj", low == 1 ? "can be lowered (oom_score_adj %d)"
+							    : "cannot be lowered (no CAP_SYS_RESOURCE; now %d): mph stays outside "
+							      "the cgroups it limits instead of shielding itself",
+	     cur);
+
+	unsigned missing = 0;
+	for (unsigned i = 0; i < sysctl_ndefs; i++) {
+		char *v = NULL;
+		if (sysctl_read("/proc/sys", sysctl_defs[i].name, &v) < 0) {
+			line("no", sysctl_defs[i].name, "not on this kernel");
+			missing++;
+		}
+		free(v);
+	}
+	if (!missing)
+		line("ok", "vm sysctls", "all %u that scenarios may set are present", sysctl_ndefs);
+	const char *sd = journal_default_dir();
+	char *jp = xasprintf("%s/journal", sd);
+	bool pending = access(jp, F_OK) == 0;
+	line(pending ? "no" : "ok", "journal", pending ? "%s exists: an interrupted run left changes; run `mph restore`"
+						      : "no interrupted run (%s)", pending ? jp : sd);
+	free(jp);
+	line("--", "global pressure", "not on this host: min_free_kbytes, watermarks and zone_reclaim_mode need a VM target (not built yet)");
+	if (r == 0)
+		cg_env_free(&env);
+	return problems ? EXIT_UNSUPPORTED : EXIT_OK;
+}

@@ -1,0 +1,94 @@
+/* result.c - see result.h. */
+#define _GNU_SOURCE
+#include "result.h"
+#include "util.h"
+
+#include <numa.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+long long meminfo_bytes(const char *key)
+{
+	char *buf = NULL;
+	long long kb;
+	if (read_file("/proc/meminfo", &buf, NULL) < 0)
+		return -1;
+	int r = kv_find_ll(buf, key, &kb);
+	free(buf);
+	return r < 0 ? -1 : kb * 1024;
+}
+
+json_t *host_json(const struct cg_env *env)
+{
+	struct utsname u;
+	json_t *h = json_object();
+	if (uname(&u) == 0) {
+		json_object_set_new(h, "kernel", json_string(u.release));
+		json_object_set_new(h, "kernel_version", json_string(u.version));
+		json_object_set_new(h, "machine", json_string(u.machine));
+		json_object_set_new(h, "hostname", json_string(u.nodename));
+	}
+	json_object_set_new(h, "mem_total_bytes", json_integer(meminfo_bytes("MemTotal")));
+	json_object_set_new(h, "swap_total_bytes", json_integer(meminfo_bytes("SwapTotal")));
+	json_object_set_new(h, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(h, "numa_nodes", numa_available() < 0 ? json_integer(1) : json_integer(numa_max_node() + 1));
+	json_object_set_new(h, "cgroup", json_string(cg_version_name(env->ver)));
+	json_object_set_new(h, "cgroup_mount", json_string(env->mount ? env->mount : ""));
+	json_object_set_new(h, "virtualized", json_null()); /* host vs guest: set by the VM target */
+	return h;
+}
+
+json_t *kv_json(const char *text)
+{
+	if (!text)
+		return json_null();
+	json_t *o = json_object();
+	for (const char *p = text; *p;) {
+		char key[128];
+		long long v;
+		int n = 0;
+		if (sscanf(p, "%127s %lld%n", key, &v, &n) == 2) {
+			size_t kl = strlen(key);
+			if (kl && key[kl - 1] == ':')
+				key[kl - 1] = '\0';
+			json_object_set_new(o, key, json_integer(v));
+		}
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return o;
+}
+
+json_t *kv_delta_json(const json_t *before, const json_t *after)
+{
+	if (!json_is_object(before) || !json_is_object(after))
+		return json_null();
+	json_t *d = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)after, k, v) {
+		json_t *b = json_object_get(before, k);
+		if (b)
+			json_object_set_new(d, k, json_integer(json_integer_value(v) - json_integer_value(b)));
+	}
+	return d;
+}
+
+json_t *oom_kill_json(const struct oom_kill *o, double t0_mono)
+{
+	json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "pid", o->pid, "comm", o->comm, "constraint",
+			      o->constraint, "oom_memcg", o->oom_memcg, "task_memcg", o->task_memcg, "global", o->global);
+	json_object_set_new(j, "t", o->ts_usec ? json_real((double)o->ts_usec / 1e6 - t0_mono) : json_null());
+	json_object_set_new(j, "kernel_ts_usec", json_integer((json_int_t)o->ts_usec));
+	json_object_set_new(j, "total_vm_kb", json_integer(o->total_vm_kb));
+	json_object_set_new(j, "anon_rss_kb", json_integer(o->anon_rss_kb));
+	json_object_set_new(j, "file_rss_kb", json_integer(o->file_rss_kb));
+	json_object_set_new(j, "shmem_rss_kb", json_integer(o->shmem_rss_kb));
+	json_object_set_new(j, "pgtables_kb", json_integer(o->pgtables_kb));
+	json_object_set_new(j, "oom_score_adj", json_integer(o->oom_score_adj));
+	return j;
+}

@@ -1,0 +1,24 @@
+/* result.h - pieces of run.json: host facts, key-value kernel files as JSON (raw
+ * counters before/after/delta), OOM kills. Gathering is kept apart from printing:
+ * run.c assembles, these helpers only convert. */
+#ifndef MPH_RESULT_H
+#define MPH_RESULT_H
+
+#include <jansson.h>
+
+#include "cgroup.h"
+#include "kmsg.h"
+
+#define RUN_SCHEMA "mph-run/1"
+
+/* Kernel release, memory, swap, CPUs, NUMA nodes, cgroup version. */
+json_t *host_json(const struct cg_env *env);
+/* "key value" lines (vmstat, memory.stat) to {key: value}. NULL text gives null. */
+json_t *kv_json(const char *text);
+/* after - before for every key in after (keys missing before are left out). */
+json_t *kv_delta_json(const json_t *before, const json_t *after);
+json_t *oom_kill_json(const struct oom_kill *o, double t0_mono);
+/* /proc/meminfo "Key: N kB" in bytes, -1 when absent. */
+long long meminfo_bytes(const char *key);
+
+#endif

@@ -1,0 +1,728 @@
+/* run.c - `mph run`: validate the scenario, then for each repeat: journal, apply
+ * sysctls and swap, create the cgroup, start and supervise the workloads, read the
+ * kernel's counters and log, undo everything, write run.json. Nothing on the machine
+ * changes before the whole scenario and this host's support for it are checked. */
+#define _GNU_SOURCE
+#include "run.h"
+#include "cgroup.h"
+#include "journal.h"
+#include "kmsg.h"
+#include "outcome.h"
+#include "result.h"
+#include "scenario.h"
+#include "supervise.h"
+#include "swap.h"
+#include "sysctl.h"
+#include "units.h"
+#include "util.h"
+#include "../workloads/workload.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct run_cfg {
+	const char *scenario;
+	const char *results;
+	const char *state_dir;
+	const char *sysroot;
+	char *wl_dir;
+};
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "usage: mph run [--results DIR] [--state-dir DIR] SCENARIO.ini\n\n"
+		   "Runs the scenario's workloads in a new memory cgroup below mph's own, with the\n"
+		   "scenario's vm sysctls and swap, classifies how each workload ended, undoes every\n"
+		   "change, and writes <results>/<scenario>/<UTC time>/run.json.\n\n"
+		   "  --results DIR     where run directories go (default: results)\n"
+		   "  --state-dir DIR   journal and lock (default: $MPH_STATE_DIR or /var/lib/mph)\n\n"
+		   "Sysctls a scenario may set ([sysctl]):\n");
+	for (unsigned i = 0; i < sysctl_ndefs; i++)
+		fprintf(f, "  %-28s %lld..%lld  %s\n", sysctl_defs[i].name, sysctl_defs[i].min, sysctl_defs[i].max,
+			sysctl_defs[i].help);
+	fprintf(f, "\nWorkloads ([workload NAME] type = ...):\n");
+	for (size_t i = 0; workloads[i]; i++)
+		fprintf(f, "  %-12s %s\n", workloads[i]->name, workloads[i]->summary);
+	fprintf(f, "\nExit codes: 0 run done (outcomes are in run.json), 1 run failed, 2 bad input,\n"
+		   "3 unsupported here, 4 refused (lock or pending journal), 130 interrupted.\n");
+}
+
+/* Directory of the workload binaries: $MPH_WORKLOAD_DIR, else <dir of mph>/workloads. */
+static char *workload_dir(void)
+{
+	const char *e = getenv("MPH_WORKLOAD_DIR");
+	if (e && *e)
+		return xstrdup(e);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return xstrdup("workloads");
+	self[n] = '\0';
+	return xasprintf("%s/workloads", dirname(self));
+}
+
+static void print_diags(struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *s = diag_format(d, i);
+		fprintf(stderr, "%s\n", s);
+		free(s);
+	}
+}
+
+/* Checks against this machine, still changing nothing. Adds to d. */
+static void preflight(const struct run_cfg *rc, const struct scenario *sc, struct diags *d)
+{
+	if (sc->memory_max < 0) {
+		int line = 0;
+		for (size_t i = 0; i < sc->ncg; i++)
+			if (strcmp(sc->cg[i].knob->name, "memory.max") == 0)
+				line = sc->cg[i].line;
+		diags_add(d, line, "cgroup", "memory.max",
+			  "required: without a limit the workloads would put the whole host under memory pressure");
+	} else {
+		long long avail = meminfo_bytes("MemAvailable");
+		for (size_t i = 0; i < sc->ncg; i++)
+			if (strcmp(sc->cg[i].knob->name, "memory.max") == 0 && avail > 0 && sc->memory_max > avail / 2)
+				diags_add(d, sc->cg[i].line, "cgroup", "memory.max",
+					  "%lld MiB is more than half of MemAvailable (%lld MiB): too close to global pressure on this host",
+					  sc->memory_max >> 20, avail >> 20);
+	}
+	for (size_t i = 0; i < sc->nsysctl; i++) {
+		char *v = NULL;
+		int r = sysctl_read(rc->sysroot, sc->sysctl[i].def->name, &v);
+		if (r < 0)
+			diags_add(d, sc->sysctl[i].line, "sysctl", sc->sysctl[i].def->name, "cannot be read on this kernel: %s",
+				  strerror(-r));
+		free(v);
+	}
+	for (size_t i = 0; i < sc->nwl; i++) {
+		char *bin = xasprintf("%s/%s", rc->wl_dir, sc->wl[i].type->name);
+		if (access(bin, X_OK) < 0)
+			diags_add(d, sc->wl[i].line, NULL, NULL, "workload binary %s: %s (run `make`, or set MPH_WORKLOAD_DIR)",
+				  bin, strerror(errno));
+		free(bin);
+	}
+	if (sc->m.swap_size) {
+		struct statvfs vfs;
+		if (mkdir_p(rc->state_dir) == 0 && statvfs(rc->state_dir, &vfs) == 0 &&
+		    (uint64_t)vfs.f_bavail * vfs.f_frsize < sc->m.swap_size + (256ULL << 20))
+			diags_add(d, 0, "swap", "size", "not enough free space in %s for the swap file", rc->state_dir);
+	}
+}
+
+/* UTC time: compact for directory names, ISO 8601 for run.json. */
+static char *utc_stamp(bool iso)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[32];
+	strftime(buf, sizeof(buf), iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y%m%dT%H%M%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static char *make_run_dir(const char *results, const char *name, const char *stamp, unsigned rep, unsigned nrep)
+{
+	for (unsigned k = 1; k < 100; k++) {
+		char *base = nrep > 1 ? xasprintf("%s/%s/%s-r%u", results, name, stamp, rep) : xasprintf("%s/%s/%s", results, name, stamp);
+		char *dir = k == 1 ? xstrdup(base) : xasprintf("%s.%u", base, k);
+		free(base);
+		char *parent = xasprintf("%s/%s", results, name);
+		int r = mkdir_p(parent);
+		free(parent);
+		if (r == 0 && mkdir(dir, 0755) == 0)
+			return dir;
+		free(dir);
+		if (r < 0 || errno != EEXIST)
+			return NULL;
+	}
+	return NULL;
+}
+
+static char *read_or_null(const char *path)
+{
+	char *buf = NULL;
+	return read_file(path, &buf, NULL) == 0 ? buf : NULL;
+}
+
+static char *cg_read_or_null(const struct cg *cg, const char *name)
+{
+	char *buf = NULL;
+	return cg_read(cg, name, &buf) == 0 ? buf : NULL;
+}
+
+static json_t *scenario_json(const struct scenario *sc, unsigned rep)
+{
+	json_t *set = json_array();
+	for (size_t i = 0; i < sc->nset; i++)
+		json_array_append_new(set, json_pack("{s:s, s:s, s:s, s:i}", "section", sc->set[i].section, "key",
+						     sc->set[i].key, "value", sc->set[i].value, "line", sc->set[i].line));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I}", "file", sc->file, "name", sc->m.name, "description",
+			      sc->m.description ? sc->m.description : "", "repeat", rep, "repeats", (json_int_t)sc->m.repeat);
+	json_object_set_new(j, "duration_ms", sc->m.duration_ms == DURATION_FOREVER ? json_null() : json_integer((json_int_t)sc->m.duration_ms));
+	json_object_set_new(j, "timeout_ms", sc->m.timeout_ms == DURATION_FOREVER ? json_null() : json_integer((json_int_t)sc->m.timeout_ms));
+	json_object_set_new(j, "settings", set);
+	return j;
+}
+
+struct run_state {
+	const struct run_cfg *rc;
+	const struct scenario *sc;
+	const struct cg_env *env;
+	struct journal *j;
+	int sigfd;
+	json_t *out;     /* run.json under construction */
+	json_t *errors;  /* what went wrong, as text */
+};
+
+static void run_error(struct run_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void run_error(struct run_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	fprintf(stderr, "mph: %s\n", msg ? msg : "error");
+	json_array_append_new(st->errors, json_string(msg ? msg : "error"));
+	free(msg);
+}
+
+/* Apply sysctls (each journalled first, its pair partner too). */
+static int apply_sysctls(struct run_state *st, json_t *arr)
+{
+	const struct scenario *sc = st->sc;
+	for (size_t i = 0; i < sc->nsysctl; i++) {
+		const struct sysctl_def *d = sc->sysctl[i].def;
+		const char *names[2] = { d->name, d->partner };
+		char *before = NULL;
+		for (int k = 0; k < 2 && names[k]; k++) {
+			char *v = NULL;
+			int r = sysctl_read(st->rc->sysroot, names[k], &v);
+			if (r < 0) {
+				run_error(st, "cannot read %s: %s", names[k], strerror(-r));
+				return r;
+			}
+			if ((r = journal_add(st->j, J_SYSCTL, names[k], v)) < 0) {
+				run_error(st, "cannot write the journal %s: %s", st->j->path, strerror(-r));
+				free(v);
+				return r;
+			}
+			if (k == 0)
+				before = v;
+			else
+				free(v);
+		}
+		int r = sysctl_write(st->rc->sysroot, d->name, sc->sysctl[i].value);
+		char *applied = NULL;
+		(void)sysctl_read(st->rc->sysroot, d->name, &applied);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?, s:i}", "name", d->name, "before", before,
+						     "requested", sc->sysctl[i].value, "applied", applied, "line", sc->sysctl[i].line));
+		free(before);
+		free(applied);
+		if (r < 0) {
+			run_error(st, "%s:%d: writing %s = %s failed: %s", sc->file, sc->sysctl[i].line, d->name,
+				  sc->sysctl[i].value, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void sysctls_after(struct run_state *st, json_t *arr)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e) {
+		char *v = NULL;
+		const char *name = json_string_value(json_object_get(e, "name"));
+		(void)sysctl_read(st->rc->sysroot, name, &v);
+		json_object_set_new(e, "after", v ? json_string(v) : json_null());
+		const char *before = json_string_value(json_object_get(e, "before"));
+		if (v && before && strcmp(v, before) != 0)
+			run_error(st, "%s is %s after the run, it was %s before", name, v, before);
+		free(v);
+	}
+}
+
+/* Cgroup settings in table order (memory.max before memory.swap.max: v1 requires
+ * memsw >= limit at every step). */
+static int apply_cgroup(struct run_state *st, struct cg *cg, json_t *arr)
+{
+	const struct scenario *sc = st->sc;
+	for (const struct cg_knob *k = cg_knobs; k->name; k++) {
+		for (size_t i = 0; i < sc->ncg; i++) {
+			if (sc->cg[i].knob != k)
+				continue;
+			int r = cg_write(cg, k->name, sc->cg[i].value);
+			char *back = NULL;
+			if (cg_read(cg, k->name, &back) == 0)
+				strtrim(back);
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?, s:i}", "name", k->name, "file",
+							     sc->cg[i].file, "written", sc->cg[i].value, "read_back", back,
+							     "line", sc->cg[i].line));
+			free(back);
+			if (r < 0) {
+				run_error(st, "%s:%d: writing %s/%s = %s failed: %s", sc->file, sc->cg[i].line, cg->dir,
+					  sc->cg[i].file, sc->cg[i].value, strerror(-r));
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+static void prepare(struct run_state *st)
+{
+	if (st->sc->m.drop_caches) {
+		sync();
+		int r = sysctl_write(st->rc->sysroot, "vm.drop_caches", "3");
+		if (r < 0)
+			run_error(st, "drop_caches: %s", strerror(-r));
+	}
+	if (st->sc->m.compact_memory) {
+		int r = sysctl_write(st->rc->sysroot, "vm.compact_memory", "1");
+		if (r < 0)
+			run_error(st, "compact_memory: %s", strerror(-r));
+	}
+}
+
+static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km, long long cg_ooms, enum outcome *oc)
+{
+	struct observed ob = { 0 };
+	ob.start_failed = w->start_errno != 0;
+	ob.exited = WIFEXITED(w->status);
+	ob.exit_code = ob.exited ? WEXITSTATUS(w->status) : -1;
+	ob.signal = WIFSIGNALED(w->status) ? WTERMSIG(w->status) : 0;
+	ob.timed_out = w->timed_out;
+	const char *fs = w->final ? json_string_value(json_object_get(w->final, "status")) : NULL;
+	ob.reported_enomem = fs && strcmp(fs, "enomem") == 0;
+	ob.kmsg_available = km->fd >= 0;
+	ob.kmsg_victim = kmsg_find(km, w->pid) != NULL;
+	ob.cg_oom_kills = cg_ooms;
+	const char *evidence = NULL;
+	*oc = classify(&ob, &evidence);
+	json_t *argv = json_array();
+	for (char **a = w->argv; *a; a++)
+		json_array_append_new(argv, json_string(*a));
+	json_t *j = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s?}", "name", w->name, "type", w->type, "argv", argv, "pid",
+			      (int)w->pid, "outcome", outcome_name(*oc), "evidence", evidence);
+	json_object_set_new(j, "exit_code", ob.exited && !ob.start_failed ? json_integer(ob.exit_code) : json_null());
+	json_object_set_new(j, "signal", ob.signal ? json_string(sigabbrev_np(ob.signal)) : json_null());
+	json_object_set_new(j, "sigterm_sent", json_boolean(w->term_sent));
+	json_object_set_new(j, "started_s", json_real(w->started));
+	json_object_set_new(j, "ended_s", json_real(w->ended));
+	if (ob.start_failed)
+		json_object_set_new(j, "start_error", json_sprintf("%s: %s", w->start_what, strerror(w->start_errno)));
+	json_object_set_new(j, "report_start", w->start ? json_incref(w->start) : json_null());
+	json_object_set_new(j, "report_last_progress", w->last_progress ? json_incref(w->last_progress) : json_null());
+	json_object_set_new(j, "report_final", w->final ? json_incref(w->final) : json_null());
+	json_object_set_new(j, "report_records", json_integer((json_int_t)w->nreports));
+	json_object_set_new(j, "report_bad_lines", json_integer((json_int_t)w->bad_lines));
+	return j;
+}
+
+static bool under(const char *path, const char *rel)
+{
+	size_t n = strlen(rel);
+	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The part of one run between creating the cgroup and destroying it. */
+static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir, json_t *cgj)
+{
+	const struct scenario *sc = st->sc;
+	struct supervisor sup = { 0 };
+	struct kmsg_log km;
+	int r = 0;
+	sup.n = sc->nwl;
+	sup.w = xcalloc(sc->nwl, sizeof(*sup.w));
+	sup.duration_ms = sc->m.duration_ms;
+	sup.timeout_ms = sc->m.timeout_ms;
+	char *logp = xasprintf("%s/reports.jsonl", rundir);
+	sup.reports_log = fopen(logp, "we");
+	free(logp);
+	for (size_t i = 0; i < sc->nwl; i++) {
+		struct wl_proc *w = &sup.w[i];
+		w->name = sc->wl[i].name;
+		w->type = sc->wl[i].type->name;
+		w->argv = xcalloc(sc->wl[i].argc + 3, sizeof(char *));
+		w->argv[0] = xasprintf("%s/%s", st->rc->wl_dir, w->type);
+		for (size_t k = 0; k < sc->wl[i].argc; k++)
+			w->argv[k + 1] = xstrdup(sc->wl[i].argv[k]);
+		w->argv[sc->wl[i].argc + 1] = xstrdup("--report-fd=3");
+		w->pidfd = w->report_fd = -1;
+	}
+	if (kmsg_open(&km) < 0)
+		fprintf(stderr, "mph: warning: /dev/kmsg unreadable (%s): OOM victims cannot be confirmed by pid\n",
+			strerror(km.open_errno));
+	char *vm_before = read_or_null("/proc/vmstat");
+	char *st_before = cg_read_or_null(cg, "memory.stat");
+	long long oom_before = 0;
+	(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_before);
+	double t0_mono = now_s();
+
+	r = sup_start(&sup, cg);
+	if (r < 0) {
+		for (size_t i = 0; i < sup.n; i++)
+			if (sup.w[i].start_errno)
+				run_error(st, "%s:%d: workload %s: %s %s failed: %s", sc->file, sc->wl[i].line, sup.w[i].name,
+					  sup.w[i].start_what, sup.w[i].argv[0], strerror(sup.w[i].start_errno));
+		if (!json_array_size(st->errors))
+			run_error(st, "starting workloads failed: %s", strerror(-r));
+	} else {
+		r = sup_wait(&sup, st->sigfd);
+		if (r < 0)
+			run_error(st, "supervising workloads failed: %s", strerror(-r));
+	}
+	if (sup.reports_log)
+		fclose(sup.reports_log);
+	double t_end = now_s() - sup.t0;
+
+	kmsg_drain(&km);
+	char *vm_after = read_or_null("/proc/vmstat");
+	char *st_after = cg_read_or_null(cg, "memory.stat");
+	long long oom_after = -1, peak = -1, failcnt = -1;
+	(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_after);
+	(void)cg_read_ll(cg, "memory.peak", &peak);
+	(void)cg_read_ll(cg, "memory.failcnt", &failcnt);
+	long long cg_ooms = oom_after >= 0 ? oom_after - oom_before : -1;
+
+	json_t *wls = json_array();
+	for (size_t i = 0; i < sup.n; i++) {
+		enum outcome oc;
+		json_array_append_new(wls, workload_json(&sup.w[i], &km, cg_ooms, &oc));
+	}
+	json_t *kills = json_array();
+	size_t elsewhere = 0;
+	for (size_t i = 0; i < km.n; i++) {
+		const struct oom_kill *o = &km.kills[i];
+		if (under(o->oom_memcg, cg->rel) || under(o->task_memcg, cg->rel))
+			json_array_append_new(kills, oom_kill_json(o, t0_mono));
+		else
+			elsewhere++;
+	}
+	json_object_set_new(st->out, "workloads", wls);
+	json_object_set_new(st->out, "oom_kills", kills);
+	json_object_set_new(st->out, "oom_kills_elsewhere", json_integer((json_int_t)elsewhere));
+	json_object_set_new(st->out, "kernel_log", json_pack("{s:b, s:s?}", "readable", km.fd >= 0, "error",
+								  km.fd >= 0 ? NULL : strerror(km.open_errno)));
+	json_object_set_new(st->out, "interrupted", json_boolean(sup.interrupted));
+	json_object_set_new(st->out, "elapsed_s", json_real(t_end));
+
+	json_object_set_new(cgj, "oom_kill", cg_ooms >= 0 ? json_integer(cg_ooms) : json_null());
+	json_object_set_new(cgj, "peak_bytes", peak >= 0 ? json_integer(peak) : json_null());
+	json_object_set_new(cgj, "failcnt", failcnt >= 0 ? json_integer(failcnt) : json_null());
+	json_t *sb = kv_json(st_before), *sa = kv_json(st_after);
+	json_object_set_new(cgj, "memory_stat_delta", kv_delta_json(sb, sa));
+	json_object_set_new(cgj, "memory_stat_before", sb);
+	json_object_set_new(cgj, "memory_stat_after", sa);
+	json_t *vb = kv_json(vm_before), *va = kv_json(vm_after);
+	json_object_set_new(st->out, "vmstat", json_pack("{s:o, s:o, s:o}", "delta", kv_delta_json(vb, va), "before", vb,
+							 "after", va));
+	if (sup.interrupted)
+		r = -EINTR;
+	free(vm_before);
+	free(vm_after);
+	free(st_before);
+	free(st_after);
+	kmsg_close(&km);
+	sup_free(&sup);
+	return r;
+}
+
+static void print_summary(const json_t *out, const char *path)
+{
+	const json_t *sc = json_object_get(out, "scenario"), *host = json_object_get(out, "host");
+	printf("%s (cgroup %s, kernel %s)\n", json_string_value(json_object_get(sc, "name")),
+	       json_string_value(json_object_get(host, "cgroup")), json_string_value(json_object_get(host, "kernel")));
+	size_t i;
+	json_t *w;
+	json_array_foreach(json_object_get(out, "workloads"), i, w) {
+		printf("  %-12s %-10s %-10s at %.2fs", json_string_value(json_object_get(w, "name")),
+		       json_string_value(json_object_get(w, "type")), json_string_value(json_object_get(w, "outcome")),
+		       json_real_value(json_object_get(w, "ended_s")));
+		json_t *ec = json_object_get(w, "exit_code"), *sg = json_object_get(w, "signal");
+		if (json_is_integer(ec))
+			printf("  exit %lld", (long long)json_integer_value(ec));
+		if (json_is_string(sg))
+			printf("  SIG%s", json_string_value(sg));
+		json_t *fin = json_object_get(w, "report_final");
+		if (json_is_object(fin))
+			printf("  status %s", json_string_value(json_object_get(fin, "status")));
+		putchar('\n');
+	}
+	json_array_foreach(json_object_get(out, "oom_kills"), i, w)
+		printf("  oom kill: pid %lld (%s) %s, anon-rss %lld kB\n", (long long)json_integer_value(json_object_get(w, "pid")),
+		       json_string_value(json_object_get(w, "comm")), json_string_value(json_object_get(w, "constraint")),
+		       (long long)json_integer_value(json_object_get(w, "anon_rss_kb")));
+	const json_t *cg = json_object_get(out, "cgroup");
+	json_t *peak = json_object_get(cg, "peak_bytes");
+	char b[32];
+	printf("  cgroup peak %s, oom_kill %lld\n", json_is_integer(peak) ? format_size((uint64_t)json_integer_value(peak), b, sizeof(b)) : "n/a",
+	       (long long)json_integer_value(json_object_get(cg, "oom_kill")));
+	json_array_foreach(json_object_get(out, "sysctls"), i, w)
+		printf("  %s: %s -> %s, restored to %s\n", json_string_value(json_object_get(w, "name")),
+		       json_string_value(json_object_get(w, "before")), json_string_value(json_object_get(w, "applied")),
+		       json_string_value(json_object_get(w, "after")));
+	size_t ne = json_array_size(json_object_get(out, "errors"));
+	if (ne)
+		printf("  %zu error(s), see run.json\n", ne);
+	printf("%s\n", path);
+	fflush(stdout);
+}
+
+static int run_once(struct run_state *st, unsigned rep, const char *stamp)
+{
+	const struct scenario *sc = st->sc;
+	char *rundir = make_run_dir(st->rc->results, sc->m.name, stamp, rep, (unsigned)sc->m.repeat);
+	if (!rundir) {
+		fprintf(stderr, "mph: cannot create a run directory under %s/%s: %s\n", st->rc->results, sc->m.name, strerror(errno));
+		return EXIT_RUN_FAILED;
+	}
+	st->out = json_object();
+	st->errors = json_array();
+	json_t *out = st->out;
+	char *started = utc_stamp(true);
+	json_object_set_new(out, "schema", json_string(RUN_SCHEMA));
+	json_object_set_new(out, "mph_version", json_string(MPH_VERSION));
+	json_object_set_new(out, "started_at", json_string(started));
+	json_object_set_new(out, "host", host_json(st->env));
+	json_object_set_new(out, "scenario", scenario_json(sc, rep));
+	json_t *sys = json_array(), *cgset = json_array();
+	json_t *cgj = json_pack("{s:s, s:O}", "version", cg_version_name(st->env->ver), "settings", cgset);
+	json_object_set_new(out, "sysctls", sys);
+	json_object_set_new(out, "cgroup", cgj);
+	json_object_set_new(out, "swap", json_null());
+	free(started);
+
+	struct cg *cg = NULL;
+	int r = journal_begin(st->j);
+	if (r < 0) {
+		run_error(st, "cannot start the journal %s: %s", st->j->path, strerror(-r));
+		goto undo;
+	}
+	if ((r = apply_sysctls(st, sys)) < 0)
+		goto undo;
+	if (sc->m.swap_size) {
+		char *sp = xasprintf("%s/swap-%d-%u.img", st->j->dir, (int)getpid(), rep), err[256];
+		if ((r = journal_add(st->j, J_SWAP, sp, NULL)) == 0 && (r = swap_add(sp, sc->m.swap_size, err, sizeof(err))) < 0)
+			run_error(st, "%s", err);
+		json_object_set_new(out, "swap", json_pack("{s:s, s:I, s:b}", "file", sp, "size_bytes",
+							   (json_int_t)sc->m.swap_size, "active", r == 0));
+		free(sp);
+		if (r < 0)
+			goto undo;
+	}
+	prepare(st);
+	char *name = xasprintf("mph-%d-%u", (int)getpid(), rep);
+	char *dir = xasprintf("%s%s/%s", st->env->mount, st->env->own, name);
+	r = journal_add(st->j, J_CGROUP, dir, NULL);
+	if (r == 0 && (r = cg_create(st->env, name, &cg)) < 0)
+		run_error(st, "cannot create cgroup %s: %s", dir, strerror(-r));
+	free(name);
+	free(dir);
+	if (r < 0)
+		goto undo;
+	json_object_set_new(cgj, "path", json_string(cg->rel));
+	if ((r = apply_cgroup(st, cg, cgset)) < 0)
+		goto undo;
+	r = run_workloads(st, cg, rundir, cgj);
+
+undo:
+	if (cg) {
+		int k = cg_destroy(cg, 5000);
+		if (k < 0)
+			run_error(st, "removing the run cgroup failed: %s (the journal keeps it for `mph restore`)", strerror(-k));
+	}
+	if (st->j->fd >= 0) {
+		int k = journal_replay(st->j, NULL);
+		if (k < 0)
+			run_error(st, "undoing the run's changes failed: %s; run `mph restore`", strerror(-k));
+	}
+	sysctls_after(st, sys);
+	json_decref(cgset);
+	char *ended = utc_stamp(true);
+	json_object_set_new(out, "ended_at", json_string(ended));
+	free(ended);
+	json_object_set_new(out, "errors", st->errors);
+	char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *path = xasprintf("%s/run.json", rundir);
+	int w = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
+	if (w < 0)
+		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-w));
+	else
+		print_summary(out, path);
+	int code = r == -EINTR ? EXIT_INTERRUPTED
+		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
+	free(text);
+	free(path);
+	free(rundir);
+	json_decref(out);
+	st->out = st->errors = NULL;
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_cfg rc = { .results = "results", .state_dir = journal_default_dir(), .sysroot = "/proc/sys" };
+	static const struct option lo[] = {
+		{ "results", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': rc.results = optarg; break;
+		case 's': rc.state_dir = optarg; break;
+		case 'h': run_usage(stdout); return EXIT_OK;
+		default: run_usage(stderr); return EXIT_BAD_INPUT;
+		}
+	}
+	if (optind != argc - 1) {
+		run_usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	rc.scenario = argv[optind];
+
+	struct cg_env env;
+	int r = cg_env_detect(&env);
+	if (r < 0) {
+		fprintf(stderr, "mph: no memory cgroup controller found (%s); see `mph doctor`\n", strerror(-r));
+		return EXIT_UNSUPPORTED;
+	}
+	struct scen_target tgt = { env.ver, env.memsw };
+	struct scenario sc;
+	struct diags d;
+	r = scenario_load(rc.scenario, &tgt, &sc, &d);
+	if (r == -EINVAL) {
+		print_diags(&d);
+		fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", rc.scenario, d.n);
+	} else if (r < 0) {
+		fprintf(stderr, "mph: cannot read %s: %s\n", rc.scenario, strerror(-r));
+	}
+	int code = r < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+	rc.wl_dir = workload_dir();
+	if (r == 0) {
+		preflight(&rc, &sc, &d);
+		if (d.n) {
+			print_diags(&d);
+			fprintf(stderr, "mph: %s cannot run on this machine; nothing was changed\n", rc.scenario);
+			code = EXIT_UNSUPPORTED;
+		} else if (geteuid() != 0) {
+			fprintf(stderr, "mph: run needs root (it creates cgroups and may change sysctls and swap)\n");
+			code = EXIT_UNSUPPORTED;
+		}
+	}
+	struct journal j;
+	int holder = 0;
+	bool locked = false;
+	if (code == EXIT_OK) {
+		r = journal_lock(&j, rc.state_dir, rc.sysroot, &holder);
+		if (r == -EBUSY) {
+			fprintf(stderr, "mph: another mph run is in progress (pid %d); runs cannot overlap\n", holder);
+			code = EXIT_REFUSED;
+		} else if (r < 0) {
+			fprintf(stderr, "mph: cannot take the lock in %s: %s\n", rc.state_dir, strerror(-r));
+			code = EXIT_RUN_FAILED;
+		} else {
+			locked = true;
+			if (journal_exists(&j)) {
+				fprintf(stderr, "mph: a previous run was interrupted and left changes in place (journal %s);\n"
+						"     run `mph restore` first\n", j.path);
+				code = EXIT_REFUSED;
+			}
+		}
+	}
+	if (code == EXIT_OK) {
+		/* From here on signals are read from a signalfd: a Ctrl-C stops the
+		 * workloads and still undoes every change. */
+		sigset_t mask, old;
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGHUP);
+		sigprocmask(SIG_BLOCK, &mask, &old);
+		struct run_state st = { .rc = &rc, .sc = &sc, .env = &env, .j = &j };
+		st.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+		char *stamp = utc_stamp(false);
+		for (unsigned rep = 1; rep <= sc.m.repeat && code == EXIT_OK; rep++)
+			code = run_once(&st, rep, stamp);
+		free(stamp);
+		if (st.sigfd >= 0)
+			close(st.sigfd);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	if (locked)
+		journal_unlock(&j);
+	free(rc.wl_dir);
+	scenario_free(&sc);
+	diags_free(&d);
+	cg_env_free(&env);
+	return code;
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	const char *dir = journal_default_dir();
+	static const struct option lo[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 's') {
+			dir = optarg;
+		} else {
+			FILE *f = c == 'h' ? stdout : stderr;
+			fprintf(f, "usage: mph restore [--state-dir DIR]\n\n"
+				   "Undoes what an interrupted `mph run` left in place, from its journal: restores\n"
+				   "sysctls, switches off and deletes swap files, kills and removes cgroups.\n");
+			return c == 'h' ? EXIT_OK : EXIT_BAD_INPUT;
+		}
+	}
+	struct journal j;
+	int holder = 0;
+	int r = journal_lock(&j, dir, "/proc/sys", &holder);
+	if (r == -EBUSY) {
+		fprintf(stderr, "mph: an mph run is in progress (pid %d); it will undo its own changes\n", holder);
+		return EXIT_REFUSED;
+	}
+	if (r < 0) {
+		fprintf(stderr, "mph: cannot take the lock in %s: %s\n", dir, strerror(-r));
+		return EXIT_RUN_FAILED;
+	}
+	if (!journal_exists(&j)) {
+		printf("nothing to restore (no journal in %s)\n", dir);
+		journal_unlock(&j);
+		return EXIT_OK;
+	}
+	printf("restoring from %s:\n", j.path);
+	r = journal_replay(&j, stdout);
+	if (r < 0)
+		fprintf(stderr, "mph: restore incomplete: %s; the journal is kept, fix the cause and run `mph restore` again\n",
+			strerror(-r));
+	else
+		printf("restored; journal removed\n");
+	journal_unlock(&j);
+	return r < 0 ? EXIT_RUN_FAILED : EXIT_OK;
+}

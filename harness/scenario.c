@@ -1,0 +1,516 @@
+/* scenario.c - see scenario.h.
+ *
+ * Debian's libinih is built without line numbers for the handler, so the file is fed
+ * through ini_parse_stream() with a reader that counts lines: when the handler runs,
+ * the reader's count is the line of the key. Parsing happens in two phases: first
+ * every key is collected raw (section, key, value, line); then each section is
+ * validated, so order inside the file does not matter (a workload's "50%" can be
+ * resolved against a memory.max written further down). Multi-line values (indented
+ * continuation lines) are switched off: in a scenario an indented line is far more
+ * likely a mistake than a continuation. */
+#define _GNU_SOURCE
+#include "scenario.h"
+#include "opt.h"
+#include "units.h"
+#include "util.h"
+#include "../workloads/workload.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void diags_add(struct diags *d, int line, const char *section, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+	d->v[d->n++] = (struct diag){ line, section ? xstrdup(section) : NULL, key ? xstrdup(key) : NULL,
+				      msg ? msg : xstrdup("(no message)") };
+}
+
+char *diag_format(const struct diags *d, size_t i)
+{
+	const struct diag *g = &d->v[i];
+	char *where = g->section ? (g->key ? xasprintf("[%s] %s: ", g->section, g->key) : xasprintf("[%s]: ", g->section))
+				 : xstrdup("");
+	char *s = g->line > 0 ? xasprintf("%s:%d: %s%s", d->file, g->line, where, g->msg)
+			      : xasprintf("%s: %s%s", d->file, where, g->msg);
+	free(where);
+	return s;
+}
+
+void diags_free(struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].section);
+		free(d->v[i].key);
+		free(d->v[i].msg);
+	}
+	free(d->v);
+	free(d->file);
+	memset(d, 0, sizeof(*d));
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+	return ((const struct diag *)a)->line - ((const struct diag *)b)->line;
+}
+
+/* ---- phase 1: collect ---------------------------------------------------- */
+
+struct header {
+	char *name;
+	int line;
+};
+
+struct collect {
+	FILE *f;
+	int line;
+	struct scenario *sc;
+	struct diags *d;
+	struct header *hdr;
+	size_t nhdr;
+};
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct collect *c = stream;
+	if (!fgets(str, num, c->f))
+		return NULL;
+	c->line++;
+	size_t len = strlen(str);
+	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(c->f)) {
+		int ch;
+		while ((ch = fgetc(c->f)) != EOF && ch != '\n')
+			;
+		diags_add(c->d, c->line, NULL, NULL, "line longer than %d characters", num - 2);
+		str[0] = ';'; /* let inih skip it as a comment */
+		str[1] = '\0';
+		return str;
+	}
+	char *t = str;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (*t == '[') {
+		char *e = strchr(t, ']');
+		if (e) {
+			c->hdr = xrealloc(c->hdr, (c->nhdr + 1) * sizeof(*c->hdr));
+			char *name = strndup(t + 1, (size_t)(e - t - 1));
+			c->hdr[c->nhdr++] = (struct header){ xstrdup(strtrim(name)), c->line };
+			free(name);
+		}
+	}
+	return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct collect *c = user;
+	struct scenario *sc = c->sc;
+	sc->set = xrealloc(sc->set, (sc->nset + 1) * sizeof(*sc->set));
+	sc->set[sc->nset++] = (struct setting){ xstrdup(section), xstrdup(name), xstrdup(value ? value : ""), c->line };
+	return 1;
+}
+
+static int header_line(const struct collect *c, const char *section)
+{
+	for (size_t i = 0; i < c->nhdr; i++)
+		if (strcmp(c->hdr[i].name, section) == 0)
+			return c->hdr[i].line;
+	return 0;
+}
+
+/* ---- phase 2: validate ----------------------------------------------------- */
+
+static const struct opt scenario_opts[] = {
+	{ "name", OPT_STRING, offsetof(struct scen_main, name), NULL, 0, 0, NULL, "scenario name (default: file name)", false },
+	{ "description", OPT_STRING, offsetof(struct scen_main, description), "", 0, 0, NULL, "what it shows", false },
+	{ "duration", OPT_DURATION, offsetof(struct scen_main, duration_ms), "0", 0, 0, NULL,
+	  "how long workloads run before mph stops them (SIGTERM); 0 = until they end", false },
+	{ "timeout", OPT_DURATION, offsetof(struct scen_main, timeout_ms), "10m", 100, 0, NULL,
+	  "hard limit: workloads still running are killed and classified timed-out", false },
+	{ "repeat", OPT_UINT, offsetof(struct scen_main, repeat), "1", 1, 1000, NULL, "how many runs", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
+
+static const struct opt prepare_opts[] = {
+	{ "drop_caches", OPT_BOOL, offsetof(struct scen_main, drop_caches), "no", 0, 0, NULL,
+	  "write 3 to vm.drop_caches before each run (clean page cache, dentries, inodes)", false },
+	{ "compact_memory", OPT_BOOL, offsetof(struct scen_main, compact_memory), "no", 0, 0, NULL,
+	  "write 1 to vm.compact_memory before each run", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
+
+static const struct opt swap_opts[] = {
+	{ "size", OPT_SIZE, offsetof(struct scen_main, swap_size), "0", 0, 1ULL << 40, NULL,
+	  "size of a swap file made for the run and removed after (0: none)", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
+
+enum section_kind { SEC_OPTS, SEC_CGROUP, SEC_SYSCTL, SEC_WORKLOAD };
+
+static const struct section_def {
+	const char *name;
+	enum section_kind kind;
+	const struct opt *opts;
+} sections[] = {
+	{ "scenario", SEC_OPTS, scenario_opts },
+	{ "prepare", SEC_OPTS, prepare_opts },
+	{ "swap", SEC_OPTS, swap_opts },
+	{ "cgroup", SEC_CGROUP, NULL },
+	{ "sysctl", SEC_SYSCTL, NULL },
+	{ "workload", SEC_WORKLOAD, NULL }, /* "[workload NAME]" */
+};
+
+static const struct section_def *section_find(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		size_t l = strlen(sections[i].name);
+		if (sections[i].kind == SEC_WORKLOAD ? strncmp(s, "workload ", 9) == 0 : strcmp(s, sections[i].name) == 0)
+			return &sections[i];
+		(void)l;
+	}
+	return NULL;
+}
+
+/* Earlier setting with the same section and key, for duplicate detection. */
+static const struct setting *earlier(const struct scenario *sc, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(sc->set[k].section, sc->set[i].section) == 0 && strcmp(sc->set[k].key, sc->set[i].key) == 0)
+			return &sc->set[k];
+	return NULL;
+}
+
+static void check_opts_section(struct scenario *sc, struct diags *d, const struct setting *s, const struct opt *tab)
+{
+	const struct opt *o = opt_find(tab, s->key);
+	char err[256];
+	if (!o) {
+		const char *sug = opt_suggest(tab, s->key);
+		diags_add(d, s->line, s->section, s->key, "unknown key%s%s%s", sug ? " (did you mean " : "",
+			  sug ? sug : "", sug ? "?)" : "");
+		return;
+	}
+	if (opt_set(o, &sc->m, s->value, 0, err, sizeof(err)) < 0)
+		diags_add(d, s->line, s->section, s->key, "%s", err);
+}
+
+static void check_cgroup(struct scenario *sc, struct diags *d, const struct setting *s, const struct scen_target *t)
+{
+	const struct cg_knob *k = cg_knob_find(s->key);
+	if (!k || !k->settable) {
+		const char *sug = cg_knob_suggest(s->key);
+		diags_add(d, s->line, s->section, s->key, "unknown key%s%s%s", sug ? " (did you mean " : "",
+			  sug ? sug : "", sug ? "?)" : " (settable: memory.max, memory.high, memory.low, memory.min, "
+					      "memory.swap.max, memory.swappiness, memory.oom.group)");
+		return;
+	}
+	const char *why = NULL;
+	const char *file = cg_file(t->cgv, k->name, &why);
+	if (!file) {
+		diags_add(d, s->line, s->section, s->key, "not available on cgroup %s here: %s", cg_version_name(t->cgv), why);
+		return;
+	}
+	if (t->cgv == CG_V1 && strcmp(k->name, "memory.swap.max") == 0 && !t->memsw) {
+		diags_add(d, s->line, s->section, s->key,
+			  "not available here: the kernel has no swap accounting (memory.memsw.* missing; boot with swapaccount=1)");
+		return;
+	}
+	struct scen_cg *c = &sc->cg[sc->ncg];
+	if (sc->ncg >= ARRAY_SIZE(sc->cg))
+		return;
+	c->knob = k;
+	c->file = file;
+	c->line = s->line;
+	c->bytes = -1;
+	switch (k->kind) {
+	case CGV_BYTES_OR_MAX: {
+		uint64_t v;
+		if (strcmp(s->value, "max") == 0) {
+			c->value = xstrdup(t->cgv == CG_V1 ? "-1" : "max");
+			break;
+		}
+		int r = parse_size(s->value, &v);
+		if (r < 0 || v > (uint64_t)INT64_MAX / 2) {
+			diags_add(d, s->line, s->section, s->key, "expected a size such as 64M or 1G, or max; got '%s'", s->value);
+			return;
+		}
+		c->bytes = (long long)v;
+		c->value = xasprintf("%llu", (unsigned long long)v);
+		break;
+	}
+	case CGV_INT:
+	case CGV_BOOL: {
+		char *end;
+		long long v = strtoll(s->value, &end, 10);
+		if (k->kind == CGV_BOOL) {
+			if (strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0)
+				v = 1, end = "";
+			else if (strcmp(s->value, "no") == 0 || strcmp(s->value, "false") == 0)
+				v = 0, end = "";
+		}
+		if (end == s->value || *end || v < k->min || v > k->max) {
+			diags_add(d, s->line, s->section, s->key, "expected %s, got '%s'",
+				  k->kind == CGV_BOOL ? "0 or 1 (yes/no)" : "a whole number 0..200", s->value);
+			return;
+		}
+		c->value = xasprintf("%lld", v);
+		break;
+	}
+	}
+	if (strcmp(k->name, "memory.max") == 0)
+		sc->memory_max = c->bytes;
+	sc->ncg++;
+}
+
+static void check_sysctl(struct scenario *sc, struct diags *d, const struct setting *s)
+{
+	const struct sysctl_def *def = sysctl_find(s->key);
+	char err[256];
+	long long v;
+	if (!def) {
+		const char *sug = sysctl_suggest(s->key);
+		diags_add(d, s->line, s->section, s->key, "not a sysctl mph may set%s%s%s", sug ? " (did you mean " : "",
+			  sug ? sug : "", sug ? "?)" : "; see `mph run --help` for the list");
+		return;
+	}
+	if (sysctl_check(def, s->value, &v, err, sizeof(err)) < 0) {
+		diags_add(d, s->line, s->section, s->key, "%s", err);
+		return;
+	}
+	sc->sysctl = xrealloc(sc->sysctl, (sc->nsysctl + 1) * sizeof(*sc->sysctl));
+	sc->sysctl[sc->nsysctl++] = (struct scen_sysctl){ def, xasprintf("%lld", v), s->line };
+}
+
+static void check_workload(struct scenario *sc, struct diags *d, const struct collect *c, const char *section)
+{
+	const char *name = section + 9;
+	int hline = header_line(c, section);
+	while (*name == ' ')
+		name++;
+	if (!*name) {
+		diags_add(d, hline, section, NULL, "a workload section needs a name: [workload NAME]");
+		return;
+	}
+	const struct setting *type = NULL;
+	for (size_t i = 0; i < sc->nset; i++)
+		if (strcmp(sc->set[i].section, section) == 0 && strcmp(sc->set[i].key, "type") == 0)
+			type = &sc->set[i];
+	if (!type) {
+		diags_add(d, hline, section, "type", "missing: every workload needs type = <workload>");
+		return;
+	}
+	const struct workload *w = workload_find(type->value);
+	if (!w) {
+		const char *names[32];
+		size_t n = workload_names(names, ARRAY_SIZE(names));
+		const char *sug = nearest_name(type->value, names, n);
+		diags_add(d, type->line, section, "type", "no workload called '%s'%s%s%s", type->value,
+			  sug ? " (did you mean " : "", sug ? sug : "", sug ? "?)" : "");
+		return;
+	}
+	struct scen_wl wl = { xstrdup(name), w, hline, NULL, 0 };
+	void *cfg = xcalloc(1, w->cfg_size);
+	(void)opt_defaults(w->opts, cfg);
+	wl.argv = xcalloc(sc->nset + 1, sizeof(char *));
+	uint64_t base = sc->memory_max > 0 ? (uint64_t)sc->memory_max : 0;
+	bool bad = false;
+	for (size_t i = 0; i < sc->nset; i++) {
+		const struct setting *s = &sc->set[i];
+		if (strcmp(s->section, section) != 0 || s == type)
+			continue;
+		const struct opt *o = opt_find(w->opts, s->key);
+		char err[256];
+		if (!o) {
+			const char *sug = opt_suggest(w->opts, s->key);
+			diags_add(d, s->line, section, s->key, "unknown option of workload %s%s%s%s", w->name,
+				  sug ? " (did you mean " : "", sug ? sug : "", sug ? "?)" : "");
+			bad = true;
+			continue;
+		}
+		if (opt_set(o, cfg, s->value, base, err, sizeof(err)) < 0) {
+			diags_add(d, s->line, section, s->key, "%s", err);
+			bad = true;
+			continue;
+		}
+		/* percentages are resolved here: the workload gets bytes */
+		uint64_t v = *(uint64_t *)((char *)cfg + o->off);
+		wl.argv[wl.argc++] = o->type == OPT_SIZE_PCT ? xasprintf("--%s=%llu", o->name, (unsigned long long)v)
+							     : xasprintf("--%s=%s", o->name, s->value);
+	}
+	for (const struct opt *o = w->opts; o->name; o++) {
+		if (!o->required)
+			continue;
+		bool found = false;
+		for (size_t i = 0; i < sc->nset; i++)
+			found |= strcmp(sc->set[i].section, section) == 0 && strcmp(sc->set[i].key, o->name) == 0;
+		if (!found) {
+			diags_add(d, hline, section, o->name, "missing: workload %s requires it", w->name);
+			bad = true;
+		}
+	}
+	if (w->opts) {
+		/* string options own memory */
+		for (const struct opt *o = w->opts; o->name; o++)
+			if (o->type == OPT_STRING)
+				free(*(char **)((char *)cfg + o->off));
+	}
+	free(cfg);
+	if (bad) {
+		for (size_t i = 0; i < wl.argc; i++)
+			free(wl.argv[i]);
+		free(wl.argv);
+		free(wl.name);
+		return;
+	}
+	sc->wl = xrealloc(sc->wl, (sc->nwl + 1) * sizeof(*sc->wl));
+	sc->wl[sc->nwl++] = wl;
+}
+
+static void check_cross(struct scenario *sc, struct diags *d, const struct collect *c, const struct scen_target *t)
+{
+	/* memory.swap.max on v1 means memsw = memory.max + swap allowance */
+	for (size_t i = 0; i < sc->ncg; i++) {
+		struct scen_cg *g = &sc->cg[i];
+		if (strcmp(g->knob->name, "memory.swap.max") != 0 || t->cgv != CG_V1 || g->bytes < 0)
+			continue;
+		if (sc->memory_max < 0) {
+			diags_add(d, g->line, "cgroup", g->knob->name,
+				  "on cgroup v1 memory.swap.max needs memory.max (v1 limits memory+swap together)");
+			continue;
+		}
+		free(g->value);
+		g->value = xasprintf("%lld", sc->memory_max + g->bytes);
+	}
+	if (sc->m.duration_ms && sc->m.duration_ms != DURATION_FOREVER && sc->m.timeout_ms <= sc->m.duration_ms) {
+		const struct setting *s = NULL;
+		for (size_t i = 0; i < sc->nset; i++)
+			if (strcmp(sc->set[i].section, "scenario") == 0 && strcmp(sc->set[i].key, "timeout") == 0)
+				s = &sc->set[i];
+		diags_add(d, s ? s->line : header_line(c, "scenario"), "scenario", "timeout",
+			  "must be longer than duration (the timeout is the hard limit after it)");
+	}
+	if (sc->nwl == 0 && d->n == 0)
+		diags_add(d, 0, NULL, NULL, "no [workload NAME] section: a scenario needs at least one workload");
+}
+
+int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d)
+{
+	memset(sc, 0, sizeof(*sc));
+	memset(d, 0, sizeof(*d));
+	sc->file = xstrdup(path);
+	sc->memory_max = -1;
+	d->file = xstrdup(path);
+	struct collect c = { .sc = sc, .d = d };
+	c.f = fopen(path, "re");
+	if (!c.f)
+		return -errno;
+	ini_allow_multiline = false;
+	int syn = ini_parse_stream(reader, &c, handler, &c);
+	fclose(c.f);
+	if (syn > 0)
+		diags_add(d, syn, NULL, NULL, "syntax error: expected [section], key = value, or a comment (; or #)");
+
+	if (opt_defaults(scenario_opts, &sc->m) < 0 || opt_defaults(prepare_opts, &sc->m) < 0 ||
+	    opt_defaults(swap_opts, &sc->m) < 0)
+		return -EINVAL;
+
+	/* sections first, so that [cgroup] memory.max is known to workload sections */
+	for (size_t i = 0; i < sc->nset; i++) {
+		const struct setting *s = &sc->set[i];
+		const struct setting *dup = earlier(sc, i);
+		if (dup) {
+			diags_add(d, s->line, s->section, s->key, "set twice (first at line %d)", dup->line);
+			continue;
+		}
+		if (!*s->section) {
+			diags_add(d, s->line, NULL, s->key, "key outside any section (start with [scenario])");
+			continue;
+		}
+		const struct section_def *sd = section_find(s->section);
+		if (!sd) {
+			static const char *const names[] = { "scenario", "prepare", "swap", "cgroup", "sysctl", "workload" };
+			const char *sug = nearest_name(s->section, names, ARRAY_SIZE(names));
+			/* one message per unknown section, at its header */
+			if (i == 0 || strcmp(sc->set[i - 1].section, s->section) != 0)
+				diags_add(d, header_line(&c, s->section) ? header_line(&c, s->section) : s->line, s->section, NULL,
+					  "unknown section%s%s%s", sug ? " (did you mean [" : "", sug ? sug : "",
+					  sug ? "]?)" : " (known: scenario, prepare, swap, cgroup, sysctl, workload NAME)");
+			continue;
+		}
+		switch (sd->kind) {
+		case SEC_OPTS:
+			check_opts_section(sc, d, s, sd->opts);
+			break;
+		case SEC_CGROUP:
+			check_cgroup(sc, d, s, t);
+			break;
+		case SEC_SYSCTL:
+			check_sysctl(sc, d, s);
+			break;
+		case SEC_WORKLOAD:
+			break;
+		}
+	}
+	/* then each workload section once */
+	for (size_t i = 0; i < sc->nset; i++) {
+		const char *sec = sc->set[i].section;
+		if (strncmp(sec, "workload ", 9) != 0 && strcmp(sec, "workload") != 0)
+			continue;
+		bool first = true;
+		for (size_t k = 0; k < i; k++)
+			first &= strcmp(sc->set[k].section, sec) != 0;
+		if (first)
+			check_workload(sc, d, &c, strcmp(sec, "workload") == 0 ? "workload " : sec);
+	}
+	if (!sc->m.name) {
+		const char *b = strrchr(path, '/');
+		char *n = xstrdup(b ? b + 1 : path), *dot = strrchr(n, '.');
+		if (dot && strcmp(dot, ".ini") == 0)
+			*dot = '\0';
+		sc->m.name = n;
+	}
+	check_cross(sc, d, &c, t);
+	for (size_t i = 0; i < c.nhdr; i++)
+		free(c.hdr[i].name);
+	free(c.hdr);
+	if (d->n) {
+		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void scenario_free(struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->ncg; i++)
+		free(sc->cg[i].value);
+	for (size_t i = 0; i < sc->nsysctl; i++)
+		free(sc->sysctl[i].value);
+	free(sc->sysctl);
+	for (size_t i = 0; i < sc->nwl; i++) {
+		for (size_t k = 0; k < sc->wl[i].argc; k++)
+			free(sc->wl[i].argv[k]);
+		free(sc->wl[i].argv);
+		free(sc->wl[i].name);
+	}
+	free(sc->wl);
+	for (size_t i = 0; i < sc->nset; i++) {
+		free(sc->set[i].section);
+		free(sc->set[i].key);
+		free(sc->set[i].value);
+	}
+	free(sc->set);
+	free(sc->m.name);
+	free(sc->m.description);
+	free(sc->file);
+	memset(sc, 0, sizeof(*sc));
+}

@@ -1,0 +1,99 @@
+/* scenario.h - scenario files (INI) parsed with libinih and validated completely
+ * before mph touches the machine. Every setting is also kept raw, in file order, with
+ * its line, so run.json carries the scenario as written and later sweeps can vary any
+ * key as data. */
+#ifndef MPH_SCENARIO_H
+#define MPH_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgroup.h"
+#include "sysctl.h"
+
+struct workload;
+
+/* One problem found in a scenario file: file:line: [section] key: message */
+struct diag {
+	int line;
+	char *section, *key, *msg;
+};
+
+struct diags {
+	char *file;
+	struct diag *v;
+	size_t n;
+};
+
+void diags_add(struct diags *d, int line, const char *section, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* "file:line: [section] key: message" for diagnostic i (malloc'd). */
+char *diag_format(const struct diags *d, size_t i);
+void diags_free(struct diags *d);
+
+struct setting {
+	char *section, *key, *value;
+	int line;
+};
+
+/* [scenario], [prepare], [swap]: filled through option tables. */
+struct scen_main {
+	char *name;
+	char *description;
+	uint64_t duration_ms;   /* 0: until the workloads end */
+	uint64_t timeout_ms;    /* hard limit; workloads still running are killed */
+	uint64_t repeat;
+	bool drop_caches;
+	bool compact_memory;
+	uint64_t swap_size;     /* 0: no swap file */
+};
+
+struct scen_cg {
+	const struct cg_knob *knob;
+	const char *file;     /* the file it maps to on the target hierarchy */
+	char *value;          /* what mph writes there (bytes, "max"/"-1", an int) */
+	long long bytes;      /* for byte knobs: the value, -1 for max */
+	int line;
+};
+
+struct scen_sysctl {
+	const struct sysctl_def *def;
+	char *value;
+	int line;
+};
+
+struct scen_wl {
+	char *name;                   /* from [workload NAME] */
+	const struct workload *type;
+	int line;                     /* of the section header */
+	char **argv;                  /* --opt=value, percentages resolved to bytes; NULL-terminated */
+	size_t argc;
+};
+
+struct scenario {
+	char *file;
+	struct scen_main m;
+	struct scen_cg cg[16];
+	size_t ncg;
+	struct scen_sysctl *sysctl;
+	size_t nsysctl;
+	struct scen_wl *wl;
+	size_t nwl;
+	struct setting *set;
+	size_t nset;
+	long long memory_max;   /* bytes, -1 when not set or "max" */
+};
+
+/* Where the scenario will run: the validation depends on it. */
+struct scen_target {
+	enum cg_version cgv;
+	bool memsw;             /* v1: memory.memsw.* available */
+};
+
+/* Parse and validate. Returns 0, or -EINVAL with every problem in d (file:line
+ * each); -errno when the file cannot be read. */
+int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d);
+void scenario_free(struct scenario *sc);
+
+#endif

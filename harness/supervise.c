@@ -1,0 +1,317 @@
+/* supervise.c - see supervise.h. One thread, one epoll loop: pidfds tell when a
+ * workload ends, report pipes carry its records, a signalfd carries Ctrl-C, and the
+ * loop's timeout is the next deadline (duration: SIGTERM; timeout: SIGKILL). */
+#define _GNU_SOURCE
+#include "supervise.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REPORT_FD 3
+#define KILL_GRACE_MS 5000 /* after SIGTERM at the end of duration, before SIGKILL */
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+struct child_err {
+	int err;
+	int step; /* 0 join cgroup, 1 exec */
+};
+
+/* In the child: only async-signal-safe work and libcgroup's attach (mph is
+ * single-threaded, so the fork copy is consistent). */
+static void child(struct wl_proc *w, struct cg *cg, int report_w, int err_w, const sigset_t *orig)
+{
+	struct child_err ce = { 0, 0 };
+	/* workloads die with mph: a killed mph must not leave them running */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	int r = cg_enter(cg);
+	if (r < 0) {
+		ce.err = -r;
+		goto fail;
+	}
+	if (report_w != REPORT_FD) {
+		if (dup2(report_w, REPORT_FD) < 0) {
+			ce.err = errno;
+			ce.step = 1;
+			goto fail;
+		}
+		close(report_w);
+	} else {
+		fcntl(REPORT_FD, F_SETFD, 0);
+	}
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		close(devnull);
+	}
+	execv(w->argv[0], w->argv);
+	ce.err = errno;
+	ce.step = 1;
+fail:
+	(void)!write(err_w, &ce, sizeof(ce));
+	_exit(127);
+}
+
+static void kill_started(struct supervisor *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct wl_proc *w = &s->w[i];
+		if (w->pid > 0 && !w->reaped) {
+			kill(w->pid, SIGKILL);
+			while (waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
+				;
+			w->reaped = true;
+			w->ended = now_s() - s->t0;
+		}
+	}
+}
+
+int sup_start(struct supervisor *s, struct cg *cg)
+{
+	sigset_t orig;
+	sigprocmask(SIG_SETMASK, NULL, &orig);
+	/* children get an empty mask, whatever mph blocked for its signalfd */
+	sigemptyset(&orig);
+	s->t0 = now_s();
+	for (size_t i = 0; i < s->n; i++) {
+		struct wl_proc *w = &s->w[i];
+		int rp[2], ep[2];
+		w->pidfd = w->report_fd = -1;
+		if (pipe2(rp, O_CLOEXEC) < 0)
+			return -errno;
+		if (pipe2(ep, O_CLOEXEC) < 0) {
+			close(rp[0]);
+			close(rp[1]);
+			return -errno;
+		}
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid < 0) {
+			int e = errno;
+			close(rp[0]), close(rp[1]), close(ep[0]), close(ep[1]);
+			kill_started(s);
+			return -e;
+		}
+		if (pid == 0)
+			child(w, cg, rp[1], ep[1], &orig);
+		close(rp[1]);
+		close(ep[1]);
+		w->pid = pid;
+		w->started = now_s() - s->t0;
+		w->report_fd = rp[0];
+		struct child_err ce;
+		ssize_t k;
+		while ((k = read(ep[0], &ce, sizeof(ce))) < 0 && errno == EINTR)
+			;
+		close(ep[0]);
+		if (k == (ssize_t)sizeof(ce)) {
+			w->start_errno = ce.err;
+			w->start_what = ce.step == 0 ? "joining the run cgroup" : "executing the workload";
+			while (waitpid(pid, &w->status, 0) < 0 && errno == EINTR)
+				;
+			w->reaped = true;
+			kill_started(s);
+			return -ce.err;
+		}
+		fcntl(w->report_fd, F_SETFL, O_NONBLOCK);
+		w->pidfd = pidfd_open_(pid);
+		if (w->pidfd < 0) {
+			int e = errno;
+			kill_started(s);
+			return -e;
+		}
+	}
+	return 0;
+}
+
+static void take_line(struct supervisor *s, struct wl_proc *w, char *line)
+{
+	if (!*line)
+		return;
+	if (s->reports_log)
+		fprintf(s->reports_log, "{\"mph_t\":%.6f,\"name\":\"%s\",\"record\":%s}\n", now_s() - s->t0, w->name, line);
+	json_error_t je;
+	json_t *j = json_loads(line, 0, &je);
+	const char *type = j ? json_string_value(json_object_get(j, "type")) : NULL;
+	if (!type) {
+		w->bad_lines++;
+		json_decref(j);
+		return;
+	}
+	json_t **slot = strcmp(type, "start") == 0 ? &w->start
+			: strcmp(type, "final") == 0 ? &w->final
+			: strcmp(type, "progress") == 0 ? &w->last_progress : NULL;
+	w->nreports++;
+	if (slot) {
+		json_decref(*slot);
+		*slot = j;
+	} else {
+		json_decref(j);
+	}
+}
+
+/* Read what is there; split into lines. Returns 0 at EOF, 1 otherwise. */
+static int read_reports(struct supervisor *s, struct wl_proc *w)
+{
+	for (;;) {
+		ssize_t k = read(w->report_fd, w->buf + w->blen, sizeof(w->buf) - 1 - w->blen);
+		if (k < 0)
+			return errno == EAGAIN || errno == EINTR ? 1 : 0;
+		if (k == 0) {
+			w->buf[w->blen] = '\0';
+			take_line(s, w, w->buf); /* an unterminated last line */
+			w->blen = 0;
+			return 0;
+		}
+		w->blen += (size_t)k;
+		w->buf[w->blen] = '\0';
+		char *p = w->buf, *nl;
+		while ((nl = strchr(p, '\n'))) {
+			*nl = '\0';
+			take_line(s, w, p);
+			p = nl + 1;
+		}
+		size_t rest = w->blen - (size_t)(p - w->buf);
+		if (rest == sizeof(w->buf) - 1) { /* a line longer than the buffer: drop it */
+			w->bad_lines++;
+			rest = 0;
+		}
+		memmove(w->buf, p, rest);
+		w->blen = rest;
+	}
+}
+
+static void signal_all(struct supervisor *s, int sig)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->w[i].reaped && s->w[i].pid > 0)
+			kill(s->w[i].pid, sig);
+}
+
+int sup_wait(struct supervisor *s, int sigfd)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	size_t open_fds = 0, running = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		ev.data.u64 = i * 2;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, s->w[i].pidfd, &ev) == 0)
+			running++;
+		ev.data.u64 = i * 2 + 1;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, s->w[i].report_fd, &ev) == 0)
+			open_fds++;
+	}
+	if (sigfd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
+		(void)epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
+	}
+	uint64_t start = (uint64_t)(s->t0 * 1000.0);
+	uint64_t stop_at = s->duration_ms && s->duration_ms != UINT64_MAX ? start + s->duration_ms : UINT64_MAX;
+	uint64_t kill_at = s->timeout_ms != UINT64_MAX ? start + s->timeout_ms : UINT64_MAX;
+	uint64_t give_up_at = UINT64_MAX; /* reports still open after every process ended */
+	bool stopping = false, killing = false;
+
+	while (running || open_fds) {
+		uint64_t now = now_ms();
+		if (!stopping && now >= stop_at) {
+			stopping = true;
+			signal_all(s, SIGTERM);
+			for (size_t i = 0; i < s->n; i++)
+				s->w[i].term_sent = !s->w[i].reaped;
+			if (kill_at > now + KILL_GRACE_MS && stop_at != UINT64_MAX)
+				kill_at = now + KILL_GRACE_MS;
+		}
+		if (!killing && now >= kill_at) {
+			killing = true;
+			for (size_t i = 0; i < s->n; i++)
+				if (!s->w[i].reaped) {
+					s->w[i].timed_out = true;
+					kill(s->w[i].pid, SIGKILL);
+				}
+		}
+		if (!running && give_up_at == UINT64_MAX)
+			give_up_at = now + 1000; /* a grandchild may hold the pipe open */
+		if (now >= give_up_at)
+			break;
+		uint64_t next = stopping ? kill_at : stop_at < kill_at ? stop_at : kill_at;
+		if (give_up_at < next)
+			next = give_up_at;
+		int wait_ms = next == UINT64_MAX ? -1 : next > now ? (int)(next - now) : 0;
+		struct epoll_event evs[16];
+		int n = epoll_wait(ep, evs, 16, wait_ms);
+		if (n < 0 && errno != EINTR) {
+			int e = errno;
+			close(ep);
+			return -e;
+		}
+		for (int k = 0; k < n; k++) {
+			uint64_t id = evs[k].data.u64;
+			if (id == UINT64_MAX) {
+				struct signalfd_siginfo si;
+				if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+					s->interrupted = true;
+					s->signo = (int)si.ssi_signo;
+					if (!stopping) { /* stop now, as at the end of duration */
+						stop_at = now_ms();
+					} else {
+						kill_at = now_ms();
+					}
+				}
+				continue;
+			}
+			struct wl_proc *w = &s->w[id / 2];
+			if (id % 2 == 0) {
+				siginfo_t si = { 0 };
+				if (waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid) {
+					w->status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+					w->reaped = true;
+					w->ended = now_s() - s->t0;
+					epoll_ctl(ep, EPOLL_CTL_DEL, w->pidfd, NULL);
+					running--;
+				}
+			} else if (!read_reports(s, w)) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, w->report_fd, NULL);
+				open_fds--;
+			}
+		}
+	}
+	close(ep);
+	return 0;
+}
+
+void sup_free(struct supervisor *s)
+{
+	for (size_t i = 0; s->w && i < s->n; i++) {
+		struct wl_proc *w = &s->w[i];
+		if (w->pidfd >= 0)
+			close(w->pidfd);
+		if (w->report_fd >= 0)
+			close(w->report_fd);
+		json_decref(w->start);
+		json_decref(w->last_progress);
+		json_decref(w->final);
+		for (char **a = w->argv; a && *a; a++)
+			free(*a);
+		free(w->argv);
+	}
+	free(s->w);
+	s->w = NULL;
+	s->n = 0;
+}

@@ -1,0 +1,51 @@
+/* supervise.h - starts workloads inside the run cgroup (fork, join, exec: every page
+ * they touch is charged there), collects their JSON-lines reports, enforces duration
+ * and the hard timeout, and reaps them. mph itself stays outside the cgroup. */
+#ifndef MPH_SUPERVISE_H
+#define MPH_SUPERVISE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "outcome.h"
+
+struct wl_proc {
+	const char *name;       /* scenario's workload name */
+	const char *type;       /* workload type */
+	char **argv;            /* full argv, argv[0] the binary path */
+	pid_t pid;
+	int pidfd, report_fd;
+	double started, ended;  /* seconds since the run's start */
+	bool reaped, timed_out, term_sent;
+	int status;             /* wait status */
+	int start_errno;        /* exec/join failure in the child */
+	const char *start_what; /* which step failed */
+	json_t *start, *last_progress, *final; /* reports */
+	size_t nreports, bad_lines;
+	char buf[8192];
+	size_t blen;
+};
+
+struct supervisor {
+	struct wl_proc *w;
+	size_t n;
+	double t0;              /* CLOCK_MONOTONIC seconds at run start */
+	uint64_t duration_ms, timeout_ms;
+	FILE *reports_log;      /* every report line, as received (may be NULL) */
+	bool interrupted;       /* SIGINT/SIGTERM/SIGHUP reached mph */
+	int signo;
+};
+
+/* Start every workload in cg. Returns 0, or -errno when one could not be started
+ * (the others are killed; each wl_proc says what failed). */
+int sup_start(struct supervisor *s, struct cg *cg);
+/* Run until every workload has ended, enforcing duration and timeout. sigfd is a
+ * signalfd for the signals that interrupt a run (-1: none). */
+int sup_wait(struct supervisor *s, int sigfd);
+void sup_free(struct supervisor *s);
+
+#endif

@@ -1,0 +1,73 @@
+/* swap.c - see swap.h. mkswap comes from util-linux (present on every Debian). */
+#define _GNU_SOURCE
+#include "swap.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int run_mkswap(const char *path)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 1);
+		execlp("mkswap", "mkswap", "-q", path, (char *)NULL);
+		execl("/sbin/mkswap", "mkswap", "-q", path, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+int swap_add(const char *path, uint64_t size, char *err, unsigned errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), r;
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create swap file %s: %s", path, strerror(-r));
+		return r;
+	}
+	/* fallocate, not a sparse file: swapon refuses files with holes */
+	r = fallocate(fd, 0, 0, (off_t)size) < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot allocate %llu bytes for %s: %s", (unsigned long long)size, path,
+			 strerror(-r));
+		goto fail;
+	}
+	if ((r = run_mkswap(path)) < 0) {
+		snprintf(err, errlen, "mkswap %s failed", path);
+		goto fail;
+	}
+	if (swapon(path, 0) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "swapon %s: %s", path, strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	(void)unlink(path);
+	return r;
+}
+
+int swap_remove(const char *path)
+{
+	int r = 0;
+	if (swapoff(path) < 0 && errno != EINVAL && errno != ENOENT)
+		r = -errno; /* EINVAL: not an active swap area */
+	if (unlink(path) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}

@@ -1,0 +1,43 @@
+/* util.h - small helpers shared by mph and its workloads: file I/O that returns
+ * -errno, string helpers, monotonic time. Nothing here logs. */
+#ifndef MPH_UTIL_H
+#define MPH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MPH_VERSION "0.1.0"
+
+/* Read a whole (small) file into a NUL-terminated malloc'd buffer. -errno on failure. */
+int read_file(const char *path, char **out, size_t *len);
+/* Write a string to an existing file (sysfs/procfs style: one write). -errno. */
+int write_file(const char *path, const char *s);
+/* Read a file holding one integer (trailing newline allowed). -errno, -EINVAL if not a number. */
+int read_file_ll(const char *path, long long *out);
+/* Write a file atomically: temp file in the same directory, fsync, rename. -errno. */
+int write_file_atomic(const char *path, const char *data, size_t len);
+/* mkdir -p with mode 0755. -errno. */
+int mkdir_p(const char *path);
+
+/* Find "key value" at the start of a line in a key-value text (memory.stat, vmstat,
+ * oom_control, meminfo without the unit). Returns 0 and sets *out, or -ENOENT. */
+int kv_find_ll(const char *text, const char *key, long long *out);
+
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *strtrim(char *s);
+
+uint64_t now_ms(void);   /* CLOCK_MONOTONIC in milliseconds */
+double now_s(void);      /* CLOCK_MONOTONIC in seconds */
+
+/* Edit distance (Levenshtein), used for "did you mean" suggestions. */
+unsigned edit_distance(const char *a, const char *b);
+/* The nearest of names[0..n) to s when close enough to be a likely typo, else NULL. */
+const char *nearest_name(const char *s, const char *const *names, size_t n);
+
+#endif

@@ -1,0 +1,125 @@
+/* main.c - the shared main of every workload binary. The binary's name picks the
+ * workload (workloads/anonleak runs wl_anonleak); the workload's option table gives
+ * the command line and --help. Common options: --report-fd, --report-interval. */
+#define _GNU_SOURCE
+#include "workload.h"
+#include "../harness/util.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct common {
+	uint64_t report_fd;
+	uint64_t report_interval;
+};
+
+static const struct opt common_opts[] = {
+	{ "report-fd", OPT_UINT, offsetof(struct common, report_fd), "1", 0, 1023, NULL,
+	  "file descriptor for the JSON-lines report (diagnostics always go to stderr)", false },
+	{ "report-interval", OPT_DURATION, offsetof(struct common, report_interval), "1s", 10, 3600000, NULL,
+	  "period of progress records", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	wl_stop = 1;
+}
+
+static void usage(FILE *f, const struct workload *w)
+{
+	fprintf(f, "usage: %s [--option=value ...]\n%s\n\nOptions:\n", w->name, w->summary);
+	opt_help(f, w->opts);
+	opt_help(f, common_opts);
+	fprintf(f, "  --help\n      this text\n\nSizes take k/M/G/T (1024-based); durations ms/s/m/h.\n"
+		   "Exit codes: 0 done, 1 error, 2 bad usage, 3 an allocation failed (ENOMEM).\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = basename(argv[0]);
+	const struct workload *w = workload_find(name);
+	if (!w) {
+		fprintf(stderr, "%s: no workload of that name (the binary's name selects the workload)\n", name);
+		return WL_EXIT_USAGE;
+	}
+	void *cfg = xcalloc(1, w->cfg_size);
+	struct common com = { 0 };
+	if (opt_defaults(w->opts, cfg) < 0 || opt_defaults(common_opts, &com) < 0) {
+		fprintf(stderr, "%s: internal error: a default does not parse\n", name);
+		return WL_EXIT_ERROR;
+	}
+	const struct opt *seen[64] = { 0 };
+	size_t nseen = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout, w);
+			return WL_EXIT_OK;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(stderr, "%s: unexpected argument '%s' (options look like --name=value)\n", name, a);
+			return WL_EXIT_USAGE;
+		}
+		char *key = xstrdup(a + 2), *val = strchr(key, '=');
+		if (val) {
+			*val++ = '\0';
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			fprintf(stderr, "%s: --%s needs a value\n", name, key);
+			return WL_EXIT_USAGE;
+		}
+		const struct opt *o = opt_find(w->opts, key);
+		void *target = cfg;
+		if (!o) {
+			o = opt_find(common_opts, key);
+			target = &com;
+		}
+		if (!o) {
+			const char *s = opt_suggest(w->opts, key);
+			fprintf(stderr, "%s: unknown option --%s%s%s%s\n", name, key, s ? " (did you mean --" : "",
+				s ? s : "", s ? "?)" : "");
+			return WL_EXIT_USAGE;
+		}
+		char err[256];
+		/* Standalone, a percentage has no base: mph resolves them before exec. */
+		if (opt_set(o, target, val, 0, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: --%s: %s\n", name, key, err);
+			return WL_EXIT_USAGE;
+		}
+		if (nseen < ARRAY_SIZE(seen))
+			seen[nseen++] = o;
+		free(key);
+	}
+	for (const struct opt *o = w->opts; o->name; o++) {
+		if (!o->required)
+			continue;
+		int found = 0;
+		for (size_t k = 0; k < nseen; k++)
+			found |= seen[k] == o;
+		if (!found) {
+			fprintf(stderr, "%s: --%s is required (see --help)\n", name, o->name);
+			return WL_EXIT_USAGE;
+		}
+	}
+
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct wl_ctx ctx = {
+		.report_fd = (int)com.report_fd,
+		.report_interval_ms = com.report_interval,
+		.t0 = now_s(),
+		.name = w->name,
+	};
+	ctx.next_progress = ctx.t0 + (double)com.report_interval / 1000.0;
+	return w->run(cfg, &ctx);
+}

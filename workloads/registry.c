@@ -1,0 +1,27 @@
+/* registry.c - the list of workloads. Add one line here per workload file. */
+#include "workload.h"
+
+#include <string.h>
+
+extern const struct workload wl_anonleak;
+
+const struct workload *const workloads[] = {
+	&wl_anonleak,
+	NULL,
+};
+
+const struct workload *workload_find(const char *name)
+{
+	for (size_t i = 0; workloads[i]; i++)
+		if (strcmp(workloads[i]->name, name) == 0)
+			return workloads[i];
+	return NULL;
+}
+
+size_t workload_names(const char **names, size_t max)
+{
+	size_t n = 0;
+	for (; workloads[n] && n < max; n++)
+		names[n] = workloads[n]->name;
+	return n;
+}

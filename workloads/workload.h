@@ -1,0 +1,57 @@
+/* workload.h - what every workload exports: a name, an option table and a run
+ * function. The registry (workloads/registry.c) lists them; the shared main
+ * (workloads/main.c) turns a table into argument parsing and --help, and mph uses
+ * the same tables to validate `[workload N]` sections before it changes anything. */
+#ifndef MPH_WORKLOAD_H
+#define MPH_WORKLOAD_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../harness/opt.h"
+
+/* Exit codes every workload uses; mph's classification relies on them. */
+enum wl_exit {
+	WL_EXIT_OK = 0,
+	WL_EXIT_ERROR = 1,
+	WL_EXIT_USAGE = 2,
+	WL_EXIT_ENOMEM = 3, /* an allocation failed (also reported as status "enomem") */
+};
+
+struct wl_ctx {
+	int report_fd;               /* JSON lines go here, nothing else does */
+	uint64_t report_interval_ms; /* period of "progress" records */
+	double t0;                   /* CLOCK_MONOTONIC seconds at start */
+	double next_progress;
+	const char *name;
+};
+
+struct workload {
+	const char *name;
+	const char *summary;
+	size_t cfg_size;
+	const struct opt *opts;
+	/* Runs the workload; returns a wl_exit code. The final report is written by it. */
+	int (*run)(void *cfg, struct wl_ctx *ctx);
+};
+
+extern const struct workload *const workloads[];
+const struct workload *workload_find(const char *name);
+/* Names of all registered workloads, for suggestions; n set to the count. */
+size_t workload_names(const char **names, size_t max);
+
+/* Runtime for workloads (workloads/runtime.c). */
+extern volatile sig_atomic_t wl_stop; /* set by SIGTERM/SIGINT */
+/* Write one report record: adds "type", "t" (seconds since start), "workload";
+ * steals the reference to obj. */
+void wl_report(struct wl_ctx *ctx, const char *type, json_t *obj);
+/* True when a progress record is due (and schedules the next one). */
+int wl_progress_due(struct wl_ctx *ctx);
+/* Sleep until the monotonic time t (seconds), or until wl_stop is set. */
+void wl_sleep_until(double t);
+/* Read a "Key:  N kB" line of /proc/self/status in bytes, -1 when unavailable. */
+long long wl_status_bytes(const char *key);
+
+#endif
