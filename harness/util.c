@@ -58,7 +58,7 @@ out:
 
 int write_file(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC); /* as `echo >` does */
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(s);
