@@ -40,8 +40,10 @@ int journal_lock(struct journal *j, const char *dir, const char *sysroot, int *h
 	char *lp = xasprintf("%s/lock", dir);
 	j->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	free(lp);
-	if (j->lock_fd < 0)
-		return -errno;
+	if (j->lock_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
 	if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
 		if (r == -EWOULDBLOCK) {
@@ -50,15 +52,21 @@ int journal_lock(struct journal *j, const char *dir, const char *sysroot, int *h
 				*holder = atoi(buf);
 			r = -EBUSY;
 		}
-		close(j->lock_fd);
-		j->lock_fd = -1;
-		return r;
+		goto fail;
 	}
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (ftruncate(j->lock_fd, 0) < 0 || pwrite(j->lock_fd, buf, (size_t)n, 0) != n)
-		return -errno;
+	if (ftruncate(j->lock_fd, 0) < 0 || pwrite(j->lock_fd, buf, (size_t)n, 0) != n) {
+		r = -errno;
+		goto fail;
+	}
 	return 0;
+fail:
+	if (j->lock_fd >= 0)
+		close(j->lock_fd); /* not ours: must not truncate the holder's pid */
+	j->lock_fd = -1;
+	journal_unlock(j);
+	return r;
 }
 
 void journal_unlock(struct journal *j)
