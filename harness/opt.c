@@ -3,6 +3,7 @@
 #include "units.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +17,6 @@ static const char *const type_names[] = {
 const char *opt_type_name(enum opt_type t)
 {
 	return t < ARRAY_SIZE(type_names) ? type_names[t] : "?";
-}
-
-static int parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 static void range_text(const struct opt *o, char *buf, size_t len)
@@ -81,7 +65,7 @@ int opt_set(const struct opt *o, void *cfg, const char *val, uint64_t base, char
 		char *end;
 		errno = 0;
 		unsigned long long x = strtoull(val, &end, 10);
-		if (*val == '-' || *val == '\0' || *end) {
+		if (!isdigit((unsigned char)*val) || *end) {
 			r = -EINVAL;
 			snprintf(err, errlen, "expected a whole number, got '%s'", val);
 		} else if (errno) {

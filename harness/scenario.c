@@ -15,6 +15,7 @@
 #include "util.h"
 #include "../workloads/workload.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -39,6 +40,7 @@ char *diag_format(const struct diags *d, size_t i)
 {
 	const struct diag *g = &d->v[i];
 	char *where = g->section ? (g->key ? xasprintf("[%s] %s: ", g->section, g->key) : xasprintf("[%s]: ", g->section))
+		      : g->key	 ? xasprintf("%s: ", g->key)
 				 : xstrdup("");
 	char *s = g->line > 0 ? xasprintf("%s:%d: %s%s", d->file, g->line, where, g->msg)
 			      : xasprintf("%s: %s%s", d->file, where, g->msg);
@@ -79,6 +81,44 @@ struct collect {
 	size_t nhdr;
 };
 
+/* What inih will make of a line, decided here because inih reports only the first
+ * syntax error and gives it no explanation. Mirrors inih's rules: blank lines and
+ * lines starting with ';' or '#' are comments; '[' starts a section header that needs
+ * a ']'; any other line needs '=' or ':' before an inline comment (';' after a space).
+ * Section headers are recorded with their line, so that sections without keys are
+ * still validated. */
+static void classify_line(struct collect *c, const char *str)
+{
+	const char *t = str;
+	if (c->line == 1 && strncmp(t, "\xEF\xBB\xBF", 3) == 0)
+		t += 3; /* UTF-8 byte-order mark, which inih skips too */
+	bool indented = *t == ' ' || *t == '\t';
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (!*t || strchr(";#\r\n", *t))
+		return;
+	if (*t == '[') {
+		const char *e = strchr(t, ']');
+		if (!e) {
+			diags_add(c->d, c->line, NULL, NULL, "syntax error: a section header needs a closing ']'");
+			return;
+		}
+		c->hdr = xrealloc(c->hdr, (c->nhdr + 1) * sizeof(*c->hdr));
+		c->hdr[c->nhdr++] = (struct header){ strndup(t + 1, (size_t)(e - t - 1)), c->line };
+		return;
+	}
+	for (const char *p = t; *p && *p != '\n'; p++) {
+		if (*p == '=' || *p == ':')
+			return;
+		if (*p == ';' && (p[-1] == ' ' || p[-1] == '\t'))
+			break;
+	}
+	diags_add(c->d, c->line, NULL, NULL, "%s",
+		  indented ? "syntax error: an indented line is not a continuation (multi-line values are not supported); "
+			     "expected key = value"
+			   : "syntax error: expected [section], key = value, or a comment (; or #)");
+}
+
 static char *reader(char *str, int num, void *stream)
 {
 	struct collect *c = stream;
@@ -95,18 +135,7 @@ static char *reader(char *str, int num, void *stream)
 		str[1] = '\0';
 		return str;
 	}
-	char *t = str;
-	while (*t == ' ' || *t == '\t')
-		t++;
-	if (*t == '[') {
-		char *e = strchr(t, ']');
-		if (e) {
-			c->hdr = xrealloc(c->hdr, (c->nhdr + 1) * sizeof(*c->hdr));
-			char *name = strndup(t + 1, (size_t)(e - t - 1));
-			c->hdr[c->nhdr++] = (struct header){ xstrdup(strtrim(name)), c->line };
-			free(name);
-		}
-	}
+	classify_line(c, str);
 	return str;
 }
 
@@ -172,10 +201,9 @@ static const struct section_def {
 static const struct section_def *section_find(const char *s)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
-		size_t l = strlen(sections[i].name);
-		if (sections[i].kind == SEC_WORKLOAD ? strncmp(s, "workload ", 9) == 0 : strcmp(s, sections[i].name) == 0)
+		bool wl = sections[i].kind == SEC_WORKLOAD && strncmp(s, "workload", 8) == 0 && (!s[8] || s[8] == ' ');
+		if (wl || strcmp(s, sections[i].name) == 0)
 			return &sections[i];
-		(void)l;
 	}
 	return NULL;
 }
@@ -249,15 +277,18 @@ static void check_cgroup(struct scenario *sc, struct diags *d, const struct sett
 	}
 	case CGV_INT:
 	case CGV_BOOL: {
-		char *end;
-		long long v = strtoll(s->value, &end, 10);
+		long long v = 0;
+		bool ok;
 		if (k->kind == CGV_BOOL) {
-			if (strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0)
-				v = 1, end = "";
-			else if (strcmp(s->value, "no") == 0 || strcmp(s->value, "false") == 0)
-				v = 0, end = "";
+			bool b = false;
+			ok = parse_bool(s->value, &b) == 0;
+			v = b;
+		} else {
+			char *end;
+			v = strtoll(s->value, &end, 10);
+			ok = isdigit((unsigned char)s->value[0]) && !*end && v >= k->min && v <= k->max;
 		}
-		if (end == s->value || *end || v < k->min || v > k->max) {
+		if (!ok) {
 			diags_add(d, s->line, s->section, s->key, "expected %s, got '%s'",
 				  k->kind == CGV_BOOL ? "0 or 1 (yes/no)" : "a whole number 0..200", s->value);
 			return;
@@ -276,6 +307,16 @@ static void check_sysctl(struct scenario *sc, struct diags *d, const struct sett
 	const struct sysctl_def *def = sysctl_find(s->key);
 	char err[256];
 	long long v;
+	static const char *const actions[][2] = {
+		{ "vm.drop_caches", "drop_caches" },
+		{ "vm.compact_memory", "compact_memory" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+		if (strcmp(s->key, actions[i][0]) == 0) {
+			diags_add(d, s->line, s->section, s->key, "an action, not a setting: use [prepare] %s = yes", actions[i][1]);
+			return;
+		}
+	}
 	if (!def) {
 		const char *sug = sysctl_suggest(s->key);
 		diags_add(d, s->line, s->section, s->key, "not a sysctl mph may set%s%s%s", sug ? " (did you mean " : "",
@@ -292,7 +333,7 @@ static void check_sysctl(struct scenario *sc, struct diags *d, const struct sett
 
 static void check_workload(struct scenario *sc, struct diags *d, const struct collect *c, const char *section)
 {
-	const char *name = section + 9;
+	const char *name = section + 8;
 	int hline = header_line(c, section);
 	while (*name == ' ')
 		name++;
@@ -301,7 +342,7 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 		return;
 	}
 	const struct setting *type = NULL;
-	for (size_t i = 0; i < sc->nset; i++)
+	for (size_t i = 0; i < sc->nset && !type; i++) /* a second one is reported as set twice */
 		if (strcmp(sc->set[i].section, section) == 0 && strcmp(sc->set[i].key, "type") == 0)
 			type = &sc->set[i];
 	if (!type) {
@@ -325,7 +366,7 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 	bool bad = false;
 	for (size_t i = 0; i < sc->nset; i++) {
 		const struct setting *s = &sc->set[i];
-		if (strcmp(s->section, section) != 0 || s == type)
+		if (strcmp(s->section, section) != 0 || strcmp(s->key, "type") == 0)
 			continue;
 		const struct opt *o = opt_find(w->opts, s->key);
 		char err[256];
@@ -342,9 +383,11 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 			continue;
 		}
 		/* percentages are resolved here: the workload gets bytes */
-		uint64_t v = *(uint64_t *)((char *)cfg + o->off);
-		wl.argv[wl.argc++] = o->type == OPT_SIZE_PCT ? xasprintf("--%s=%llu", o->name, (unsigned long long)v)
-							     : xasprintf("--%s=%s", o->name, s->value);
+		if (o->type == OPT_SIZE_PCT)
+			wl.argv[wl.argc++] = xasprintf("--%s=%llu", o->name,
+						       (unsigned long long)*(uint64_t *)((char *)cfg + o->off));
+		else
+			wl.argv[wl.argc++] = xasprintf("--%s=%s", o->name, s->value);
 	}
 	for (const struct opt *o = w->opts; o->name; o++) {
 		if (!o->required)
@@ -398,7 +441,10 @@ static void check_cross(struct scenario *sc, struct diags *d, const struct colle
 		diags_add(d, s ? s->line : header_line(c, "scenario"), "scenario", "timeout",
 			  "must be longer than duration (the timeout is the hard limit after it)");
 	}
-	if (sc->nwl == 0 && d->n == 0)
+	bool any_wl = false;
+	for (size_t h = 0; h < c->nhdr; h++)
+		any_wl |= strncmp(c->hdr[h].name, "workload", 8) == 0;
+	if (!any_wl)
 		diags_add(d, 0, NULL, NULL, "no [workload NAME] section: a scenario needs at least one workload");
 }
 
@@ -416,14 +462,28 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 	ini_allow_multiline = false;
 	int syn = ini_parse_stream(reader, &c, handler, &c);
 	fclose(c.f);
-	if (syn > 0)
-		diags_add(d, syn, NULL, NULL, "syntax error: expected [section], key = value, or a comment (; or #)");
+	bool seen = false; /* classify_line() should have caught inih's first error */
+	for (size_t i = 0; i < d->n; i++)
+		seen |= d->v[i].line == syn;
+	if (syn > 0 && !seen)
+		diags_add(d, syn, NULL, NULL, "syntax error");
 
 	if (opt_defaults(scenario_opts, &sc->m) < 0 || opt_defaults(prepare_opts, &sc->m) < 0 ||
 	    opt_defaults(swap_opts, &sc->m) < 0)
 		return -EINVAL;
 
-	/* sections first, so that [cgroup] memory.max is known to workload sections */
+	/* every section header once: unknown ones are reported at their header */
+	for (size_t h = 0; h < c.nhdr; h++) {
+		const char *name = c.hdr[h].name;
+		if (header_line(&c, name) != c.hdr[h].line || section_find(name))
+			continue;
+		static const char *const names[] = { "scenario", "prepare", "swap", "cgroup", "sysctl", "workload" };
+		const char *sug = nearest_name(name, names, ARRAY_SIZE(names));
+		diags_add(d, c.hdr[h].line, name, NULL, "unknown section%s%s%s", sug ? " (did you mean [" : "",
+			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, cgroup, sysctl, workload NAME)");
+	}
+	/* then the keys of the fixed sections, so that [cgroup] memory.max is known
+	 * to workload sections */
 	for (size_t i = 0; i < sc->nset; i++) {
 		const struct setting *s = &sc->set[i];
 		const struct setting *dup = earlier(sc, i);
@@ -436,16 +496,8 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 			continue;
 		}
 		const struct section_def *sd = section_find(s->section);
-		if (!sd) {
-			static const char *const names[] = { "scenario", "prepare", "swap", "cgroup", "sysctl", "workload" };
-			const char *sug = nearest_name(s->section, names, ARRAY_SIZE(names));
-			/* one message per unknown section, at its header */
-			if (i == 0 || strcmp(sc->set[i - 1].section, s->section) != 0)
-				diags_add(d, header_line(&c, s->section) ? header_line(&c, s->section) : s->line, s->section, NULL,
-					  "unknown section%s%s%s", sug ? " (did you mean [" : "", sug ? sug : "",
-					  sug ? "]?)" : " (known: scenario, prepare, swap, cgroup, sysctl, workload NAME)");
-			continue;
-		}
+		if (!sd)
+			continue; /* reported at its header */
 		switch (sd->kind) {
 		case SEC_OPTS:
 			check_opts_section(sc, d, s, sd->opts);
@@ -460,16 +512,12 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 			break;
 		}
 	}
-	/* then each workload section once */
-	for (size_t i = 0; i < sc->nset; i++) {
-		const char *sec = sc->set[i].section;
-		if (strncmp(sec, "workload ", 9) != 0 && strcmp(sec, "workload") != 0)
-			continue;
-		bool first = true;
-		for (size_t k = 0; k < i; k++)
-			first &= strcmp(sc->set[k].section, sec) != 0;
-		if (first)
-			check_workload(sc, d, &c, strcmp(sec, "workload") == 0 ? "workload " : sec);
+	/* then each workload section once, keys or not */
+	for (size_t h = 0; h < c.nhdr; h++) {
+		const char *name = c.hdr[h].name;
+		const struct section_def *sd = section_find(name);
+		if (sd && sd->kind == SEC_WORKLOAD && header_line(&c, name) == c.hdr[h].line)
+			check_workload(sc, d, &c, name);
 	}
 	if (!sc->m.name) {
 		const char *b = strrchr(path, '/');

@@ -3,6 +3,7 @@
 #ifndef MPH_UNITS_H
 #define MPH_UNITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,8 @@ int parse_size_pct(const char *s, uint64_t base, uint64_t *out, int *was_pct);
 /* "500ms", "10s", "2m", "1h", a bare number means seconds; "forever" gives
  * DURATION_FOREVER. Result in milliseconds. 0, -EINVAL, -ERANGE. */
 int parse_duration_ms(const char *s, uint64_t *out);
+/* yes/no, true/false, on/off, 1/0 (case-insensitive). 0 or -EINVAL. */
+int parse_bool(const char *s, bool *out);
 /* Human-readable size "64.0 MiB" into buf. */
 const char *format_size(uint64_t bytes, char *buf, size_t len);
 

@@ -154,6 +154,7 @@ static void test_opt_table(void **state)
 	assert_int_equal(opt_set(opt_find(topts, "count"), &c, "11", 0, err, sizeof(err)), -ERANGE);
 	assert_string_equal(err, "'11' is out of range (allowed: 1..10)");
 	assert_int_equal(opt_set(opt_find(topts, "count"), &c, "-1", 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(opt_set(opt_find(topts, "count"), &c, "+5", 0, err, sizeof(err)), -EINVAL);
 	assert_int_equal(opt_set(opt_find(topts, "flag"), &c, "yes", 0, err, sizeof(err)), 0);
 	assert_true(c.flag);
 	assert_int_equal(opt_set(opt_find(topts, "flag"), &c, "maybe", 0, err, sizeof(err)), -EINVAL);

@@ -1,0 +1,393 @@
+/* test_scenario.c - scenario_load() on the fixtures in $MPH_TEST_DATA/scenarios/.
+ *
+ * bad/: each file is a small realistic scenario with one mistake (a few have more, on
+ * purpose). One table lists, per file, the target it is loaded for and EVERY
+ * diagnostic expected, as the exact text diag_format() gives after the file's path
+ * (so line, [section], key and message are all compared). One test function runs
+ * each entry; the entry reaches it as the test's initial state.
+ *
+ * good/: valid scenarios, checked for the values mph will write: option fields,
+ * cgroup files per hierarchy, sysctls, workload argv with percentages resolved.
+ *
+ * Everything a test loads lives in its fixture and is freed by the teardown, which
+ * cmocka runs after a failed assertion too: the tests stay leak-free under ASan. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../harness/scenario.h"
+#include "../../workloads/workload.h"
+
+#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define MiB(n) ((unsigned long long)(n) << 20)
+
+static const struct scen_target V1 = { CG_V1, true };
+static const struct scen_target V1_NO_MEMSW = { CG_V1, false };
+static const struct scen_target V2 = { CG_V2, false };
+
+/* ---- fixture -------------------------------------------------------------- */
+
+struct fx {
+	const void *param; /* the table entry, if any */
+	struct scenario sc;
+	struct diags d;
+	char path[1024];
+	char got[2048], want[2048];
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	f->param = *state;
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	scenario_free(&f->sc);
+	diags_free(&f->d);
+	free(f);
+	return 0;
+}
+
+/* Load $MPH_TEST_DATA/scenarios/<kind>/<name>.ini into the fixture. */
+static int load(struct fx *f, const char *kind, const char *name, const struct scen_target *t)
+{
+	const char *data = getenv("MPH_TEST_DATA");
+	snprintf(f->path, sizeof(f->path), "%s/scenarios/%s/%s.ini", data && *data ? data : "tests", kind, name);
+	return scenario_load(f->path, t, &f->sc, &f->d);
+}
+
+/* Diagnostic i as text, in the fixture (nothing to free, even if an assert fails). */
+static const char *diag_text(struct fx *f, size_t i)
+{
+	char *s = diag_format(&f->d, i);
+	snprintf(f->got, sizeof(f->got), "%s", s);
+	free(s);
+	return f->got;
+}
+
+static void load_ok(struct fx *f, const char *name, const struct scen_target *t)
+{
+	int r = load(f, "good", name, t);
+	for (size_t i = 0; i < f->d.n; i++)
+		print_message("unexpected: %s\n", diag_text(f, i));
+	assert_int_equal(r, 0);
+	assert_int_equal(f->d.n, 0);
+}
+
+/* ---- invalid scenarios -------------------------------------------------------- */
+
+struct bad_case {
+	const char *file;           /* bad/<file>.ini */
+	const struct scen_target *target;
+	const char *const *expect;  /* every diagnostic, minus the leading path; NULL-terminated */
+};
+
+/* A NULL-terminated list of strings, inline. */
+#define STRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Not const: a table entry becomes a test's initial state, a plain void *. */
+static struct bad_case bad_cases[] = {
+	{ "unknown-section", &V1, STRS(":6: [cgroupp]: unknown section (did you mean [cgroup]?)") },
+	{ "cgroup-unknown-key", &V1, STRS(":6: [cgroup] memory.mx: unknown key (did you mean memory.max?)") },
+	{ "size-suffix", &V1,
+	  STRS(":6: [cgroup] memory.max: expected a size such as 64M or 1G, or max; got '64Q'") },
+	{ "sysctl-typo", &V1,
+	  STRS(":9: [sysctl] vm.swapiness: not a sysctl mph may set (did you mean vm.swappiness?)") },
+	{ "sysctl-range", &V1,
+	  STRS(":6: [sysctl] vm.swappiness: vm.swappiness = 300 is out of range (allowed 0..200)") },
+	{ "sysctl-not-number", &V1,
+	  STRS(":6: [sysctl] vm.overcommit_memory: expected a whole number for vm.overcommit_memory, got 'never'") },
+	{ "sysctl-not-allowed", &V1,
+	  STRS(":7: [sysctl] vm.drop_caches: an action, not a setting: use [prepare] drop_caches = yes") },
+	{ "v1-memory-high", &V1,
+	  STRS(":7: [cgroup] memory.high: not available on cgroup v1 here: "
+		 "cgroup v1 has no memory.high (no throttling threshold below the limit)") },
+	{ "v1-oom-group", &V1,
+	  STRS(":7: [cgroup] memory.oom.group: not available on cgroup v1 here: "
+		 "cgroup v1 has no memory.oom.group (the OOM killer always picks single processes)") },
+	{ "v2-swappiness", &V2,
+	  STRS(":7: [cgroup] memory.swappiness: not available on cgroup v2 here: cgroup v2 has no per-cgroup "
+		 "swappiness (the global vm.swappiness applies; set it in [sysctl])") },
+	{ "v2-oom-group-value", &V2, STRS(":7: [cgroup] memory.oom.group: expected 0 or 1 (yes/no), got '2'") },
+	{ "v1-swap-without-max", &V1,
+	  STRS(":6: [cgroup] memory.swap.max: on cgroup v1 memory.swap.max needs memory.max "
+		 "(v1 limits memory+swap together)") },
+	{ "v1-swap-no-accounting", &V1_NO_MEMSW,
+	  STRS(":7: [cgroup] memory.swap.max: not available here: the kernel has no swap accounting "
+		 "(memory.memsw.* missing; boot with swapaccount=1)") },
+	{ "workload-no-type", &V1,
+	  STRS(":8: [workload leaker] type: missing: every workload needs type = <workload>") },
+	{ "workload-type-typo", &V1,
+	  STRS(":9: [workload leaker] type: no workload called 'anonlek' (did you mean anonleak?)") },
+	{ "workload-option-typo", &V1,
+	  STRS(":11: [workload leaker] sise: unknown option of workload anonleak (did you mean size?)") },
+	{ "workload-pct-no-max", &V1,
+	  STRS(":10: [workload leaker] size: '50%' is a percentage of the cgroup's memory.max, and none is set") },
+	{ "workload-missing-size", &V1, STRS(":8: [workload leaker] size: missing: workload anonleak requires it") },
+	{ "workload-bad-enum", &V1, STRS(":11: [workload leaker] via: expected one of malloc, mmap; got 'brk'") },
+	{ "duplicate-key", &V1, STRS(":8: [cgroup] memory.max: set twice (first at line 6)") },
+	/* no section, so no "[section] key" either: the key itself is not named */
+	{ "key-outside-section", &V1, STRS(":2: timeout: key outside any section (start with [scenario])") },
+	{ "syntax-no-equals", &V1,
+	  STRS(":6: syntax error: expected [section], key = value, or a comment (; or #)") },
+	{ "bad-duration", &V1,
+	  STRS(":3: [scenario] duration: expected a duration such as 500ms, 10s, 2m, 1h or forever, got '5x'") },
+	{ "timeout-not-longer", &V1,
+	  STRS(":4: [scenario] timeout: must be longer than duration (the timeout is the hard limit after it)") },
+	{ "repeat-zero", &V1, STRS(":4: [scenario] repeat: '0' is out of range (allowed: 1..1000)") },
+	{ "prepare-bool", &V1, STRS(":6: [prepare] drop_caches: expected yes or no, got 'maybe'") },
+	{ "swap-too-large", &V1, STRS(":6: [swap] size: '2T' is out of range (allowed: 0 B..1.0 TiB)") },
+	/* libinih's line buffer is 200 bytes: 198 characters plus newline and NUL */
+	{ "long-line", &V1, STRS(":3: line longer than 198 characters") },
+	/* multi-line values are off: the indented line is a line without '=' */
+	{ "continuation-line", &V1,
+	  STRS(":4: syntax error: an indented line is not a continuation (multi-line values are not supported); expected key = value") },
+	/* no line: the problem is the whole file */
+	{ "no-workload", &V1, STRS(": no [workload NAME] section: a scenario needs at least one workload") },
+	/* all of them, sorted by line although found in the order 13, 5, 9 */
+	{ "three-mistakes", &V1,
+	  STRS(":5: [workload leaker] rate: expected a size such as 4096, 64k, 64M, 1G, got 'fast'",
+		 ":9: [scenario] timeout: must be longer than duration (the timeout is the hard limit after it)",
+		 ":13: [cgroup] memory.hihg: unknown key (did you mean memory.high?)") },
+
+	/* regression (fixed): only libinih's first syntax error is reported (scenario.c:417-420
+	 * keeps just ini_parse_stream()'s return value), not every problem */
+	{ "two-syntax-errors", &V1,
+	  STRS(":3: syntax error: expected [section], key = value, or a comment (; or #)",
+		 ":6: syntax error: expected [section], key = value, or a comment (; or #)") },
+	/* regression (fixed): "[workload]" is not recognised as a workload section
+	 * (section_find() wants "workload "), so it is reported as an unknown section
+	 * suggesting itself, and check_workload() is called with "workload ", whose header
+	 * it cannot find: a second diagnostic without a line */
+	{ "workload-no-name", &V1, STRS(":8: [workload]: a workload section needs a name: [workload NAME]") },
+	/* regression (fixed): check_workload() takes the LAST "type" and skips only that one, so
+	 * the first "type" is also reported as an unknown option of anonleak */
+	{ "workload-type-twice", &V1, STRS(":11: [workload leaker] type: set twice (first at line 9)") },
+	/* regression (fixed): a section with no keys is never validated (phase 2 walks settings
+	 * only), so an empty [workload steady] silently disappears and the load succeeds */
+	{ "workload-empty", &V1, STRS(":12: [workload steady] type: missing: every workload needs type = <workload>") },
+	/* regression (fixed): the reader records section headers only when '[' is the first
+	 * non-blank byte, so after a UTF-8 BOM (which libinih skips) the header of line 1
+	 * is unknown and its diagnostics lose their line number */
+	{ "bom-header", &V1, STRS(":1: [workload leaker] type: missing: every workload needs type = <workload>") },
+};
+
+static void test_bad(void **state)
+{
+	struct fx *f = *state;
+	const struct bad_case *bc = f->param;
+	size_t n = 0;
+	while (bc->expect[n])
+		n++;
+
+	int r = load(f, "bad", bc->file, bc->target);
+	if (r != -EINVAL || f->d.n != n)
+		for (size_t i = 0; i < f->d.n; i++)
+			print_message("got: %s\n", diag_text(f, i));
+	assert_int_equal(r, -EINVAL);
+	assert_int_equal(f->d.n, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(f->want, sizeof(f->want), "%s%s", f->path, bc->expect[i]);
+		assert_string_equal(diag_text(f, i), f->want);
+	}
+}
+
+/* ---- valid scenarios ------------------------------------------------------------ */
+
+static void assert_cg(const struct scen_cg *c, const char *knob, const char *file, const char *value, int line)
+{
+	assert_string_equal(c->knob->name, knob);
+	assert_string_equal(c->file, file);
+	assert_string_equal(c->value, value);
+	assert_int_equal(c->line, line);
+}
+
+static void assert_wl(const struct scen_wl *w, const char *name, int line, const char *const *argv)
+{
+	size_t n = 0;
+	assert_string_equal(w->name, name);
+	assert_string_equal(w->type->name, "anonleak");
+	assert_int_equal(w->line, line);
+	for (; argv[n]; n++) {
+		assert_true(n < w->argc);
+		assert_string_equal(w->argv[n], argv[n]);
+	}
+	assert_int_equal(w->argc, n);
+	assert_null(w->argv[n]);
+}
+
+/* full.ini per hierarchy: where memory.max and memory.swap.max go, and what is written. */
+struct full_case {
+	const struct scen_target *target;
+	const char *max_file, *max_value;
+	const char *swap_file, *swap_value;
+};
+
+static struct full_case full_v1 = { &V1, "memory.limit_in_bytes", "134217728",
+				    /* v1 limits memory+swap: 128M + 64M */
+				    "memory.memsw.limit_in_bytes", "201326592" };
+static struct full_case full_v2 = { &V2, "memory.max", "134217728", "memory.swap.max", "67108864" };
+
+static void test_full(void **state)
+{
+	struct fx *f = *state;
+	const struct full_case *fc = f->param;
+	load_ok(f, "full", fc->target);
+
+	const struct scen_main *m = &f->sc.m;
+	assert_string_equal(m->name, "full-example");
+	assert_string_equal(m->description, "two leakers, swap allowance, tuned reclaim");
+	assert_int_equal(m->duration_ms, 90 * 1000);
+	assert_int_equal(m->timeout_ms, 2 * 60 * 1000);
+	assert_int_equal(m->repeat, 3);
+	assert_true(m->drop_caches);
+	assert_false(m->compact_memory);
+	assert_int_equal(m->swap_size, MiB(256));
+	assert_int_equal(f->sc.memory_max, MiB(128));
+
+	assert_int_equal(f->sc.ncg, 2);
+	assert_cg(&f->sc.cg[0], "memory.max", fc->max_file, fc->max_value, 17);
+	assert_int_equal(f->sc.cg[0].bytes, MiB(128));
+	assert_cg(&f->sc.cg[1], "memory.swap.max", fc->swap_file, fc->swap_value, 18);
+	assert_int_equal(f->sc.cg[1].bytes, MiB(64));
+
+	static const struct {
+		const char *name, *value;
+		int line;
+	} sysctls[] = {
+		{ "vm.swappiness", "100", 21 },
+		{ "vm.overcommit_memory", "1", 22 },
+		{ "vm.watermark_scale_factor", "200", 23 },
+	};
+	assert_int_equal(f->sc.nsysctl, N_ELEM(sysctls));
+	for (size_t i = 0; i < N_ELEM(sysctls); i++) {
+		assert_string_equal(f->sc.sysctl[i].def->name, sysctls[i].name);
+		assert_string_equal(f->sc.sysctl[i].value, sysctls[i].value);
+		assert_int_equal(f->sc.sysctl[i].line, sysctls[i].line);
+	}
+
+	assert_int_equal(f->sc.nwl, 2);
+	/* 50% of memory.max (128M): the workload gets bytes; other values as written */
+	assert_wl(&f->sc.wl[0], "steady", 25, STRS("--size=67108864", "--hold=forever"));
+	assert_wl(&f->sc.wl[1], "leaker", 30,
+		  STRS("--size=536870912", "--rate=64M", "--chunk=2M", "--via=malloc"));
+
+	assert_int_equal(f->sc.nset, 21); /* every key = value line, raw */
+}
+
+/* The workload's percentage is resolved against a memory.max written after it. */
+static void test_workload_before_cgroup(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "workload-first", &V1);
+	assert_int_equal(f->sc.memory_max, MiB(96));
+	assert_int_equal(f->sc.nwl, 1);
+	assert_wl(&f->sc.wl[0], "steady", 2, STRS("--size=25165824")); /* 25% of 96M */
+}
+
+/* sc.set is the file as written: file order (not validation order), with lines. */
+static void test_raw_settings(void **state)
+{
+	static const struct setting want[] = {
+		{ "workload steady", "type", "anonleak", 3 },
+		{ "workload steady", "size", "25%", 4 },
+		{ "scenario", "timeout", "60s", 7 },
+		{ "cgroup", "memory.max", "96M", 10 },
+	};
+	struct fx *f = *state;
+	load_ok(f, "workload-first", &V1);
+	assert_int_equal(f->sc.nset, N_ELEM(want));
+	for (size_t i = 0; i < N_ELEM(want); i++) {
+		assert_string_equal(f->sc.set[i].section, want[i].section);
+		assert_string_equal(f->sc.set[i].key, want[i].key);
+		assert_string_equal(f->sc.set[i].value, want[i].value);
+		assert_int_equal(f->sc.set[i].line, want[i].line);
+	}
+}
+
+static void test_default_name(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "workload-first", &V1);
+	assert_string_equal(f->sc.m.name, "workload-first");
+	assert_string_equal(f->sc.m.description, "");
+	assert_int_equal(f->sc.m.repeat, 1);
+}
+
+/* Knobs only one hierarchy has, and "max" in each hierarchy's spelling. */
+struct knob_case {
+	const char *file;
+	const struct scen_target *target;
+	struct {
+		const char *knob, *file, *value;
+		int line;
+	} cg[5];
+	size_t ncg;
+};
+
+static struct knob_case knobs_v1 = { "v1-knobs", &V1,
+				     { { "memory.max", "memory.limit_in_bytes", "-1", 6 },
+				       { "memory.swap.max", "memory.memsw.limit_in_bytes", "-1", 7 },
+				       { "memory.swappiness", "memory.swappiness", "0", 8 } },
+				     3 };
+static struct knob_case knobs_v2 = { "v2-knobs", &V2,
+				     { { "memory.max", "memory.max", "max", 6 },
+				       { "memory.high", "memory.high", "50331648", 7 },
+				       { "memory.low", "memory.low", "16777216", 8 },
+				       { "memory.min", "memory.min", "8388608", 9 },
+				       { "memory.oom.group", "memory.oom.group", "1", 10 } },
+				     5 };
+
+static void test_knobs(void **state)
+{
+	struct fx *f = *state;
+	const struct knob_case *kc = f->param;
+	load_ok(f, kc->file, kc->target);
+	assert_int_equal(f->sc.memory_max, -1);
+	assert_int_equal(f->sc.ncg, kc->ncg);
+	for (size_t i = 0; i < kc->ncg; i++)
+		assert_cg(&f->sc.cg[i], kc->cg[i].knob, kc->cg[i].file, kc->cg[i].value, kc->cg[i].line);
+}
+
+static void test_missing_file(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(load(f, "good", "no-such-scenario", &V1), -ENOENT);
+	assert_int_equal(f->d.n, 0);
+}
+
+int main(void)
+{
+	struct CMUnitTest bad[N_ELEM(bad_cases)];
+	for (size_t i = 0; i < N_ELEM(bad_cases); i++)
+		bad[i] = (struct CMUnitTest){ bad_cases[i].file, test_bad, fx_setup, fx_teardown, &bad_cases[i] };
+
+	const struct CMUnitTest good[] = {
+		{ "full.ini on cgroup v1", test_full, fx_setup, fx_teardown, &full_v1 },
+		{ "full.ini on cgroup v2", test_full, fx_setup, fx_teardown, &full_v2 },
+		{ "v1-knobs.ini on cgroup v1", test_knobs, fx_setup, fx_teardown, &knobs_v1 },
+		{ "v2-knobs.ini on cgroup v2", test_knobs, fx_setup, fx_teardown, &knobs_v2 },
+		cmocka_unit_test_setup_teardown(test_workload_before_cgroup, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_raw_settings, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_default_name, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file, fx_setup, fx_teardown),
+	};
+
+	int failed = _cmocka_run_group_tests("invalid scenarios", bad, N_ELEM(bad), NULL, NULL);
+	failed += cmocka_run_group_tests_name("valid scenarios", good, NULL, NULL);
+	return failed ? 1 : 0;
+}
