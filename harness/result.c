@@ -11,13 +11,7 @@
 
 long long meminfo_bytes(const char *key)
 {
-	char *buf = NULL;
-	long long kb;
-	if (read_file("/proc/meminfo", &buf, NULL) < 0)
-		return -1;
-	int r = kv_find_ll(buf, key, &kb);
-	free(buf);
-	return r < 0 ? -1 : kb * 1024;
+	return read_kb_key("/proc/meminfo", key);
 }
 
 json_t *host_json(const struct cg_env *env)

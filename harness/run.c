@@ -192,13 +192,11 @@ static void run_error(struct run_state *st, const char *fmt, ...) __attribute__(
 static void run_error(struct run_state *st, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "mph: %s\n", msg ? msg : "error");
-	json_array_append_new(st->errors, json_string(msg ? msg : "error"));
+	fprintf(stderr, "mph: %s\n", msg);
+	json_array_append_new(st->errors, json_string(msg));
 	free(msg);
 }
 

@@ -26,14 +26,11 @@
 void diags_add(struct diags *d, int line, const char *section, const char *key, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
-	d->v[d->n++] = (struct diag){ line, section ? xstrdup(section) : NULL, key ? xstrdup(key) : NULL,
-				      msg ? msg : xstrdup("(no message)") };
+	d->v[d->n++] = (struct diag){ line, section ? xstrdup(section) : NULL, key ? xstrdup(key) : NULL, msg };
 }
 
 char *diag_format(const struct diags *d, size_t i)

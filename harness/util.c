@@ -176,16 +176,32 @@ char *xstrdup(const char *s)
 	return d;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom_exit();
+	return s;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	int r = vasprintf(&s, fmt, ap);
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		oom_exit();
 	return s;
+}
+
+long long read_kb_key(const char *path, const char *key)
+{
+	char *buf = NULL;
+	long long kb;
+	if (read_file(path, &buf, NULL) < 0)
+		return -1;
+	int r = kv_find_ll(buf, key, &kb);
+	free(buf);
+	return r < 0 ? -1 : kb * 1024;
 }
 
 void *xcalloc(size_t n, size_t size)

@@ -3,6 +3,7 @@
 #ifndef MPH_UTIL_H
 #define MPH_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,9 +26,13 @@ int mkdir_p(const char *path);
 /* Find "key value" at the start of a line in a key-value text (memory.stat, vmstat,
  * oom_control, meminfo without the unit). Returns 0 and sets *out, or -ENOENT. */
 int kv_find_ll(const char *text, const char *key, long long *out);
+/* "Key:   N kB" from a file such as /proc/meminfo or /proc/self/status, in bytes;
+ * -1 when the file or the key is missing. */
+long long read_kb_key(const char *path, const char *key);
 
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *strtrim(char *s);

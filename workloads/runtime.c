@@ -60,11 +60,5 @@ void wl_sleep_until(double t)
 
 long long wl_status_bytes(const char *key)
 {
-	char *buf = NULL;
-	long long kb;
-	if (read_file("/proc/self/status", &buf, NULL) < 0)
-		return -1;
-	int r = kv_find_ll(buf, key, &kb);
-	free(buf);
-	return r < 0 ? -1 : kb * 1024;
+	return read_kb_key("/proc/self/status", key);
 }

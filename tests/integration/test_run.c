@@ -37,30 +37,44 @@ struct proc_out {
 };
 
 /* Run mph with args (NULL-terminated), capture stdout and stderr. */
-static struct proc_out mph(const char *arg0, ...)
+static const char *mph_bin(void)
 {
-	const char *bin = getenv("MPH_BIN") ? getenv("MPH_BIN") : "./mph";
-	const char *argv[16] = { bin };
-	size_t n = 1;
-	va_list ap;
-	va_start(ap, arg0);
-	for (const char *a = arg0; a && n < 15; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	char *o = xasprintf("%s/out", tmpdir), *e = xasprintf("%s/err", tmpdir);
+	return getenv("MPH_BIN") ? getenv("MPH_BIN") : "./mph";
+}
+
+/* Start mph with argv (argv[0] ignored), stdout and stderr to files <tmpdir>/<tag>.out/.err */
+static pid_t spawn(const char *tag, const char **argv)
+{
+	char *o = xasprintf("%s/%s.out", tmpdir, tag), *e = xasprintf("%s/%s.err", tmpdir, tag);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fo, 1);
 		dup2(fe, 2);
 		setenv("MPH_STATE_DIR", statedir, 1);
-		execv(bin, (char **)argv);
+		argv[0] = mph_bin();
+		execv(argv[0], (char **)argv);
 		_exit(127);
 	}
+	free(o);
+	free(e);
+	return pid;
+}
+
+/* Run mph with args (NULL-terminated), capture stdout and stderr. */
+static struct proc_out mph(const char *arg0, ...)
+{
+	const char *argv[16] = { NULL };
+	size_t n = 1;
+	va_list ap;
+	va_start(ap, arg0);
+	for (const char *a = arg0; a && n < 15; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
 	int st;
-	waitpid(pid, &st, 0);
+	waitpid(spawn("fg", argv), &st, 0);
 	struct proc_out p = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), NULL, NULL };
+	char *o = xasprintf("%s/fg.out", tmpdir), *e = xasprintf("%s/fg.err", tmpdir);
 	read_file(o, &p.out, NULL);
 	read_file(e, &p.err, NULL);
 	free(o);
@@ -99,6 +113,34 @@ static const char *str(json_t *o, const char *path)
 	return json_string_value(cur);
 }
 
+static long long num(json_t *o, const char *path)
+{
+	char *copy = xstrdup(path);
+	json_t *cur = o;
+	for (char *k = strtok(copy, "."); k && cur; k = strtok(NULL, "."))
+		cur = json_object_get(cur, k);
+	free(copy);
+	if (!json_is_integer(cur))
+		fail_msg("%s is not an integer", path);
+	return json_integer_value(cur);
+}
+
+/* `mph run SCENARIO` must succeed; its run.json */
+static json_t *run_ok(const char *scenario)
+{
+	struct proc_out p = mph("run", "--results", results, scenario, NULL);
+	if (p.code != 0)
+		fail_msg("mph run %s exited %d:\n%s", scenario, p.code, p.err);
+	json_t *r = load_result(&p);
+	proc_free(&p);
+	return r;
+}
+
+static json_t *workload0(json_t *r)
+{
+	return json_array_get(json_object_get(r, "workloads"), 0);
+}
+
 static void check_machine_clean(void)
 {
 	/* no child cgroup left below our own */
@@ -135,7 +177,7 @@ static int group_setup(void **state)
 		skip_reason = "not root: mph run creates cgroups and changes sysctls";
 	else if (cg_env_detect(&env) < 0)
 		skip_reason = "no memory cgroup controller mounted";
-	else if (access(getenv("MPH_BIN") ? getenv("MPH_BIN") : "./mph", X_OK) < 0)
+	else if (access(mph_bin(), X_OK) < 0)
 		skip_reason = "./mph not built";
 	if (skip_reason) {
 		printf("SKIP: integration tests: %s\n", skip_reason);
@@ -182,35 +224,29 @@ static int each_setup(void **state)
 static void test_oom_basic(void **state)
 {
 	(void)state;
-	struct proc_out p = mph("run", "--results", results, "scenarios/oom-basic.ini", NULL);
-	assert_int_equal(p.code, 0);
-	json_t *r = load_result(&p);
-	json_t *w = json_array_get(json_object_get(r, "workloads"), 0);
+	json_t *r = run_ok("scenarios/oom-basic.ini"), *w = workload0(r);
 	assert_string_equal(str(w, "outcome"), "oom-killed");
 	assert_string_equal(str(w, "signal"), "KILL");
 	json_t *kills = json_object_get(r, "oom_kills");
 	assert_int_equal(json_array_size(kills), 1); /* exactly once per leaker */
 	json_t *k = json_array_get(kills, 0);
-	assert_int_equal(json_integer_value(json_object_get(k, "pid")), json_integer_value(json_object_get(w, "pid")));
+	assert_int_equal(num(k, "pid"), num(w, "pid"));
 	assert_string_equal(str(k, "constraint"), "CONSTRAINT_MEMCG");
 	assert_string_equal(str(k, "comm"), "anonleak");
 	assert_string_equal(str(k, "oom_memcg"), str(r, "cgroup.path"));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "cgroup"), "oom_kill")), 1);
+	assert_int_equal(num(r, "cgroup.oom_kill"), 1);
 	/* killed at the limit: its anon-rss is close to 64 MiB (within 8 MiB) */
-	long long rss = json_integer_value(json_object_get(k, "anon_rss_kb"));
+	long long rss = num(k, "anon_rss_kb");
 	assert_true(rss > 56 * 1024 && rss <= 64 * 1024);
 	assert_string_equal(str(r, "host.cgroup"), cg_version_name(env.ver));
 	json_decref(r);
-	proc_free(&p);
 	check_machine_clean();
 }
 
 static void test_sysctls_restored(void **state)
 {
 	(void)state;
-	struct proc_out p = mph("run", "--results", results, "tests/scenarios/int/sysctl.ini", NULL);
-	assert_int_equal(p.code, 0);
-	json_t *r = load_result(&p);
+	json_t *r = run_ok("tests/scenarios/int/sysctl.ini");
 	json_t *s = json_object_get(r, "sysctls");
 	assert_int_equal(json_array_size(s), 2);
 	static const char *const want[][2] = { { "vm.swappiness", "10" }, { "vm.min_free_kbytes", "90000" } };
@@ -224,43 +260,34 @@ static void test_sysctls_restored(void **state)
 		assert_string_equal(now, str(e, "before"));
 		free(now);
 	}
-	json_t *w = json_array_get(json_object_get(r, "workloads"), 0);
+	json_t *w = workload0(r);
 	assert_string_equal(str(w, "outcome"), "exited");
 	assert_true(json_is_true(json_object_get(w, "sigterm_sent")));
 	assert_string_equal(str(w, "report_final.status"), "stopped");
 	json_decref(r);
-	proc_free(&p);
 	check_machine_clean();
 }
 
 static void test_timeout(void **state)
 {
 	(void)state;
-	struct proc_out p = mph("run", "--results", results, "tests/scenarios/int/timeout.ini", NULL);
-	assert_int_equal(p.code, 0);
-	json_t *r = load_result(&p);
-	json_t *w = json_array_get(json_object_get(r, "workloads"), 0);
-	assert_string_equal(str(w, "outcome"), "timed-out");
+	json_t *r = run_ok("tests/scenarios/int/timeout.ini");
+	assert_string_equal(str(workload0(r), "outcome"), "timed-out");
 	assert_int_equal(json_array_size(json_object_get(r, "oom_kills")), 0);
 	json_decref(r);
-	proc_free(&p);
 	check_machine_clean();
 }
 
 static void test_enomem(void **state)
 {
 	(void)state;
-	struct proc_out p = mph("run", "--results", results, "tests/scenarios/int/enomem.ini", NULL);
-	assert_int_equal(p.code, 0);
-	json_t *r = load_result(&p);
-	json_t *w = json_array_get(json_object_get(r, "workloads"), 0);
+	json_t *r = run_ok("tests/scenarios/int/enomem.ini"), *w = workload0(r);
 	assert_string_equal(str(w, "outcome"), "enomem");
-	assert_int_equal(json_integer_value(json_object_get(w, "exit_code")), 3);
+	assert_int_equal(num(w, "exit_code"), 3);
 	assert_string_equal(str(w, "report_final.errno"), "ENOMEM");
 	assert_int_equal(json_array_size(json_object_get(r, "oom_kills")), 0);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "cgroup"), "oom_kill")), 0);
+	assert_int_equal(num(r, "cgroup.oom_kill"), 0);
 	json_decref(r);
-	proc_free(&p);
 	check_machine_clean();
 }
 
@@ -297,16 +324,8 @@ static bool wait_for(const char *path, const char *needle, unsigned ms)
 static void test_kill9_then_restore(void **state)
 {
 	(void)state;
-	char *o = xasprintf("%s/bg.out", tmpdir), *e = xasprintf("%s/bg.err", tmpdir);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		setenv("MPH_STATE_DIR", statedir, 1);
-		execl("./mph", "mph", "run", "--results", results, "tests/scenarios/int/hold.ini", (char *)NULL);
-		_exit(127);
-	}
+	const char *argv[] = { NULL, "run", "--results", results, "tests/scenarios/int/hold.ini", NULL };
+	pid_t pid = spawn("bg", argv);
 	/* the journal gets its cgroup entry just before the cgroup is made; the
 	 * workload's report says it holds its memory once it is running inside it */
 	char *jp = xasprintf("%s/journal", statedir);
@@ -358,8 +377,6 @@ static void test_kill9_then_restore(void **state)
 	free(tasks);
 	free(cgdir);
 	free(jp);
-	free(o);
-	free(e);
 	check_machine_clean();
 }
 
