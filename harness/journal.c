@@ -13,11 +13,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#define MACHINE_LOCK_DIR "/run/lock"
 
 static const char *const kind_names[] = { [J_SYSCTL] = "sysctl", [J_SWAP] = "swap", [J_CGROUP] = "cgroup" };
 
@@ -37,7 +40,14 @@ int journal_lock(struct journal *j, const char *dir, const char *sysroot, int *h
 	j->dir = xstrdup(dir);
 	j->path = xasprintf("%s/journal", dir);
 	j->sysroot = xstrdup(sysroot);
-	char *lp = xasprintf("%s/lock", dir);
+	/* The lock guards the machine whose sysctls are changed, not the state directory:
+	 * two runs with different state directories would journal each other's changes
+	 * as "before" values and restore them wrongly. A stand-in sysroot (tests) has
+	 * its own lock. */
+	bool machine = strcmp(sysroot, "/proc/sys") == 0;
+	if (machine)
+		(void)mkdir_p(MACHINE_LOCK_DIR);
+	char *lp = machine ? xstrdup(MACHINE_LOCK_DIR "/mph.lock") : xasprintf("%s/lock", dir);
 	j->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	free(lp);
 	if (j->lock_fd < 0) {

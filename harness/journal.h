@@ -1,8 +1,9 @@
 /* journal.h - write-ahead record of every change mph makes to the machine, so that a
  * killed run can be undone by `mph restore`. Each entry is appended and fsynced
  * BEFORE the change it describes; a clean run replays it and deletes it. The journal
- * lives in the state directory (default /var/lib/mph, MPH_STATE_DIR overrides) with a
- * lock file that keeps two mph runs from overlapping. */
+ * lives in the state directory (default /var/lib/mph, MPH_STATE_DIR overrides). A lock
+ * (/run/lock/mph.lock for the real /proc/sys, whatever the state directory) keeps two
+ * mph runs from overlapping. */
 #ifndef MPH_JOURNAL_H
 #define MPH_JOURNAL_H
 
