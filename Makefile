@@ -13,7 +13,7 @@ CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WORKLOADS := anonleak
 HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c))
-WLLIB     := workloads/registry.c workloads/runtime.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
+WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
 UNITS     := $(wildcard tests/unit/test_*.c)
 INTEG     := $(wildcard tests/integration/test_*.c)
 

@@ -326,6 +326,17 @@ static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km,
 	json_object_set_new(j, "ended_s", json_real(w->ended));
 	if (ob.start_failed)
 		json_object_set_new(j, "start_error", json_sprintf("%s: %s", w->start_what, strerror(w->start_errno)));
+	/* OOM kills of this workload's processes: itself and the children it announced */
+	json_t *victims = json_array();
+	for (size_t i = 0; i < km->n; i++) {
+		bool mine = km->kills[i].pid == w->pid;
+		for (size_t c = 0; c < w->nchildren && !mine; c++)
+			mine = km->kills[i].pid == w->children[c];
+		if (mine)
+			json_array_append_new(victims, json_integer(km->kills[i].pid));
+	}
+	json_object_set_new(j, "children", json_integer((json_int_t)w->nchildren));
+	json_object_set_new(j, "oom_killed_pids", victims);
 	json_object_set_new(j, "report_start", w->start ? json_incref(w->start) : json_null());
 	json_object_set_new(j, "report_last_progress", w->last_progress ? json_incref(w->last_progress) : json_null());
 	json_object_set_new(j, "report_final", w->final ? json_incref(w->final) : json_null());

@@ -157,6 +157,11 @@ static void take_line(struct supervisor *s, struct wl_proc *w, char *line)
 			: strcmp(type, "final") == 0 ? &w->final
 			: strcmp(type, "progress") == 0 ? &w->last_progress : NULL;
 	w->nreports++;
+	json_t *cp = json_object_get(j, "pid");
+	if (strcmp(type, "child") == 0 && json_is_integer(cp)) {
+		w->children = xrealloc(w->children, (w->nchildren + 1) * sizeof(*w->children));
+		w->children[w->nchildren++] = (int)json_integer_value(cp);
+	}
 	if (slot) {
 		json_decref(*slot);
 		*slot = j;
@@ -310,6 +315,7 @@ void sup_free(struct supervisor *s)
 		for (char **a = w->argv; a && *a; a++)
 			free(*a);
 		free(w->argv);
+		free(w->children);
 	}
 	free(s->w);
 	s->w = NULL;

@@ -26,6 +26,8 @@ struct wl_proc {
 	const char *start_what; /* which step failed */
 	json_t *start, *last_progress, *final; /* reports */
 	size_t nreports, bad_lines;
+	int *children;          /* pids announced with {"type":"child","pid":N} records */
+	size_t nchildren;
 	char buf[8192];
 	size_t blen;
 };

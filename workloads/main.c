@@ -14,6 +14,7 @@
 struct common {
 	uint64_t report_fd;
 	uint64_t report_interval;
+	char *membind, *interleave, *preferred;
 };
 
 static const struct opt common_opts[] = {
@@ -21,6 +22,12 @@ static const struct opt common_opts[] = {
 	  "file descriptor for the JSON-lines report (diagnostics always go to stderr)", false },
 	{ "report-interval", OPT_DURATION, offsetof(struct common, report_interval), "1s", 10, 3600000, NULL,
 	  "period of progress records", false },
+	{ "membind", OPT_STRING, offsetof(struct common, membind), NULL, 0, 0, NULL,
+	  "allocate only from these NUMA nodes (0, 0-1, 0,2)", false },
+	{ "interleave", OPT_STRING, offsetof(struct common, interleave), NULL, 0, 0, NULL,
+	  "interleave allocations across these NUMA nodes", false },
+	{ "preferred", OPT_STRING, offsetof(struct common, preferred), NULL, 0, 0, NULL,
+	  "prefer this NUMA node, fall back to others", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
@@ -86,10 +93,10 @@ int main(int argc, char **argv)
 				s ? s : "", s ? "?)" : "");
 			return WL_EXIT_USAGE;
 		}
-		char err[256];
+		char oerr[256];
 		/* Standalone, a percentage has no base: mph resolves them before exec. */
-		if (opt_set(o, target, val, 0, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: --%s: %s\n", name, key, err);
+		if (opt_set(o, target, val, 0, oerr, sizeof(oerr)) < 0) {
+			fprintf(stderr, "%s: --%s: %s\n", name, key, oerr);
 			return WL_EXIT_USAGE;
 		}
 		if (nseen < ARRAY_SIZE(seen))
@@ -106,6 +113,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: --%s is required (see --help)\n", name, o->name);
 			return WL_EXIT_USAGE;
 		}
+	}
+
+	char err[256];
+	if (wl_apply_numa(com.membind, com.interleave, com.preferred, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", name, err);
+		return WL_EXIT_USAGE;
 	}
 
 	struct sigaction sa = { .sa_handler = on_stop };

@@ -5,6 +5,8 @@
 #include "../harness/util.h"
 
 #include <errno.h>
+#include <numa.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,4 +63,68 @@ void wl_sleep_until(double t)
 long long wl_status_bytes(const char *key)
 {
 	return read_kb_key("/proc/self/status", key);
+}
+
+/* Parse a node list ("0", "0-1", "0,2") and check every node exists and is allowed
+ * to this process: libnuma itself accepts nodes that do not exist (numa_alloc_onnode
+ * on a missing node prints a warning and still returns memory). */
+static struct bitmask *nodes_checked(const char *opt, const char *spec, char *err, size_t errlen)
+{
+	struct bitmask *m = numa_parse_nodestring(spec);
+	if (!m) {
+		snprintf(err, errlen, "--%s=%s: not a list of this machine's nodes (0-%d), such as 0, 0-1 or 0,2", opt,
+			 spec, numa_max_node());
+		return NULL;
+	}
+	struct bitmask *allowed = numa_get_mems_allowed();
+	for (unsigned n = 0; n < m->size; n++) {
+		if (!numa_bitmask_isbitset(m, n))
+			continue;
+		if ((int)n > numa_max_node() || !numa_bitmask_isbitset(allowed, n)) {
+			snprintf(err, errlen, "--%s=%s: node %u does not exist or is not allowed here (nodes 0-%d)", opt, spec,
+				 n, numa_max_node());
+			numa_bitmask_free(m);
+			m = NULL;
+			break;
+		}
+	}
+	numa_bitmask_free(allowed);
+	return m;
+}
+
+int wl_apply_numa(const char *membind, const char *interleave, const char *preferred, char *err, size_t errlen)
+{
+	int given = !!membind + !!interleave + !!preferred;
+	if (!given)
+		return 0;
+	if (given > 1) {
+		snprintf(err, errlen, "--membind, --interleave and --preferred exclude each other");
+		return -EINVAL;
+	}
+	if (numa_available() < 0) {
+		snprintf(err, errlen, "NUMA placement asked for, but this kernel has no NUMA support");
+		return -EOPNOTSUPP;
+	}
+	const char *opt = membind ? "membind" : interleave ? "interleave" : "preferred";
+	struct bitmask *m = nodes_checked(opt, membind ? membind : interleave ? interleave : preferred, err, errlen);
+	if (!m)
+		return -EINVAL;
+	if (membind) {
+		numa_set_membind(m);
+	} else if (interleave) {
+		numa_set_interleave_mask(m);
+	} else {
+		int node = -1;
+		for (unsigned n = 0; n < m->size && node < 0; n++)
+			if (numa_bitmask_isbitset(m, n))
+				node = (int)n;
+		if (numa_bitmask_weight(m) != 1) {
+			snprintf(err, errlen, "--preferred takes one node, got %s", preferred);
+			numa_bitmask_free(m);
+			return -EINVAL;
+		}
+		numa_set_preferred(node);
+	}
+	numa_bitmask_free(m);
+	return 0;
 }

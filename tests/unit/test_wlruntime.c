@@ -1,0 +1,96 @@
+/* test_wlruntime.c - what workloads share: the latency histogram and NUMA option
+ * checking (libnuma alone accepts nodes that do not exist). */
+#include <errno.h>
+#include <numa.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../workloads/hist.h"
+#include "../../workloads/workload.h"
+
+static void test_hist_exact_small(void **state)
+{
+	(void)state;
+	struct hist h = { 0 };
+	for (uint64_t v = 0; v < 8; v++)
+		hist_add(&h, v);
+	assert_int_equal(h.count, 8);
+	assert_int_equal(h.min, 0);
+	assert_int_equal(h.max, 7);
+	assert_int_equal(hist_quantile(&h, 0.0), 0);
+	assert_int_equal(hist_quantile(&h, 0.5), 4);
+	assert_int_equal(hist_quantile(&h, 1.0), 7);
+}
+
+static void test_hist_error_bound(void **state)
+{
+	(void)state;
+	/* 1..100000 uniformly: every quantile within 12.5% above the true value */
+	static struct hist h;
+	memset(&h, 0, sizeof(h));
+	for (uint64_t v = 1; v <= 100000; v++)
+		hist_add(&h, v);
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		double truth = qs[i] * 100000.0;
+		double got = (double)hist_quantile(&h, qs[i]);
+		if (got < truth * 0.999 || got > truth * 1.125)
+			fail_msg("q%.3f: got %.0f, true %.0f", qs[i], got, truth);
+	}
+	assert_int_equal(hist_quantile(&h, 1.0), 100000); /* capped at the max seen */
+	json_t *j = hist_json(&h);
+	assert_int_equal(json_integer_value(json_object_get(j, "count")), 100000);
+	assert_int_equal(json_integer_value(json_object_get(j, "mean_ns")), 50000);
+	json_decref(j);
+}
+
+static void test_hist_outlier(void **state)
+{
+	(void)state;
+	/* 999 fast samples and one stall: p50 stays fast, max shows the stall */
+	static struct hist h;
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 999; i++)
+		hist_add(&h, 1000);
+	hist_add(&h, 50 * 1000 * 1000);
+	assert_true(hist_quantile(&h, 0.5) <= 1125);
+	assert_true(hist_quantile(&h, 0.99) <= 1125);
+	assert_int_equal(hist_quantile(&h, 0.9999), 50 * 1000 * 1000);
+	struct hist empty = { 0 };
+	assert_int_equal(hist_quantile(&empty, 0.5), 0);
+}
+
+static void test_numa_options(void **state)
+{
+	(void)state;
+	char err[256];
+	if (numa_available() < 0)
+		skip();
+	assert_int_equal(wl_apply_numa(NULL, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(wl_apply_numa("0", "0", NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--membind, --interleave and --preferred exclude each other");
+	char spec[16];
+	snprintf(spec, sizeof(spec), "%d", numa_max_node() + 1);
+	assert_int_equal(wl_apply_numa(spec, NULL, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a list of this machine's nodes"));
+	assert_int_equal(wl_apply_numa(NULL, "nonsense", NULL, err, sizeof(err)), -EINVAL);
+	/* an existing node works; the policy applies to this test process only */
+	assert_int_equal(wl_apply_numa(NULL, NULL, "0", err, sizeof(err)), 0);
+	assert_int_equal(wl_apply_numa("0", NULL, NULL, err, sizeof(err)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hist_exact_small),
+		cmocka_unit_test(test_hist_error_bound),
+		cmocka_unit_test(test_hist_outlier),
+		cmocka_unit_test(test_numa_options),
+	};
+	return cmocka_run_group_tests_name("wlruntime", tests, NULL, NULL);
+}
