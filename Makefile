@@ -16,6 +16,7 @@ HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c))
 WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
 UNITS     := $(wildcard tests/unit/test_*.c)
 INTEG     := $(wildcard tests/integration/test_*.c)
+ITEST_OBJ := $(BUILD)/tests/integration/itest.o
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBMPH    := $(BUILD)/libmph.a
@@ -50,9 +51,9 @@ $(addprefix workloads/,$(WORKLOADS)): $(call obj,workloads/main.c) $(LIBWL) $(LI
 $(BUILD)/tests/%: tests/unit/%.c $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
-$(BUILD)/tests/%: tests/integration/%.c $(LIBMPH) $(LIBWL)
+$(BUILD)/tests/%: tests/integration/%.c $(ITEST_OBJ) $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(ITEST_OBJ) $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; MPH_TEST_DATA=tests $$t; done

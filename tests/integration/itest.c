@@ -1,0 +1,240 @@
+/* itest.c - what the integration tests share: running the real mph binary, reading
+ * run.json, and checking after every test that the machine is as it was (no cgroup
+ * below ours, no swap, the sysctls mph may touch unchanged, no journal). Tests from
+ * several checkouts on one machine take turns through a lock, because each checks
+ * that no cgroup is left below the shared parent. */
+#define _GNU_SOURCE
+#include "itest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../harness/sysctl.h"
+#include "../../harness/util.h"
+
+const char *itest_skip_reason;
+char itest_tmpdir[64];
+char *itest_results, *itest_statedir;
+struct cg_env itest_env;
+char *sysctl_before[32];
+int serial_fd = -1;
+
+/* Run mph with args (NULL-terminated), capture stdout and stderr. */
+const char *itest_mph_bin(void)
+{
+	return getenv("MPH_BIN") ? getenv("MPH_BIN") : "./mph";
+}
+
+/* Start mph with argv (argv[0] ignored), stdout and stderr to files <itest_tmpdir>/<tag>.out/.err */
+pid_t itest_spawn(const char *tag, const char **argv)
+{
+	char *o = xasprintf("%s/%s.out", itest_tmpdir, tag), *e = xasprintf("%s/%s.err", itest_tmpdir, tag);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		setenv("MPH_STATE_DIR", itest_statedir, 1);
+		argv[0] = itest_mph_bin();
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	free(o);
+	free(e);
+	return pid;
+}
+
+/* Run mph with args (NULL-terminated), capture stdout and stderr. */
+struct proc_out itest_mph(const char *arg0, ...)
+{
+	const char *argv[16] = { NULL };
+	size_t n = 1;
+	va_list ap;
+	va_start(ap, arg0);
+	for (const char *a = arg0; a && n < 15; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	int st;
+	waitpid(itest_spawn("fg", argv), &st, 0);
+	struct proc_out p = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), NULL, NULL };
+	char *o = xasprintf("%s/fg.out", itest_tmpdir), *e = xasprintf("%s/fg.err", itest_tmpdir);
+	read_file(o, &p.out, NULL);
+	read_file(e, &p.err, NULL);
+	free(o);
+	free(e);
+	return p;
+}
+
+void itest_proc_free(struct proc_out *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+/* run.json named on the last line of mph run's stdout */
+json_t *itest_load_result(const struct proc_out *p)
+{
+	char *copy = xstrdup(p->out), *last = NULL;
+	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
+		last = l;
+	json_error_t je;
+	json_t *j = last ? json_load_file(last, 0, &je) : NULL;
+	if (!j)
+		fail_msg("no run.json: stdout was:\n%s\nstderr:\n%s", p->out, p->err);
+	free(copy);
+	return j;
+}
+
+const char *itest_str(json_t *o, const char *path)
+{
+	/* "a.b.c" through objects */
+	char *copy = xstrdup(path);
+	json_t *cur = o;
+	for (char *k = strtok(copy, "."); k && cur; k = strtok(NULL, "."))
+		cur = json_object_get(cur, k);
+	free(copy);
+	return json_string_value(cur);
+}
+
+long long itest_num(json_t *o, const char *path)
+{
+	char *copy = xstrdup(path);
+	json_t *cur = o;
+	for (char *k = strtok(copy, "."); k && cur; k = strtok(NULL, "."))
+		cur = json_object_get(cur, k);
+	free(copy);
+	if (!json_is_integer(cur))
+		fail_msg("%s is not an integer", path);
+	return json_integer_value(cur);
+}
+
+/* `mph run SCENARIO` must succeed; its run.json */
+json_t *itest_run_ok(const char *scenario)
+{
+	struct proc_out p = itest_mph("run", "--results", itest_results, scenario, NULL);
+	if (p.code != 0)
+		fail_msg("mph run %s exited %d:\n%s", scenario, p.code, p.err);
+	json_t *r = itest_load_result(&p);
+	itest_proc_free(&p);
+	return r;
+}
+
+json_t *itest_workload0(json_t *r)
+{
+	return json_array_get(json_object_get(r, "workloads"), 0);
+}
+
+void itest_check_clean(void)
+{
+	/* no child cgroup left below our own */
+	char *own = xasprintf("%s%s", itest_env.mount, itest_env.own);
+	char *cmd = xasprintf("find '%s' -mindepth 1 -type d | grep -q .", own);
+	int found = system(cmd) == 0;
+	free(cmd);
+	free(own);
+	assert_false(found);
+	char *swaps = NULL;
+	assert_int_equal(read_file("/proc/swaps", &swaps, NULL), 0);
+	int lines = 0;
+	for (char *p = swaps; *p; p++)
+		lines += *p == '\n';
+	free(swaps);
+	assert_int_equal(lines, 1); /* only the header */
+	for (unsigned i = 0; i < sysctl_ndefs; i++) {
+		char *v = NULL;
+		if (sysctl_read("/proc/sys", sysctl_defs[i].name, &v) < 0)
+			continue;
+		if (strcmp(v, sysctl_before[i]) != 0)
+			fail_msg("%s is %s, it was %s before the test", sysctl_defs[i].name, v, sysctl_before[i]);
+		free(v);
+	}
+	char *jp = xasprintf("%s/journal", itest_statedir);
+	assert_int_not_equal(access(jp, F_OK), 0);
+	free(jp);
+}
+
+int itest_group_setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		itest_skip_reason = "not root: mph run creates cgroups and changes sysctls";
+	else if (cg_env_detect(&itest_env) < 0)
+		itest_skip_reason = "no memory cgroup controller mounted";
+	else if (access(itest_mph_bin(), X_OK) < 0)
+		itest_skip_reason = "./mph not built";
+	if (itest_skip_reason) {
+		printf("SKIP: integration tests: %s\n", itest_skip_reason);
+		return 0;
+	}
+	serial_fd = open("/run/lock/mph-itest.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (serial_fd >= 0)
+		(void)flock(serial_fd, LOCK_EX); /* another checkout's tests: wait for them */
+	strcpy(itest_tmpdir, "/tmp/mph-int-XXXXXX");
+	if (!mkdtemp(itest_tmpdir))
+		return -1;
+	itest_results = xasprintf("%s/results", itest_tmpdir);
+	itest_statedir = xasprintf("%s/state", itest_tmpdir);
+	for (unsigned i = 0; i < sysctl_ndefs; i++)
+		if (sysctl_read("/proc/sys", sysctl_defs[i].name, &sysctl_before[i]) < 0)
+			sysctl_before[i] = xstrdup("");
+	return 0;
+}
+
+int itest_group_teardown(void **state)
+{
+	(void)state;
+	if (itest_skip_reason)
+		return 0;
+	/* whatever a failed test left: undo it through mph's own journal */
+	struct proc_out p = itest_mph("restore", NULL);
+	itest_proc_free(&p);
+	char *cmd = xasprintf("rm -rf '%s'", itest_tmpdir);
+	int r = system(cmd);
+	free(cmd);
+	for (unsigned i = 0; i < sysctl_ndefs; i++)
+		free(sysctl_before[i]);
+	free(itest_results);
+	free(itest_statedir);
+	cg_env_free(&itest_env);
+	if (serial_fd >= 0)
+		close(serial_fd);
+	return r == 0 ? 0 : -1;
+}
+
+int itest_each_setup(void **state)
+{
+	(void)state;
+	if (itest_skip_reason)
+		skip();
+	return 0;
+}
+
+/* Wait (bounded) until path contains needle. */
+bool itest_wait_for(const char *path, const char *needle, unsigned ms)
+{
+	for (unsigned t = 0; t < ms; t += 20) {
+		char *buf = NULL;
+		if (read_file(path, &buf, NULL) == 0 && strstr(buf, needle)) {
+			free(buf);
+			return true;
+		}
+		free(buf);
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
