@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MACHINE_LOCK_DIR "/run/lock"
@@ -30,7 +31,7 @@ const char *journal_default_dir(void)
 	return d && *d ? d : "/var/lib/mph";
 }
 
-int journal_lock(struct journal *j, const char *dir, const char *sysroot, int *holder)
+int journal_lock(struct journal *j, const char *dir, const char *sysroot, unsigned wait_ms, int *holder)
 {
 	memset(j, 0, sizeof(*j));
 	j->fd = j->lock_fd = -1;
@@ -53,6 +54,12 @@ int journal_lock(struct journal *j, const char *dir, const char *sysroot, int *h
 	if (j->lock_fd < 0) {
 		r = -errno;
 		goto fail;
+	}
+	/* bounded wait: poll every 50 ms until the deadline (flock has no timeout) */
+	uint64_t deadline = now_ms() + wait_ms;
+	while (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK && now_ms() < deadline) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
 	}
 	if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;

@@ -26,8 +26,9 @@ struct journal_entry {
 };
 
 const char *journal_default_dir(void);
-/* Take the lock; -EBUSY with *holder = the other mph's pid when it is taken. */
-int journal_lock(struct journal *j, const char *dir, const char *sysroot, int *holder);
+/* Take the lock, waiting up to wait_ms for another mph to finish; -EBUSY with
+ * *holder = the other mph's pid when it is still taken. */
+int journal_lock(struct journal *j, const char *dir, const char *sysroot, unsigned wait_ms, int *holder);
 void journal_unlock(struct journal *j);
 /* 1 when a journal from an interrupted run exists, 0 when not. */
 int journal_exists(const struct journal *j);

@@ -108,6 +108,10 @@ int kmsg_parse_record(struct kmsg_log *k, const char *rec, size_t len)
 	char *nl = strchr(msg, '\n');
 	if (nl)
 		*nl = '\0';
+	if (k->marker && !k->marker_ts && strstr(msg, k->marker)) {
+		k->marker_ts = ts ? ts : 1;
+		goto out;
+	}
 
 	if (strncmp(msg, "oom-kill:", 9) == 0) {
 		char pidbuf[32];

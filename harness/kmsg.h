@@ -30,6 +30,8 @@ struct kmsg_log {
 	int open_errno;
 	struct oom_kill *kills;
 	size_t n;
+	const char *marker;    /* a message to look for (clock calibration), or NULL */
+	uint64_t marker_ts;    /* its kernel timestamp once seen, else 0 */
 };
 
 /* Open /dev/kmsg positioned at its end, so only new records are read. */

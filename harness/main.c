@@ -11,6 +11,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "run", cmd_run, "run a scenario: workloads in a limited memory cgroup, sysctls applied and undone" },
+	{ "record", cmd_record, "record reclaim, swap, PSI and OOM of a cgroup or a command, without a scenario" },
 	{ "restore", cmd_restore, "undo what an interrupted run left in place (from its journal)" },
 	{ "doctor", cmd_doctor, "what this machine supports, and what is unavailable and why" },
 };

@@ -72,11 +72,11 @@ json_t *kv_delta_json(const json_t *before, const json_t *after)
 	return d;
 }
 
-json_t *oom_kill_json(const struct oom_kill *o, double t0_mono)
+json_t *oom_kill_json(const struct oom_kill *o, double t)
 {
 	json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "pid", o->pid, "comm", o->comm, "constraint",
 			      o->constraint, "oom_memcg", o->oom_memcg, "task_memcg", o->task_memcg, "global", o->global);
-	json_object_set_new(j, "t", o->ts_usec ? json_real((double)o->ts_usec / 1e6 - t0_mono) : json_null());
+	json_object_set_new(j, "t", o->ts_usec ? json_real(t) : json_null());
 	json_object_set_new(j, "kernel_ts_usec", json_integer((json_int_t)o->ts_usec));
 	json_object_set_new(j, "total_vm_kb", json_integer(o->total_vm_kb));
 	json_object_set_new(j, "anon_rss_kb", json_integer(o->anon_rss_kb));

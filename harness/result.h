@@ -17,7 +17,8 @@ json_t *host_json(const struct cg_env *env);
 json_t *kv_json(const char *text);
 /* after - before for every key in after (keys missing before are left out). */
 json_t *kv_delta_json(const json_t *before, const json_t *after);
-json_t *oom_kill_json(const struct oom_kill *o, double t0_mono);
+/* t: seconds since the run started (the recorder corrects the kernel clock) */
+json_t *oom_kill_json(const struct oom_kill *o, double t);
 /* /proc/meminfo "Key: N kB" in bytes, -1 when absent. */
 long long meminfo_bytes(const char *key);
 

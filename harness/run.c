@@ -8,6 +8,7 @@
 #include "journal.h"
 #include "kmsg.h"
 #include "outcome.h"
+#include "recorder.h"
 #include "result.h"
 #include "scenario.h"
 #include "supervise.h"
@@ -38,6 +39,7 @@ struct run_cfg {
 	const char *state_dir;
 	const char *sysroot;
 	char *wl_dir;
+	uint64_t wait_ms;
 };
 
 static void run_usage(FILE *f)
@@ -47,7 +49,8 @@ static void run_usage(FILE *f)
 		   "scenario's vm sysctls and swap, classifies how each workload ended, undoes every\n"
 		   "change, and writes <results>/<scenario>/<UTC time>/run.json.\n\n"
 		   "  --results DIR     where run directories go (default: results)\n"
-		   "  --state-dir DIR   journal and lock (default: $MPH_STATE_DIR or /var/lib/mph)\n\n"
+		   "  --state-dir DIR   journal (default: $MPH_STATE_DIR or /var/lib/mph)\n"
+		   "  --wait T          if another mph run is in progress, wait up to T for it (default: refuse)\n\n"
 		   "Sysctls a scenario may set ([sysctl]):\n");
 	for (unsigned i = 0; i < sysctl_ndefs; i++)
 		fprintf(f, "  %-28s %lld..%lld  %s\n", sysctl_defs[i].name, sysctl_defs[i].min, sysctl_defs[i].max,
@@ -351,12 +354,43 @@ static bool under(const char *path, const char *rel)
 	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* The recorder hears of workloads through the supervisor's hooks. */
+static void hook_fd(void *ctx, int fd)
+{
+	rec_ready(ctx, fd);
+}
+
+static void hook_start(void *ctx, size_t i, const struct wl_proc *w)
+{
+	rec_set_pid(ctx, i, w->pid);
+	rec_event(ctx, "workload_start", json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid));
+}
+
+static void hook_record(void *ctx, size_t i, const char *type, json_t *rec)
+{
+	(void)i;
+	if (strcmp(type, "phase") == 0 || strcmp(type, "child") == 0 || strcmp(type, "final") == 0)
+		rec_event(ctx, strcmp(type, "final") == 0 ? "workload_final" : strcmp(type, "phase") == 0 ? "workload_phase" : "workload_child",
+			  json_pack("{s:O}", "record", rec));
+}
+
+static void hook_exit(void *ctx, size_t i, const struct wl_proc *w)
+{
+	rec_set_pid(ctx, i, 0);
+	json_t *e = json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid);
+	if (WIFEXITED(w->status))
+		json_object_set_new(e, "exit_code", json_integer(WEXITSTATUS(w->status)));
+	else
+		json_object_set_new(e, "signal", json_string(sigabbrev_np(WTERMSIG(w->status))));
+	rec_event(ctx, "workload_exit", e);
+}
+
 /* The part of one run between creating the cgroup and destroying it. */
 static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir, json_t *cgj)
 {
 	const struct scenario *sc = st->sc;
 	struct supervisor sup = { 0 };
-	struct kmsg_log km;
+	struct recorder *rec = NULL;
 	int r = 0;
 	sup.n = sc->nwl;
 	sup.w = xcalloc(sc->nwl, sizeof(*sup.w));
@@ -376,15 +410,35 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		w->argv[sc->wl[i].argc + 1] = xstrdup("--report-fd=3");
 		w->pidfd = w->report_fd = -1;
 	}
-	if (kmsg_open(&km) < 0)
-		fprintf(stderr, "mph: warning: /dev/kmsg unreadable (%s): OOM victims cannot be confirmed by pid\n",
-			strerror(km.open_errno));
+	const char **names = xcalloc(sc->nwl + 1, sizeof(*names));
+	for (size_t i = 0; i < sc->nwl; i++)
+		names[i] = sc->wl[i].name;
+	char *zone_before = read_or_null("/proc/zoneinfo");
+	sup.t0 = now_s();
+	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .pss = sc->m.record_pss,
+				   .cg_dir = cg->dir, .cg_ver = cg->ver, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0 };
+	int fds[8];
+	r = rec_open(&rec, &rcfg);
+	/* vmstat snapshots right after the recorder's first and last samples, so that
+	 * the samples' deltas and run.json's delta cover the same window */
 	char *vm_before = read_or_null("/proc/vmstat");
+	free(names);
+	if (r < 0) {
+		run_error(st, "cannot start the recorder in %s: %s", rundir, strerror(-r));
+		sup_free(&sup);
+		free(zone_before);
+		free(vm_before);
+		return r;
+	}
+	const struct kmsg_log *km = rec_kmsg(rec);
+	if (km->fd < 0)
+		fprintf(stderr, "mph: warning: /dev/kmsg unreadable (%s): OOM victims cannot be confirmed by pid\n",
+			strerror(km->open_errno));
+	sup.hooks = (struct sup_hooks){ .ctx = rec, .fds = fds, .nfds = rec_fds(rec, fds, ARRAY_SIZE(fds)),
+					.on_fd = hook_fd, .on_start = hook_start, .on_record = hook_record, .on_exit = hook_exit };
 	char *st_before = cg_read_or_null(cg, "memory.stat");
 	long long oom_before = 0;
 	(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_before);
-	double t0_mono = now_s();
-
 	r = sup_start(&sup, cg);
 	if (r < 0) {
 		for (size_t i = 0; i < sup.n; i++)
@@ -402,8 +456,9 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		fclose(sup.reports_log);
 	double t_end = now_s() - sup.t0;
 
-	kmsg_drain(&km);
+	json_t *summary = rec_finish(rec);
 	char *vm_after = read_or_null("/proc/vmstat");
+	char *zone_after = read_or_null("/proc/zoneinfo");
 	char *st_after = cg_read_or_null(cg, "memory.stat");
 	long long oom_after = -1, peak = -1, failcnt = -1;
 	(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_after);
@@ -414,22 +469,25 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	json_t *wls = json_array();
 	for (size_t i = 0; i < sup.n; i++) {
 		enum outcome oc;
-		json_array_append_new(wls, workload_json(&sup.w[i], &km, cg_ooms, &oc));
+		json_array_append_new(wls, workload_json(&sup.w[i], km, cg_ooms, &oc));
 	}
 	json_t *kills = json_array();
 	size_t elsewhere = 0;
-	for (size_t i = 0; i < km.n; i++) {
-		const struct oom_kill *o = &km.kills[i];
+	for (size_t i = 0; i < km->n; i++) {
+		const struct oom_kill *o = &km->kills[i];
 		if (under(o->oom_memcg, cg->rel) || under(o->task_memcg, cg->rel))
-			json_array_append_new(kills, oom_kill_json(o, t0_mono));
+			json_array_append_new(kills, oom_kill_json(o, rec_kernel_t(rec, o->ts_usec)));
 		else
 			elsewhere++;
 	}
 	json_object_set_new(st->out, "workloads", wls);
 	json_object_set_new(st->out, "oom_kills", kills);
 	json_object_set_new(st->out, "oom_kills_elsewhere", json_integer((json_int_t)elsewhere));
-	json_object_set_new(st->out, "kernel_log", json_pack("{s:b, s:s?}", "readable", km.fd >= 0, "error",
-								  km.fd >= 0 ? NULL : strerror(km.open_errno)));
+	json_object_set_new(st->out, "kernel_log", json_pack("{s:b, s:s?}", "readable", km->fd >= 0, "error",
+								  km->fd >= 0 ? NULL : strerror(km->open_errno)));
+	json_object_set_new(st->out, "recorder", summary);
+	json_t *zs = zone_before ? rec_zoneinfo(zone_before) : json_null(), *ze = zone_after ? rec_zoneinfo(zone_after) : json_null();
+	json_object_set_new(st->out, "zoneinfo", json_pack("{s:o, s:o}", "start", zs, "end", ze));
 	json_object_set_new(st->out, "interrupted", json_boolean(sup.interrupted));
 	json_object_set_new(st->out, "elapsed_s", json_real(t_end));
 
@@ -449,7 +507,9 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	free(vm_after);
 	free(st_before);
 	free(st_after);
-	kmsg_close(&km);
+	free(zone_before);
+	free(zone_after);
+	rec_close(rec);
 	sup_free(&sup);
 	return r;
 }
@@ -592,6 +652,7 @@ int cmd_run(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "results", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -601,6 +662,12 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'r': rc.results = optarg; break;
 		case 's': rc.state_dir = optarg; break;
+		case 'w':
+			if (parse_duration_ms(optarg, &rc.wait_ms) < 0 || rc.wait_ms > UINT32_MAX) {
+				fprintf(stderr, "mph run: --wait %s: expected a duration such as 30s or 5m\n", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
 		case 'h': run_usage(stdout); return EXIT_OK;
 		default: run_usage(stderr); return EXIT_BAD_INPUT;
 		}
@@ -644,7 +711,7 @@ int cmd_run(int argc, char **argv)
 	int holder = 0;
 	bool locked = false;
 	if (code == EXIT_OK) {
-		r = journal_lock(&j, rc.state_dir, rc.sysroot, &holder);
+		r = journal_lock(&j, rc.state_dir, rc.sysroot, (unsigned)rc.wait_ms, &holder);
 		if (r == -EBUSY) {
 			fprintf(stderr, "mph: another mph run is in progress (pid %d); runs cannot overlap\n", holder);
 			code = EXIT_REFUSED;
@@ -711,7 +778,7 @@ int cmd_restore(int argc, char **argv)
 	}
 	struct journal j;
 	int holder = 0;
-	int r = journal_lock(&j, dir, "/proc/sys", &holder);
+	int r = journal_lock(&j, dir, "/proc/sys", 0, &holder);
 	if (r == -EBUSY) {
 		fprintf(stderr, "mph: an mph run is in progress (pid %d); it will undo its own changes\n", holder);
 		return EXIT_REFUSED;

@@ -14,5 +14,6 @@ enum mph_exit {
 int cmd_run(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 #endif

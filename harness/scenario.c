@@ -180,6 +180,14 @@ static const struct opt swap_opts[] = {
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
+static const struct opt record_opts[] = {
+	{ "interval", OPT_DURATION, offsetof(struct scen_main, record_interval_ms), "100ms", 1, 3600000, NULL,
+	  "sampling period of the recorder (samples.csv)", false },
+	{ "pss", OPT_BOOL, offsetof(struct scen_main, record_pss), "no", 0, 0, NULL,
+	  "also sample each workload process's Pss (smaps_rollup; costs more per sample)", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
+
 enum section_kind { SEC_OPTS, SEC_CGROUP, SEC_SYSCTL, SEC_WORKLOAD };
 
 static const struct section_def {
@@ -190,6 +198,7 @@ static const struct section_def {
 	{ "scenario", SEC_OPTS, scenario_opts },
 	{ "prepare", SEC_OPTS, prepare_opts },
 	{ "swap", SEC_OPTS, swap_opts },
+	{ "record", SEC_OPTS, record_opts },
 	{ "cgroup", SEC_CGROUP, NULL },
 	{ "sysctl", SEC_SYSCTL, NULL },
 	{ "workload", SEC_WORKLOAD, NULL }, /* "[workload NAME]" */
@@ -466,7 +475,7 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 		diags_add(d, syn, NULL, NULL, "syntax error");
 
 	if (opt_defaults(scenario_opts, &sc->m) < 0 || opt_defaults(prepare_opts, &sc->m) < 0 ||
-	    opt_defaults(swap_opts, &sc->m) < 0)
+	    opt_defaults(swap_opts, &sc->m) < 0 || opt_defaults(record_opts, &sc->m) < 0)
 		return -EINVAL;
 
 	/* every section header once: unknown ones are reported at their header */
@@ -474,10 +483,10 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 		const char *name = c.hdr[h].name;
 		if (header_line(&c, name) != c.hdr[h].line || section_find(name))
 			continue;
-		static const char *const names[] = { "scenario", "prepare", "swap", "cgroup", "sysctl", "workload" };
+		static const char *const names[] = { "scenario", "prepare", "swap", "record", "cgroup", "sysctl", "workload" };
 		const char *sug = nearest_name(name, names, ARRAY_SIZE(names));
 		diags_add(d, c.hdr[h].line, name, NULL, "unknown section%s%s%s", sug ? " (did you mean [" : "",
-			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, cgroup, sysctl, workload NAME)");
+			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, record, cgroup, sysctl, workload NAME)");
 	}
 	/* then the keys of the fixed sections, so that [cgroup] memory.max is known
 	 * to workload sections */

@@ -47,6 +47,8 @@ struct scen_main {
 	bool drop_caches;
 	bool compact_memory;
 	uint64_t swap_size;     /* 0: no swap file */
+	uint64_t record_interval_ms;
+	bool record_pss;
 };
 
 struct scen_cg {

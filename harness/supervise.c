@@ -19,6 +19,7 @@
 
 #define REPORT_FD 3
 #define KILL_GRACE_MS 5000 /* after SIGTERM at the end of duration, before SIGKILL */
+#define HOOK_ID (1ULL << 32) /* epoll ids of hook fds: HOOK_ID + fd */
 
 static int pidfd_open_(pid_t pid)
 {
@@ -39,7 +40,7 @@ static void child(struct wl_proc *w, struct cg *cg, int report_w, int err_w, con
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, orig, NULL);
-	int r = cg_enter(cg);
+	int r = cg ? cg_enter(cg) : 0; /* mph record -- CMD: no cgroup of its own */
 	if (r < 0) {
 		ce.err = -r;
 		goto fail;
@@ -87,7 +88,8 @@ int sup_start(struct supervisor *s, struct cg *cg)
 	sigprocmask(SIG_SETMASK, NULL, &orig);
 	/* children get an empty mask, whatever mph blocked for its signalfd */
 	sigemptyset(&orig);
-	s->t0 = now_s();
+	if (!s->t0)
+		s->t0 = now_s();
 	for (size_t i = 0; i < s->n; i++) {
 		struct wl_proc *w = &s->w[i];
 		int rp[2], ep[2];
@@ -135,6 +137,8 @@ int sup_start(struct supervisor *s, struct cg *cg)
 			kill_started(s);
 			return -e;
 		}
+		if (s->hooks.on_start)
+			s->hooks.on_start(s->hooks.ctx, i, w);
 	}
 	return 0;
 }
@@ -162,6 +166,8 @@ static void take_line(struct supervisor *s, struct wl_proc *w, char *line)
 		w->children = xrealloc(w->children, (w->nchildren + 1) * sizeof(*w->children));
 		w->children[w->nchildren++] = (int)json_integer_value(cp);
 	}
+	if (s->hooks.on_record)
+		s->hooks.on_record(s->hooks.ctx, (size_t)(w - s->w), type, j);
 	if (slot) {
 		json_decref(*slot);
 		*slot = j;
@@ -227,13 +233,18 @@ int sup_wait(struct supervisor *s, int sigfd)
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
 		(void)epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
 	}
+	for (size_t i = 0; i < s->hooks.nfds; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HOOK_ID + (uint64_t)s->hooks.fds[i] };
+		(void)epoll_ctl(ep, EPOLL_CTL_ADD, s->hooks.fds[i], &ev);
+	}
 	uint64_t start = (uint64_t)(s->t0 * 1000.0);
 	uint64_t stop_at = s->duration_ms && s->duration_ms != UINT64_MAX ? start + s->duration_ms : UINT64_MAX;
 	uint64_t kill_at = s->timeout_ms != UINT64_MAX ? start + s->timeout_ms : UINT64_MAX;
 	uint64_t give_up_at = UINT64_MAX; /* reports still open after every process ended */
 	bool stopping = false, killing = false;
 
-	while (running || open_fds) {
+	/* with no workloads (mph record without a command) run until stopped */
+	while (running || open_fds || (s->n == 0 && !stopping)) {
 		uint64_t now = now_ms();
 		if (!stopping && now >= stop_at) {
 			stopping = true;
@@ -268,6 +279,10 @@ int sup_wait(struct supervisor *s, int sigfd)
 		}
 		for (int k = 0; k < n; k++) {
 			uint64_t id = evs[k].data.u64;
+			if (id >= HOOK_ID && id != UINT64_MAX) {
+				s->hooks.on_fd(s->hooks.ctx, (int)(id - HOOK_ID));
+				continue;
+			}
 			if (id == UINT64_MAX) {
 				struct signalfd_siginfo si;
 				if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
@@ -290,6 +305,8 @@ int sup_wait(struct supervisor *s, int sigfd)
 					w->ended = now_s() - s->t0;
 					epoll_ctl(ep, EPOLL_CTL_DEL, w->pidfd, NULL);
 					running--;
+					if (s->hooks.on_exit)
+						s->hooks.on_exit(s->hooks.ctx, id / 2, w);
 				}
 			} else if (!read_reports(s, w)) {
 				epoll_ctl(ep, EPOLL_CTL_DEL, w->report_fd, NULL);

@@ -32,6 +32,18 @@ struct wl_proc {
 	size_t blen;
 };
 
+/* What an observer (the recorder) wants from the loop: its own file descriptors
+ * watched, and to hear of workload starts, records and exits. Any may be NULL. */
+struct sup_hooks {
+	void *ctx;
+	const int *fds;
+	size_t nfds;
+	void (*on_fd)(void *ctx, int fd);
+	void (*on_start)(void *ctx, size_t i, const struct wl_proc *w);
+	void (*on_record)(void *ctx, size_t i, const char *type, json_t *rec);
+	void (*on_exit)(void *ctx, size_t i, const struct wl_proc *w);
+};
+
 struct supervisor {
 	struct wl_proc *w;
 	size_t n;
@@ -40,12 +52,14 @@ struct supervisor {
 	FILE *reports_log;      /* every report line, as received (may be NULL) */
 	bool interrupted;       /* SIGINT/SIGTERM/SIGHUP reached mph */
 	int signo;
+	struct sup_hooks hooks;
 };
 
-/* Start every workload in cg. Returns 0, or -errno when one could not be started
+/* Start every workload in cg (NULL: stay in mph's cgroup; s->t0 is the run's time zero; 0: now). Returns 0, or -errno when one could not be started
  * (the others are killed; each wl_proc says what failed). */
 int sup_start(struct supervisor *s, struct cg *cg);
-/* Run until every workload has ended, enforcing duration and timeout. sigfd is a
+/* Run until every workload has ended (with none: until a signal or the duration),
+ * enforcing duration and timeout. sigfd is a
  * signalfd for the signals that interrupt a run (-1: none). */
 int sup_wait(struct supervisor *s, int sigfd);
 void sup_free(struct supervisor *s);

@@ -98,7 +98,7 @@ static void test_enomem(void **state)
 static void test_invalid_changes_nothing(void **state)
 {
 	(void)state;
-	struct proc_out p = itest_mph("run", "--results", itest_results, "tests/scenarios/int/invalid.ini", NULL);
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "tests/scenarios/int/invalid.ini", NULL);
 	assert_int_equal(p.code, 2);
 	assert_non_null(strstr(p.err, "tests/scenarios/int/invalid.ini:13: [workload w] bogus: unknown option of workload anonleak"));
 	assert_non_null(strstr(p.err, "nothing was changed"));
@@ -112,7 +112,7 @@ static void test_invalid_changes_nothing(void **state)
 static void test_kill9_then_restore(void **state)
 {
 	(void)state;
-	const char *argv[] = { NULL, "run", "--results", itest_results, "tests/scenarios/int/hold.ini", NULL };
+	const char *argv[] = { NULL, "run", "--wait", "10m", "--results", itest_results, "tests/scenarios/int/hold.ini", NULL };
 	pid_t pid = itest_spawn("bg", argv);
 	/* the journal gets its cgroup entry just before the cgroup is made; the
 	 * workload's report says it holds its memory once it is running inside it */
@@ -146,8 +146,9 @@ static void test_kill9_then_restore(void **state)
 	waitpid(pid, &st, 0);
 	assert_true(WIFSIGNALED(st));
 
-	/* the journal is left; a new run refuses until it is restored */
-	struct proc_out p = itest_mph("run", "--results", itest_results, "scenarios/oom-basic.ini", NULL);
+	/* the journal is left; a new run refuses until it is restored (it may first wait
+	 * for the lock if someone else's run holds it) */
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "scenarios/oom-basic.ini", NULL);
 	assert_int_equal(p.code, 4);
 	assert_non_null(strstr(p.err, "a previous run was interrupted and left changes in place"));
 	assert_non_null(strstr(p.err, "run `mph restore` first"));

@@ -83,7 +83,7 @@ static void test_apply_and_replay(void **state)
 {
 	struct fx *f = *state;
 	struct journal j;
-	assert_int_equal(journal_lock(&j, f->state, f->root, NULL), 0);
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
 	assert_false(journal_exists(&j));
 	assert_int_equal(journal_begin(&j), 0);
 	assert_true(journal_exists(&j));
@@ -111,7 +111,7 @@ static void test_pairs(void **state)
 	 * so dirty_bytes staying 1000000 proves it was not written. */
 	struct fx *f = *state;
 	struct journal j;
-	assert_int_equal(journal_lock(&j, f->state, f->root, NULL), 0);
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
 	assert_int_equal(journal_begin(&j), 0);
 	assert_int_equal(journal_add(&j, J_SYSCTL, "vm.dirty_bytes", "0"), 0);
 	assert_int_equal(journal_add(&j, J_SYSCTL, "vm.dirty_ratio", "20"), 0);
@@ -134,13 +134,13 @@ static void test_lock_and_pending(void **state)
 	struct fx *f = *state;
 	struct journal a, b;
 	int holder = 0;
-	assert_int_equal(journal_lock(&a, f->state, f->root, NULL), 0);
-	assert_int_equal(journal_lock(&b, f->state, f->root, &holder), -EBUSY);
+	assert_int_equal(journal_lock(&a, f->state, f->root, 0, NULL), 0);
+	assert_int_equal(journal_lock(&b, f->state, f->root, 0, &holder), -EBUSY);
 	assert_int_equal(holder, getpid());
 	journal_unlock(&b);
 	assert_int_equal(journal_begin(&a), 0);
 	journal_unlock(&a); /* "crash": the journal stays */
-	assert_int_equal(journal_lock(&a, f->state, f->root, NULL), 0);
+	assert_int_equal(journal_lock(&a, f->state, f->root, 0, NULL), 0);
 	assert_true(journal_exists(&a));
 	assert_int_equal(journal_begin(&a), -EEXIST);
 	assert_int_equal(journal_replay(&a, NULL), 0);
@@ -160,7 +160,7 @@ static void test_killed_run(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct journal j;
-		if (journal_lock(&j, f->state, f->root, NULL) < 0 || journal_begin(&j) < 0 ||
+		if (journal_lock(&j, f->state, f->root, 0, NULL) < 0 || journal_begin(&j) < 0 ||
 		    journal_add(&j, J_SYSCTL, "vm.swappiness", "60") < 0 || sysctl_write(f->root, "vm.swappiness", "1") < 0)
 			_exit(1);
 		(void)!write(pfd[1], "x", 1);
@@ -173,13 +173,13 @@ static void test_killed_run(void **state)
 	close(pfd[0]);
 	struct journal j;
 	int holder = 0;
-	assert_int_equal(journal_lock(&j, f->state, f->root, &holder), -EBUSY);
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, &holder), -EBUSY);
 	assert_int_equal(holder, pid);
 	kill(pid, SIGKILL);
 	int st;
 	waitpid(pid, &st, 0);
 	assert_sysctl(f->root, "vm.swappiness", "1");
-	assert_int_equal(journal_lock(&j, f->state, f->root, NULL), 0);
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
 	assert_true(journal_exists(&j));
 	assert_int_equal(journal_replay(&j, NULL), 0);
 	assert_sysctl(f->root, "vm.swappiness", "60");
@@ -213,7 +213,7 @@ static void test_add_rejects_separators(void **state)
 {
 	struct fx *f = *state;
 	struct journal j;
-	assert_int_equal(journal_lock(&j, f->state, f->root, NULL), 0);
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
 	assert_int_equal(journal_add(&j, J_SWAP, "/x", NULL), -EBADF); /* not begun */
 	assert_int_equal(journal_begin(&j), 0);
 	assert_int_equal(journal_add(&j, J_SWAP, "/x\ty", NULL), -EINVAL);
@@ -226,7 +226,7 @@ static void test_replay_keeps_journal_on_failure(void **state)
 {
 	struct fx *f = *state;
 	struct journal j;
-	assert_int_equal(journal_lock(&j, f->state, f->root, NULL), 0);
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
 	assert_int_equal(journal_begin(&j), 0);
 	/* a sysctl whose file is gone cannot be restored: the journal must stay */
 	assert_int_equal(journal_add(&j, J_SYSCTL, "vm.no_such_knob", "1"), 0);

@@ -1,0 +1,880 @@
+/* recorder.c - see recorder.h.
+ *
+ * Sources are a table: each is one kernel file, opened once, read with pread into a
+ * buffer and parsed into (key, value) pairs by its format. Keys of files whose key set
+ * is the kernel's (vmstat, meminfo, memory.stat, ...) are learned at the first read
+ * and become columns; files with a fixed set of interesting keys (PSI, /proc/PID/status)
+ * have their columns declared up front, so a file that is absent still has its
+ * (empty) columns. One sample fills one array of values with a presence flag each;
+ * the CSV writer only reads that array. Later reads expect the keys in the order
+ * learned (the kernel prints them in a fixed order) and fall back to a search. */
+#define _GNU_SOURCE
+#include "recorder.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <numa.h>
+
+enum fmt {
+	F_KV,        /* "key value" lines: vmstat, memory.stat, numastat, memory.events */
+	F_MEMINFO,   /* "Key:   value kB": meminfo, /proc/PID/status, smaps_rollup */
+	F_NODEMEM,   /* "Node N Key:   value kB": per-node meminfo */
+	F_PSI,       /* "some avg10=0.12 avg60=... total=N" */
+	F_SINGLE,    /* one number: memory.current, usage_in_bytes */
+};
+
+struct src {
+	char *path;
+	int fd;
+	enum fmt fmt;
+	char *prefix;     /* column name prefix: "vmstat", "wl.leaker" */
+	const char *unit; /* unit of its columns */
+	bool learned;     /* keys learned at first read (else fixed) */
+	size_t col0, ncols;
+	char **keys;
+	size_t *klen;
+	int proc;         /* index of the process it belongs to, or -1 */
+	size_t cursor;
+};
+
+struct recorder {
+	struct rec_config cfg;
+	struct src *src;
+	size_t nsrc;
+	char **colname;        /* "vmstat.pgscan_kswapd[n]" */
+	bool *centi;           /* value stored x100 (PSI averages) */
+	size_t ncol;
+	long long *val, *first, *last;
+	unsigned char *present, *first_present;
+	size_t nsamples;
+	FILE *csv, *events;
+	char *buf;
+	size_t bufsz;
+	pid_t *pids;
+	int tfd, kfd, oomfd, inofd, wfd;
+	long long cg_ooms;     /* v2 memory.events oom_kill seen so far */
+	struct kmsg_log km;
+	size_t kills_reported;
+	double kmsg_offset;    /* kernel log seconds minus CLOCK_MONOTONIC seconds */
+	bool kmsg_calibrated;
+	/* first occurrences */
+	long c_pgscan_direct, c_pswpout, c_psi_full, c_psi_some_avg10, c_psi_full_avg10, c_cg_usage;
+	double t_direct, t_swapout, t_psi_full, t_oom;
+	long long peak_usage, peak_some10, peak_full10;
+	json_t *absent;
+};
+
+static const char *const status_keys[] = { "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap" };
+static const char *const rollup_keys[] = { "Pss" };
+static const char *const psi_keys[] = { "some.avg10", "some.avg60", "some.avg300", "some.total",
+					"full.avg10", "full.avg60", "full.avg300", "full.total" };
+
+/* ---- reading and parsing ------------------------------------------------- */
+
+static ssize_t src_read(struct recorder *r, struct src *s)
+{
+	if (s->fd < 0)
+		return -1;
+	ssize_t n = pread(s->fd, r->buf, r->bufsz - 1, 0);
+	if (n < 0)
+		return -1;
+	r->buf[n] = '\0';
+	return n;
+}
+
+/* One line's key and value; returns the start of the next line or NULL at the end.
+ * *klen 0 means the line had nothing to use. */
+static const char *parse_line(enum fmt f, const char *p, const char **key, size_t *klen, long long *v, bool *centi)
+{
+	const char *nl = strchr(p, '\n');
+	const char *end = nl ? nl : p + strlen(p);
+	*klen = 0;
+	*centi = false;
+	if (f == F_NODEMEM) { /* "Node 0 MemFree:" -> "MemFree:" */
+		for (int sp = 0; sp < 2 && p < end; p++)
+			sp += *p == ' ';
+		f = F_MEMINFO;
+	}
+	const char *k = p;
+	while (p < end && *p != ' ' && *p != ':' && *p != '\t')
+		p++;
+	size_t kl = (size_t)(p - k);
+	if (f == F_MEMINFO && (p >= end || *p != ':'))
+		goto next;
+	while (p < end && (*p == ' ' || *p == ':' || *p == '\t'))
+		p++;
+	char *e;
+	errno = 0;
+	long long x = strtoll(p, &e, 10);
+	if (e == p || errno)
+		goto next;
+	if (f == F_MEMINFO && e + 3 <= end && strncmp(e, " kB", 3) == 0)
+		x *= 1024;
+	*key = k;
+	*klen = kl;
+	*v = x;
+next:
+	return nl ? nl + 1 : NULL;
+}
+
+/* PSI "some avg10=0.12 avg60=0.00 avg300=0.00 total=123": 4 values per line. */
+static void parse_psi(struct recorder *r, struct src *s, const char *text)
+{
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		int base = strncmp(p, "some ", 5) == 0 ? 0 : strncmp(p, "full ", 5) == 0 ? 4 : -1;
+		double a10, a60, a300;
+		unsigned long long total;
+		if (base >= 0 && sscanf(p + 5, "avg10=%lf avg60=%lf avg300=%lf total=%llu", &a10, &a60, &a300, &total) == 4) {
+			long long vals[4] = { (long long)(a10 * 100 + 0.5), (long long)(a60 * 100 + 0.5),
+					      (long long)(a300 * 100 + 0.5), (long long)total };
+			for (int i = 0; i < 4; i++) {
+				r->val[s->col0 + (size_t)base + (size_t)i] = vals[i];
+				r->present[s->col0 + (size_t)base + (size_t)i] = 1;
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static long find_key(const struct src *s, const char *k, size_t kl)
+{
+	for (size_t i = 0; i < s->ncols; i++)
+		if (s->klen[i] == kl && memcmp(s->keys[i], k, kl) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Fill this source's columns from text. */
+static void src_parse(struct recorder *r, struct src *s, const char *text)
+{
+	if (s->fmt == F_PSI) {
+		parse_psi(r, s, text);
+		return;
+	}
+	if (s->fmt == F_SINGLE) {
+		char *e;
+		long long x = strtoll(text, &e, 10);
+		if (e != text) {
+			r->val[s->col0] = x;
+			r->present[s->col0] = 1;
+		}
+		return;
+	}
+	size_t cur = 0;
+	for (const char *p = text; p && *p;) {
+		const char *k;
+		size_t kl;
+		long long v;
+		bool c;
+		p = parse_line(s->fmt, p, &k, &kl, &v, &c);
+		if (!kl)
+			continue;
+		long i = cur < s->ncols && s->klen[cur] == kl && memcmp(s->keys[cur], k, kl) == 0 ? (long)cur
+											 : find_key(s, k, kl);
+		if (i < 0)
+			continue; /* a key that appeared later, or not one we keep */
+		r->val[s->col0 + (size_t)i] = v;
+		r->present[s->col0 + (size_t)i] = 1;
+		cur = (size_t)i + 1;
+	}
+}
+
+/* ---- building the source table ----------------------------------------- */
+
+static void add_col(struct recorder *r, const char *prefix, const char *key, size_t kl, const char *unit, bool centi)
+{
+	r->colname = xrealloc(r->colname, (r->ncol + 1) * sizeof(*r->colname));
+	r->centi = xrealloc(r->centi, (r->ncol + 1) * sizeof(*r->centi));
+	r->colname[r->ncol] = kl ? xasprintf("%s.%.*s[%s]", prefix, (int)kl, key, unit) : xasprintf("%s[%s]", prefix, unit);
+	r->centi[r->ncol] = centi;
+	r->ncol++;
+}
+
+static void src_key(struct src *s, const char *k, size_t kl)
+{
+	s->keys = xrealloc(s->keys, (s->ncols + 1) * sizeof(*s->keys));
+	s->klen = xrealloc(s->klen, (s->ncols + 1) * sizeof(*s->klen));
+	s->keys[s->ncols] = strndup(k, kl);
+	s->klen[s->ncols] = kl;
+	s->ncols++;
+}
+
+static struct src *add_src(struct recorder *r, const char *path, enum fmt f, const char *prefix, const char *unit,
+			   int proc)
+{
+	r->src = xrealloc(r->src, (r->nsrc + 1) * sizeof(*r->src));
+	struct src *s = &r->src[r->nsrc++];
+	memset(s, 0, sizeof(*s));
+	s->path = path ? xstrdup(path) : NULL;
+	s->fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	s->fmt = f;
+	s->prefix = xstrdup(prefix);
+	s->unit = unit;
+	s->proc = proc;
+	s->col0 = r->ncol;
+	return s;
+}
+
+/* A source whose keys are the kernel's: learn them now. Absent: no columns. */
+static void add_learned(struct recorder *r, const char *path, enum fmt f, const char *prefix, const char *unit)
+{
+	struct src *s = add_src(r, path, f, prefix, unit, -1);
+	s->learned = true;
+	if (src_read(r, s) < 0) {
+		json_array_append_new(r->absent, json_string(path));
+		return;
+	}
+	for (const char *p = r->buf; p && *p;) {
+		const char *k;
+		size_t kl;
+		long long v;
+		bool c;
+		p = parse_line(f, p, &k, &kl, &v, &c);
+		if (kl && find_key(s, k, kl) < 0) {
+			src_key(s, k, kl);
+			add_col(r, prefix, k, kl, unit, false);
+		}
+	}
+}
+
+static void add_fixed(struct recorder *r, const char *path, enum fmt f, const char *prefix, const char *unit,
+		      const char *const *keys, size_t n, int proc)
+{
+	struct src *s = add_src(r, path, f, prefix, unit, proc);
+	if (path && s->fd < 0)
+		json_array_append_new(r->absent, json_string(path));
+	for (size_t i = 0; i < n; i++) {
+		src_key(s, keys[i], strlen(keys[i]));
+		bool centi = f == F_PSI && strstr(keys[i], "avg");
+		add_col(r, prefix, keys[i], strlen(keys[i]), centi ? "%" : f == F_PSI ? "us" : unit, centi);
+	}
+	if (n == 0)
+		add_col(r, prefix, "", 0, unit, false);
+}
+
+static long col_index(const struct recorder *r, const char *name)
+{
+	for (size_t i = 0; i < r->ncol; i++)
+		if (strcmp(r->colname[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void build_sources(struct recorder *r)
+{
+	const struct rec_config *c = &r->cfg;
+	char *p;
+	p = xasprintf("%s/vmstat", c->proc_root);
+	add_learned(r, p, F_KV, "vmstat", "n");
+	free(p);
+	p = xasprintf("%s/meminfo", c->proc_root);
+	add_learned(r, p, F_MEMINFO, "meminfo", "bytes");
+	free(p);
+	static const char *const psi[] = { "memory", "io" };
+	for (size_t i = 0; i < ARRAY_SIZE(psi); i++) {
+		char *pre = xasprintf("psi.%s", psi[i]);
+		p = xasprintf("%s/pressure/%s", c->proc_root, psi[i]);
+		add_fixed(r, p, F_PSI, pre, "", psi_keys, ARRAY_SIZE(psi_keys), -1);
+		free(p);
+		free(pre);
+	}
+	if (c->cg_dir) {
+		static const struct { const char *name, *prefix, *unit; enum fmt f; } cgf[] = {
+			{ "memory.stat", "cg.stat", "n", F_KV },
+			{ "memory.current", "cg.usage", "bytes", F_SINGLE },
+			{ "memory.peak", "cg.peak", "bytes", F_SINGLE },
+			{ "memory.events", "cg.events", "n", F_KV },
+			{ "memory.failcnt", "cg.failcnt", "n", F_SINGLE },
+			{ "memory.pressure", "cg.psi", "", F_PSI },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(cgf); i++) {
+			const char *f = cg_file(c->cg_ver, cgf[i].name, NULL);
+			if (!f)
+				continue; /* no such file on this hierarchy: no columns */
+			/* v1's "events" are memory.oom_control (oom_kill_disable, under_oom, oom_kill) */
+			const char *pre = c->cg_ver == CG_V1 && strcmp(cgf[i].name, "memory.events") == 0 ? "cg.oom_control"
+													    : cgf[i].prefix;
+			p = xasprintf("%s/%s", c->cg_dir, f);
+			if (cgf[i].f == F_KV)
+				add_learned(r, p, F_KV, pre, cgf[i].unit);
+			else
+				add_fixed(r, p, cgf[i].f, pre, cgf[i].unit, cgf[i].f == F_PSI ? psi_keys : NULL,
+					  cgf[i].f == F_PSI ? ARRAY_SIZE(psi_keys) : 0, -1);
+			free(p);
+		}
+	}
+	for (size_t i = 0; i < c->nprocs; i++) {
+		char *pre = xasprintf("proc.%s", c->procs[i]);
+		add_fixed(r, NULL, F_MEMINFO, pre, "bytes", status_keys, ARRAY_SIZE(status_keys), (int)i);
+		if (c->pss)
+			add_fixed(r, NULL, F_MEMINFO, pre, "bytes", rollup_keys, ARRAY_SIZE(rollup_keys), (int)i);
+		free(pre);
+	}
+	if (numa_available() >= 0) {
+		for (int n = 0; n <= numa_max_node(); n++) {
+			char *pre = xasprintf("node%d.meminfo", n);
+			p = xasprintf("%s/devices/system/node/node%d/meminfo", c->sys_root, n);
+			add_learned(r, p, F_NODEMEM, pre, "bytes");
+			free(p);
+			free(pre);
+			pre = xasprintf("node%d.numastat", n);
+			p = xasprintf("%s/devices/system/node/node%d/numastat", c->sys_root, n);
+			add_learned(r, p, F_KV, pre, "n");
+			free(p);
+			free(pre);
+		}
+	}
+}
+
+/* ---- CSV ----------------------------------------------------------------- */
+
+static char *fmt_ll(char *end, long long v)
+{
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--end = '-';
+	return end;
+}
+
+static void write_row(struct recorder *r, double t)
+{
+	char num[32];
+	long long us = (long long)(t * 1e6);
+	fprintf(r->csv, "%lld.%06lld", us / 1000000, us % 1000000 < 0 ? -(us % 1000000) : us % 1000000);
+	for (size_t i = 0; i < r->ncol; i++) {
+		putc_unlocked(',', r->csv);
+		if (!r->present[i])
+			continue;
+		long long v = r->val[i];
+		if (r->centi[i]) {
+			fprintf(r->csv, "%lld.%02lld", v / 100, v % 100);
+			continue;
+		}
+		char *s = fmt_ll(num + sizeof(num), v);
+		fwrite_unlocked(s, 1, (size_t)(num + sizeof(num) - s), r->csv);
+	}
+	putc_unlocked('\n', r->csv);
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static double t_now(const struct recorder *r)
+{
+	return now_s() - r->cfg.t0;
+}
+
+static void event_at(struct recorder *r, double t, const char *type, json_t *fields)
+{
+	json_t *e = json_pack("{s:f, s:s}", "t", t, "type", type);
+	if (fields)
+		json_object_update(e, fields);
+	json_decref(fields);
+	char *line = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(e);
+	if (line && r->events) {
+		fputs(line, r->events);
+		fputc('\n', r->events);
+		fflush(r->events); /* events are rare and must survive a crash */
+	}
+	free(line);
+}
+
+void rec_event(struct recorder *r, const char *type, json_t *fields)
+{
+	event_at(r, t_now(r), type, fields);
+}
+
+double rec_kernel_t(const struct recorder *r, uint64_t ts_usec)
+{
+	return (double)ts_usec / 1e6 - r->kmsg_offset - r->cfg.t0;
+}
+
+static void report_kills(struct recorder *r)
+{
+	double now = t_now(r);
+	for (; r->kills_reported < r->km.n; r->kills_reported++) {
+		const struct oom_kill *o = &r->km.kills[r->kills_reported];
+		if (!o->have_killed)
+			break; /* the second line is not there yet */
+		double t = rec_kernel_t(r, o->ts_usec);
+		json_t *f = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:i, s:f, s:f}", "pid", o->pid, "comm", o->comm,
+				      "constraint", o->constraint, "oom_memcg", o->oom_memcg, "task_memcg", o->task_memcg,
+				      "anon_rss_kb", (json_int_t)o->anon_rss_kb, "oom_score_adj", o->oom_score_adj,
+				      "detected_t", now, "detection_latency_s", r->kmsg_calibrated ? now - t : -1.0);
+		event_at(r, t, "oom_kill", f);
+		if (r->t_oom < 0)
+			r->t_oom = t;
+	}
+}
+
+/* Write a line to the kernel log and read back its timestamp: the offset between
+ * the printk clock and CLOCK_MONOTONIC, so kernel-stamped events land on the same
+ * timeline as samples. Needs /dev/kmsg writable (root); otherwise assume 0. */
+static void calibrate_kmsg(struct recorder *r)
+{
+	if (r->km.fd < 0 || r->wfd < 0)
+		return;
+	char marker[64], line[96];
+	snprintf(marker, sizeof(marker), "mph[%d]: recorder clock mark %ld", (int)getpid(), (long)random());
+	int n = snprintf(line, sizeof(line), "%s\n", marker);
+	r->km.marker = marker;
+	double before = now_s();
+	if (write(r->wfd, line, (size_t)n) != n) {
+		r->km.marker = NULL;
+		return;
+	}
+	double after = now_s();
+	for (int tries = 0; tries < 100 && !r->km.marker_ts; tries++) {
+		kmsg_drain(&r->km);
+		if (!r->km.marker_ts) {
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (r->km.marker_ts) {
+		r->kmsg_offset = (double)r->km.marker_ts / 1e6 - (before + after) / 2;
+		r->kmsg_calibrated = true;
+	}
+	r->km.marker = NULL;
+}
+
+/* ---- open / sample / finish ---------------------------------------------- */
+
+static void track_firsts(struct recorder *r, double t)
+{
+	static const struct { size_t off; size_t toff; const char *type; } firsts[] = {
+		{ offsetof(struct recorder, c_pgscan_direct), offsetof(struct recorder, t_direct), "first_direct_reclaim" },
+		{ offsetof(struct recorder, c_pswpout), offsetof(struct recorder, t_swapout), "first_swap_out" },
+		{ offsetof(struct recorder, c_psi_full), offsetof(struct recorder, t_psi_full), "first_psi_full_stall" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(firsts); i++) {
+		long c = *(long *)((char *)r + firsts[i].off);
+		double *tt = (double *)((char *)r + firsts[i].toff);
+		if (c < 0 || *tt >= 0 || !r->present[c] || !r->first_present[c] || r->val[c] <= r->first[c])
+			continue;
+		*tt = t;
+		event_at(r, t, firsts[i].type, json_pack("{s:s, s:I}", "counter", r->colname[c], "increase",
+							 (json_int_t)(r->val[c] - r->first[c])));
+	}
+	if (r->c_cg_usage >= 0 && r->present[r->c_cg_usage] && r->val[r->c_cg_usage] > r->peak_usage)
+		r->peak_usage = r->val[r->c_cg_usage];
+	if (r->c_psi_some_avg10 >= 0 && r->present[r->c_psi_some_avg10] && r->val[r->c_psi_some_avg10] > r->peak_some10)
+		r->peak_some10 = r->val[r->c_psi_some_avg10];
+	if (r->c_psi_full_avg10 >= 0 && r->present[r->c_psi_full_avg10] && r->val[r->c_psi_full_avg10] > r->peak_full10)
+		r->peak_full10 = r->val[r->c_psi_full_avg10];
+}
+
+void rec_sample(struct recorder *r)
+{
+	memset(r->present, 0, r->ncol);
+	for (size_t i = 0; i < r->nsrc; i++) {
+		struct src *s = &r->src[i];
+		if (s->fd < 0 || (s->learned && !s->ncols))
+			continue;
+		if (src_read(r, s) < 0) {
+			/* a process that exited: its file is dead, forget it */
+			if (s->proc >= 0) {
+				close(s->fd);
+				s->fd = -1;
+			}
+			continue;
+		}
+		src_parse(r, s, r->buf);
+	}
+	double t = t_now(r);
+	if (r->nsamples == 0) {
+		memcpy(r->first, r->val, r->ncol * sizeof(*r->val));
+		memcpy(r->first_present, r->present, r->ncol);
+	}
+	memcpy(r->last, r->val, r->ncol * sizeof(*r->val));
+	r->nsamples++;
+	write_row(r, t);
+	track_firsts(r, t);
+}
+
+void rec_set_pid(struct recorder *r, size_t proc, pid_t pid)
+{
+	if (proc >= r->cfg.nprocs)
+		return;
+	r->pids[proc] = pid;
+	for (size_t i = 0; i < r->nsrc; i++) {
+		struct src *s = &r->src[i];
+		if (s->proc != (int)proc)
+			continue;
+		if (s->fd >= 0)
+			close(s->fd);
+		s->fd = -1;
+		free(s->path);
+		s->path = NULL;
+		if (pid <= 0)
+			continue;
+		bool rollup = s->ncols == 1 && strcmp(s->keys[0], "Pss") == 0;
+		s->path = xasprintf("%s/%d/%s", r->cfg.proc_root, (int)pid, rollup ? "smaps_rollup" : "status");
+		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static void open_events(struct recorder *r)
+{
+	r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (r->tfd >= 0) {
+		struct itimerspec its = { 0 };
+		its.it_interval.tv_sec = (time_t)(r->cfg.interval_ms / 1000);
+		its.it_interval.tv_nsec = (long)(r->cfg.interval_ms % 1000) * 1000000L;
+		its.it_value = its.it_interval;
+		timerfd_settime(r->tfd, 0, &its, NULL);
+	}
+	r->oomfd = r->inofd = -1;
+	if (!r->cfg.cg_dir)
+		return;
+	if (r->cfg.cg_ver == CG_V1) {
+		/* v1: an eventfd registered through cgroup.event_control fires on memcg OOM */
+		char *oc = xasprintf("%s/memory.oom_control", r->cfg.cg_dir);
+		char *ec = xasprintf("%s/cgroup.event_control", r->cfg.cg_dir);
+		int ocfd = open(oc, O_RDONLY | O_CLOEXEC);
+		r->oomfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		char line[64];
+		snprintf(line, sizeof(line), "%d %d", r->oomfd, ocfd);
+		if (ocfd < 0 || r->oomfd < 0 || write_file(ec, line) < 0) {
+			if (r->oomfd >= 0)
+				close(r->oomfd);
+			r->oomfd = -1;
+		}
+		if (ocfd >= 0)
+			close(ocfd); /* the registration holds its own reference */
+		free(oc);
+		free(ec);
+	} else {
+		/* v2: memory.events is modified (inotify) when a counter rises */
+		char *ev = xasprintf("%s/memory.events", r->cfg.cg_dir);
+		r->inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (r->inofd >= 0 && inotify_add_watch(r->inofd, ev, IN_MODIFY) < 0) {
+			close(r->inofd);
+			r->inofd = -1;
+		}
+		free(ev);
+	}
+}
+
+int rec_open(struct recorder **out, const struct rec_config *cfg)
+{
+	struct recorder *r = xcalloc(1, sizeof(*r));
+	r->cfg = *cfg;
+	r->tfd = r->oomfd = r->inofd = r->wfd = -1;
+	if (!r->cfg.proc_root)
+		r->cfg.proc_root = "/proc";
+	if (!r->cfg.sys_root)
+		r->cfg.sys_root = "/sys";
+	if (r->cfg.interval_ms < 1)
+		r->cfg.interval_ms = 1;
+	r->bufsz = 64 * 1024;
+	r->buf = xcalloc(1, r->bufsz);
+	r->absent = json_array();
+	r->pids = xcalloc(cfg->nprocs + 1, sizeof(*r->pids));
+	r->t_direct = r->t_swapout = r->t_psi_full = r->t_oom = -1;
+	r->peak_usage = r->peak_some10 = r->peak_full10 = -1;
+	build_sources(r);
+	r->val = xcalloc(r->ncol + 1, sizeof(*r->val));
+	r->first = xcalloc(r->ncol + 1, sizeof(*r->first));
+	r->last = xcalloc(r->ncol + 1, sizeof(*r->last));
+	r->present = xcalloc(r->ncol + 1, 1);
+	r->first_present = xcalloc(r->ncol + 1, 1);
+	r->c_pgscan_direct = col_index(r, "vmstat.pgscan_direct[n]");
+	r->c_pswpout = col_index(r, "vmstat.pswpout[n]");
+	r->c_psi_full = col_index(r, "psi.memory.full.total[us]");
+	r->c_psi_some_avg10 = col_index(r, "psi.memory.some.avg10[%]");
+	r->c_psi_full_avg10 = col_index(r, "psi.memory.full.avg10[%]");
+	r->c_cg_usage = col_index(r, "cg.usage[bytes]");
+
+	char *p = xasprintf("%s/samples.csv", cfg->dir);
+	r->csv = fopen(p, "we");
+	free(p);
+	p = xasprintf("%s/events.jsonl", cfg->dir);
+	r->events = fopen(p, "we");
+	free(p);
+	if (!r->csv || !r->events) {
+		int e = errno;
+		rec_close(r);
+		return -e;
+	}
+	setvbuf(r->csv, NULL, _IOFBF, 1 << 20);
+	fputs("t[s]", r->csv);
+	for (size_t i = 0; i < r->ncol; i++)
+		fprintf(r->csv, ",%s", r->colname[i]);
+	fputc('\n', r->csv);
+
+	r->km.fd = r->wfd = -1;
+	if (!cfg->no_kmsg && kmsg_open(&r->km) < 0)
+		r->km.fd = -1;
+	if (!cfg->no_kmsg)
+		r->wfd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	calibrate_kmsg(r);
+	open_events(r);
+	rec_sample(r);
+	*out = r;
+	return 0;
+}
+
+size_t rec_fds(const struct recorder *r, int *fds, size_t max)
+{
+	int all[] = { r->tfd, r->km.fd, r->oomfd, r->inofd };
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(all) && n < max; i++)
+		if (all[i] >= 0)
+			fds[n++] = all[i];
+	return n;
+}
+
+void rec_ready(struct recorder *r, int fd)
+{
+	uint64_t n;
+	if (fd < 0)
+		return;
+	if (fd == r->tfd) {
+		if (read(fd, &n, sizeof(n)) == sizeof(n))
+			rec_sample(r);
+		return;
+	}
+	if (fd == r->oomfd) {
+		if (read(fd, &n, sizeof(n)) == sizeof(n))
+			rec_event(r, "memcg_oom", json_pack("{s:I}", "notifications", (json_int_t)n));
+	} else if (fd == r->inofd) {
+		char ibuf[4096];
+		while (read(fd, ibuf, sizeof(ibuf)) > 0)
+			;
+		char *ev = xasprintf("%s/memory.events", r->cfg.cg_dir), *text = NULL;
+		long long k;
+		if (read_file(ev, &text, NULL) == 0 && kv_find_ll(text, "oom_kill", &k) == 0 && k > r->cg_ooms) {
+			rec_event(r, "memcg_oom", json_pack("{s:I}", "oom_kill", (json_int_t)k));
+			r->cg_ooms = k;
+		}
+		free(text);
+		free(ev);
+	}
+	/* the kernel log, also after an OOM notification: the kill lines follow it */
+	kmsg_drain(&r->km);
+	report_kills(r);
+}
+
+const struct kmsg_log *rec_kmsg(const struct recorder *r)
+{
+	return &r->km;
+}
+
+static json_t *snapshot(const struct recorder *r, const long long *v, const unsigned char *present, const char *prefix)
+{
+	json_t *o = json_object();
+	size_t pl = strlen(prefix);
+	for (size_t i = 0; i < r->ncol; i++) {
+		if (!present[i] || strncmp(r->colname[i], prefix, pl) != 0)
+			continue;
+		char *name = xstrdup(r->colname[i] + pl), *br = strchr(name, '[');
+		if (br)
+			*br = '\0';
+		json_object_set_new(o, name, json_integer(v[i]));
+		free(name);
+	}
+	return o;
+}
+
+static json_t *num_or_null(double v, bool ok)
+{
+	return ok ? json_real(v) : json_null();
+}
+
+json_t *rec_finish(struct recorder *r)
+{
+	rec_sample(r);
+	kmsg_drain(&r->km);
+	report_kills(r);
+	fflush(r->csv);
+	double elapsed = t_now(r);
+	json_t *vb = snapshot(r, r->first, r->first_present, "vmstat."),
+	       *va = snapshot(r, r->last, r->present, "vmstat.");
+	json_t *s = json_object();
+	json_object_set_new(s, "interval_ms", json_integer((json_int_t)r->cfg.interval_ms));
+	json_object_set_new(s, "samples", json_integer((json_int_t)r->nsamples));
+	json_object_set_new(s, "columns", json_integer((json_int_t)r->ncol + 1));
+	json_object_set_new(s, "absent_sources", json_incref(r->absent));
+	json_object_set_new(s, "kernel_log_clock_offset_s", r->kmsg_calibrated ? json_real(r->kmsg_offset) : json_null());
+	json_object_set_new(s, "reclaim", rec_reclaim_summary(vb, va, elapsed, sysconf(_SC_PAGESIZE)));
+	json_decref(vb);
+	json_decref(va);
+	json_t *psi = json_object();
+	static const char *const kinds[] = { "some", "full" };
+	for (size_t k = 0; k < 2; k++) {
+		char *tot = xasprintf("psi.memory.%s.total[us]", kinds[k]);
+		long c = col_index(r, tot);
+		free(tot);
+		bool ok = c >= 0 && r->first_present[c] && r->present[c];
+		long long peak = k ? r->peak_full10 : r->peak_some10;
+		json_object_set_new(psi, kinds[k], json_pack("{s:o, s:o}", "stall_total_s",
+							   num_or_null(ok ? (double)(r->last[c] - r->first[c]) / 1e6 : 0, ok),
+							   "peak_avg10_pct", num_or_null((double)peak / 100.0, peak >= 0)));
+	}
+	json_object_set_new(s, "psi_memory", psi);
+	/* samples can miss a short spike; the cgroup's own high-water mark cannot */
+	long cp = col_index(r, "cg.peak[bytes]");
+	if (cp >= 0 && r->present[cp] && r->last[cp] > r->peak_usage)
+		r->peak_usage = r->last[cp];
+	json_object_set_new(s, "peak_usage_bytes", r->peak_usage >= 0 ? json_integer(r->peak_usage) : json_null());
+	json_object_set_new(s, "first_direct_reclaim_s", num_or_null(r->t_direct, r->t_direct >= 0));
+	json_object_set_new(s, "first_swap_out_s", num_or_null(r->t_swapout, r->t_swapout >= 0));
+	json_object_set_new(s, "first_psi_full_stall_s", num_or_null(r->t_psi_full, r->t_psi_full >= 0));
+	json_object_set_new(s, "first_oom_kill_s", num_or_null(r->t_oom, r->t_oom >= 0));
+	return s;
+}
+
+void rec_close(struct recorder *r)
+{
+	if (!r)
+		return;
+	if (r->csv)
+		fclose(r->csv);
+	if (r->events)
+		fclose(r->events);
+	for (size_t i = 0; i < r->nsrc; i++) {
+		struct src *s = &r->src[i];
+		if (s->fd >= 0)
+			close(s->fd);
+		for (size_t k = 0; k < s->ncols; k++)
+			free(s->keys[k]);
+		free(s->keys);
+		free(s->klen);
+		free(s->path);
+		free(s->prefix);
+	}
+	free(r->src);
+	for (size_t i = 0; i < r->ncol; i++)
+		free(r->colname[i]);
+	free(r->colname);
+	free(r->centi);
+	free(r->val);
+	free(r->first);
+	free(r->last);
+	free(r->present);
+	free(r->first_present);
+	free(r->buf);
+	free(r->pids);
+	int fds[] = { r->tfd, r->oomfd, r->inofd, r->wfd };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	kmsg_close(&r->km);
+	json_decref(r->absent);
+	free(r);
+}
+
+/* ---- summaries --------------------------------------------------------------- */
+
+static bool delta(const json_t *b, const json_t *a, const char *key, long long *out)
+{
+	json_t *x = json_object_get(b, key), *y = json_object_get(a, key);
+	if (!json_is_integer(x) || !json_is_integer(y))
+		return false;
+	*out = json_integer_value(y) - json_integer_value(x);
+	return true;
+}
+
+json_t *rec_reclaim_summary(const json_t *before, const json_t *after, double elapsed, long page_size)
+{
+	/* Summed per reclaimer by exact counter name: summing every counter that starts
+	 * with "pgscan" would count pages twice (pgscan_anon/pgscan_file split the same
+	 * scans by type), which is how sar's %vmeff came to show ~200%. */
+	static const char *const who[] = { "kswapd", "direct", "khugepaged", "proactive" };
+	json_t *s = json_object(), *per = json_object();
+	long long kswapd_scan = -1, direct_scan = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(who); i++) {
+		char *sk = xasprintf("pgscan_%s", who[i]), *rk = xasprintf("pgsteal_%s", who[i]);
+		long long sc, rc;
+		bool ok = delta(before, after, sk, &sc) && delta(before, after, rk, &rc);
+		if (ok) {
+			json_object_set_new(per, who[i], json_pack("{s:I, s:I, s:o, s:o}", "scanned_pages", (json_int_t)sc,
+								   "reclaimed_pages", (json_int_t)rc, "efficiency_pct",
+								   sc > 0 ? json_real((double)rc * 100.0 / (double)sc) : json_null(),
+								   "velocity_pages_per_s",
+								   elapsed > 0 ? json_real((double)sc / elapsed) : json_null()));
+			if (i == 0)
+				kswapd_scan = sc;
+			if (i == 1)
+				direct_scan = sc;
+		} else {
+			json_object_set_new(per, who[i], json_null()); /* counters not on this kernel */
+		}
+		free(sk);
+		free(rk);
+	}
+	json_object_set_new(s, "reclaimers", per);
+	long long tot = kswapd_scan + direct_scan;
+	json_object_set_new(s, "direct_scan_pct", kswapd_scan >= 0 && direct_scan >= 0 && tot > 0
+							  ? json_real((double)direct_scan * 100.0 / (double)tot)
+							  : json_null());
+	long long stalls = 0;
+	bool any = false;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)after, k, v) {
+		long long d;
+		if (strncmp(k, "allocstall_", 11) == 0 && delta(before, after, k, &d)) {
+			stalls += d;
+			any = true;
+		}
+	}
+	json_object_set_new(s, "allocation_stalls", any ? json_integer(stalls) : json_null());
+	static const struct { const char *key, *name; bool mb; } plain[] = {
+		{ "pswpin", "swap_in_mb", true },
+		{ "pswpout", "swap_out_mb", true },
+		{ "workingset_refault_anon", "refaults_anon_pages", false },
+		{ "workingset_refault_file", "refaults_file_pages", false },
+		{ "pgmajfault", "major_faults", false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+		long long d;
+		bool ok = delta(before, after, plain[i].key, &d);
+		json_object_set_new(s, plain[i].name, !ok ? json_null()
+						      : plain[i].mb ? json_real((double)d * (double)page_size / 1048576.0)
+								    : json_integer(d));
+	}
+	return s;
+}
+
+json_t *rec_zoneinfo(const char *text)
+{
+	json_t *zones = json_array(), *z = NULL;
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		int node;
+		char zone[32];
+		char key[32];
+		long long v;
+		if (sscanf(p, "Node %d, zone %31s", &node, zone) == 2) {
+			z = json_pack("{s:i, s:s}", "node", node, "zone", zone);
+			json_array_append_new(zones, z);
+		} else if (z && sscanf(p, " pages free %lld", &v) == 1) {
+			json_object_set_new(z, "free_pages", json_integer(v));
+		} else if (z && sscanf(p, " %31s %lld", key, &v) == 2 &&
+			   (!strcmp(key, "min") || !strcmp(key, "low") || !strcmp(key, "high") || !strcmp(key, "managed"))) {
+			char *name = xasprintf("%s_pages", key);
+			if (!json_object_get(z, name)) /* the first of each: the zone's own, not a per-cpu line */
+				json_object_set_new(z, name, json_integer(v));
+			free(name);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return zones;
+}

@@ -1,0 +1,65 @@
+/* recorder.h - a millisecond-resolution timeline of what the kernel did during a run:
+ * global counters (/proc/vmstat, /proc/meminfo, PSI), the run cgroup's files, each
+ * workload process's memory and each NUMA node's, sampled every interval into
+ * samples.csv; OOM kills, workload events and first occurrences (first direct
+ * reclaim, first swap-out, first PSI full stall) into events.jsonl as they happen; and
+ * a summary of reclaim for run.json.
+ *
+ * Every kernel file is opened once and re-read with pread. A file that is absent or
+ * unreadable is recorded as absent (an empty CSV cell), never as 0. */
+#ifndef MPH_RECORDER_H
+#define MPH_RECORDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "kmsg.h"
+
+struct recorder;
+
+struct rec_config {
+	const char *dir;          /* where samples.csv and events.jsonl go */
+	uint64_t interval_ms;     /* sampling period, >= 1 */
+	bool pss;                 /* also read Pss from /proc/PID/smaps_rollup */
+	const char *cg_dir;       /* cgroup directory to sample, NULL: none */
+	enum cg_version cg_ver;
+	const char *const *procs; /* names of the processes to sample (columns), may be NULL */
+	size_t nprocs;
+	double t0;                /* CLOCK_MONOTONIC seconds that t=0 stands for */
+	const char *proc_root;    /* "/proc" (tests point it at saved files) */
+	const char *sys_root;     /* "/sys" */
+	bool no_kmsg;             /* do not read or mark the kernel log (tests on saved files) */
+};
+
+/* Open every source, write the CSV header and the first sample. */
+int rec_open(struct recorder **out, const struct rec_config *cfg);
+/* The process called name now has this pid (0: it is gone). */
+void rec_set_pid(struct recorder *r, size_t proc_index, pid_t pid);
+/* File descriptors the caller's event loop must watch, and what to do when one is
+ * readable (sampling timer, kernel log, the cgroup's OOM notification). */
+size_t rec_fds(const struct recorder *r, int *fds, size_t max);
+void rec_ready(struct recorder *r, int fd);
+/* Take one sample now (the timer does this; exposed for tests and benchmarks). */
+void rec_sample(struct recorder *r);
+/* Write an event: {"t":..., "type":type, ...fields}. Steals fields (may be NULL). */
+void rec_event(struct recorder *r, const char *type, json_t *fields);
+/* The kernel log the recorder reads (OOM kills seen so far). */
+const struct kmsg_log *rec_kmsg(const struct recorder *r);
+/* A kernel log timestamp (usec, printk clock) as seconds since t0, corrected by
+ * the offset measured at open. */
+double rec_kernel_t(const struct recorder *r, uint64_t ts_usec);
+/* Final sample, flush, and the summary object for run.json (new reference). */
+json_t *rec_finish(struct recorder *r);
+void rec_close(struct recorder *r);
+
+/* Reclaim summary from two /proc/vmstat snapshots ({name: value} objects) over
+ * elapsed seconds: scanned/reclaimed per reclaimer by exact counter name, efficiency,
+ * velocity, % direct, allocation stalls, swap, refaults. Exposed for tests. */
+json_t *rec_reclaim_summary(const json_t *before, const json_t *after, double elapsed, long page_size);
+/* Per-zone free/min/low/high/managed from /proc/zoneinfo text. */
+json_t *rec_zoneinfo(const char *text);
+
+#endif

@@ -1,0 +1,296 @@
+/* test_recorder.c - the recorder's parsers and CSV on saved kernel files (this
+ * machine's v1 files, v2 files in the kernel documentation's format), a /proc without
+ * PSI, keys that change under it, and the reclaim summary's formulas. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../harness/recorder.h"
+#include "../../harness/util.h"
+
+struct csv {
+	char **head, **row;  /* header and the LAST row */
+	size_t n;
+	size_t rows;
+};
+
+static char *data(const char *rel)
+{
+	const char *base = getenv("MPH_TEST_DATA");
+	return xasprintf("%s/data/rec/%s", base ? base : "tests", rel);
+}
+
+static size_t split(char *line, char ***out)
+{
+	size_t n = 0;
+	char **v = NULL;
+	for (char *p = line;; ) {
+		char *c = strchr(p, ',');
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = p;
+		if (!c)
+			break;
+		*c = '\0';
+		p = c + 1;
+	}
+	*out = v;
+	return n;
+}
+
+static void csv_load(const char *dir, struct csv *c, char **text)
+{
+	char *p = xasprintf("%s/samples.csv", dir);
+	assert_int_equal(read_file(p, text, NULL), 0);
+	free(p);
+	char *save = NULL, *first = strtok_r(*text, "\n", &save), *last = NULL;
+	c->rows = 0;
+	for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		last = l;
+		c->rows++;
+	}
+	assert_non_null(first);
+	assert_non_null(last);
+	c->n = split(first, &c->head);
+	assert_int_equal(split(last, &c->row), c->n); /* every row has every column */
+}
+
+static const char *cell(const struct csv *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->head[i], name) == 0)
+			return c->row[i];
+	fail_msg("no column %s", name);
+	return NULL;
+}
+
+static bool has_col(const struct csv *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->head[i], name) == 0)
+			return true;
+	return false;
+}
+
+struct fx {
+	char dir[64];
+	struct recorder *r;
+	json_t *summary;
+	struct csv csv;
+	char *text;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/mph-rec-test-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	rec_close(f->r);
+	json_decref(f->summary);
+	free(f->csv.head);
+	free(f->csv.row);
+	free(f->text);
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	int r = system(cmd);
+	free(cmd);
+	free(f);
+	return r == 0 ? 0 : -1;
+}
+
+/* Open on saved files, take the final sample, load the CSV. */
+static void record_once(struct fx *f, const char *proc, const char *cg, enum cg_version v)
+{
+	static const char *const procs[] = { "w" };
+	char *pr = data(proc), *sr = data("sys"), *cd = cg ? data(cg) : NULL;
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .cg_dir = cd, .cg_ver = v, .procs = procs,
+				.nprocs = 1, .t0 = now_s(), .proc_root = pr, .sys_root = sr, .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	f->summary = rec_finish(f->r);
+	csv_load(f->dir, &f->csv, &f->text);
+	free(pr);
+	free(sr);
+	free(cd);
+}
+
+static void test_v1_machine_files(void **state)
+{
+	struct fx *f = *state;
+	record_once(f, "proc", "cg-v1", CG_V1);
+	const struct csv *c = &f->csv;
+	assert_string_equal(c->head[0], "t[s]");
+	assert_int_equal(c->rows, 2); /* the sample at open and the final one */
+	assert_string_equal(cell(c, "vmstat.pgfault[n]"), "8398986");
+	assert_string_equal(cell(c, "vmstat.pgscan_kswapd[n]"), "0");
+	assert_string_equal(cell(c, "meminfo.MemTotal[bytes]"), "25276063744"); /* 24683656 kB */
+	assert_string_equal(cell(c, "psi.memory.some.avg10[%]"), "0.16");
+	assert_string_equal(cell(c, "psi.memory.full.total[us]"), "182692");
+	assert_string_equal(cell(c, "cg.stat.cache[n]"), "85856256");
+	assert_string_equal(cell(c, "cg.usage[bytes]"), "138502144");
+	assert_string_equal(cell(c, "cg.oom_control.oom_kill[n]"), "0");
+	assert_true(has_col(c, "cg.failcnt[n]"));
+	assert_true(has_col(c, "node0.meminfo.MemFree[bytes]"));
+	assert_true(has_col(c, "node0.numastat.numa_hit[n]"));
+	/* v1 has no per-cgroup PSI and no memory.events: no such columns */
+	assert_false(has_col(c, "cg.psi.some.avg10[%]"));
+	assert_false(has_col(c, "cg.events.oom_kill[n]"));
+	/* a process with no pid yet: its columns exist and are empty, not 0 */
+	assert_string_equal(cell(c, "proc.w.VmRSS[bytes]"), "");
+	assert_string_equal(cell(c, "proc.w.VmSwap[bytes]"), "");
+	assert_int_equal(json_integer_value(json_object_get(f->summary, "samples")), 2);
+	assert_int_equal(json_array_size(json_object_get(f->summary, "absent_sources")), 0);
+}
+
+static void test_v2_doc_files(void **state)
+{
+	struct fx *f = *state;
+	record_once(f, "proc", "cg-v2", CG_V2);
+	const struct csv *c = &f->csv;
+	assert_string_equal(cell(c, "cg.usage[bytes]"), "73728000");
+	assert_string_equal(cell(c, "cg.peak[bytes]"), "134217728");
+	assert_string_equal(cell(c, "cg.events.oom_kill[n]"), "1");
+	assert_string_equal(cell(c, "cg.events.max[n]"), "340");
+	assert_string_equal(cell(c, "cg.psi.some.avg10[%]"), "0.50");
+	assert_string_equal(cell(c, "cg.psi.full.total[us]"), "65432");
+	assert_string_equal(cell(c, "cg.stat.workingset_refault_anon[n]"), "17");
+	assert_string_equal(cell(c, "cg.stat.pgscan_proactive[n]"), "0");
+	assert_string_equal(cell(c, "cg.stat.zswpwb[n]"), "0"); /* a newer kernel's counter */
+	assert_false(has_col(c, "cg.failcnt[n]"));                /* v1 only */
+	/* the cgroup's high-water mark counts as peak even when no sample saw it */
+	assert_int_equal(json_integer_value(json_object_get(f->summary, "peak_usage_bytes")), 134217728);
+}
+
+static void test_missing_psi(void **state)
+{
+	struct fx *f = *state;
+	record_once(f, "proc-nopsi", NULL, CG_NONE);
+	const struct csv *c = &f->csv;
+	/* the columns are there, empty: absent, never 0 */
+	assert_string_equal(cell(c, "psi.memory.some.avg10[%]"), "");
+	assert_string_equal(cell(c, "psi.memory.full.total[us]"), "");
+	assert_string_equal(cell(c, "psi.io.some.total[us]"), "");
+	assert_string_equal(cell(c, "vmstat.pgfault[n]"), "8398986");
+	json_t *absent = json_object_get(f->summary, "absent_sources");
+	assert_int_equal(json_array_size(absent), 2);
+	assert_non_null(strstr(json_string_value(json_array_get(absent, 0)), "pressure/memory"));
+	json_t *psi = json_object_get(json_object_get(f->summary, "psi_memory"), "some");
+	assert_true(json_is_null(json_object_get(psi, "stall_total_s")));
+	assert_true(json_is_null(json_object_get(psi, "peak_avg10_pct")));
+}
+
+/* Keys learned at open; a kernel file that later shows a new key first, and a changed
+ * value: the value lands in its own column, the new key is not a column. */
+static void test_keys_change(void **state)
+{
+	struct fx *f = *state;
+	char *root = xasprintf("%s/proc", f->dir), *src = data("proc/vmstat"), *text = NULL;
+	assert_int_equal(mkdir_p(root), 0);
+	assert_int_equal(read_file(src, &text, NULL), 0);
+	char *vm = xasprintf("%s/vmstat", root);
+	assert_int_equal(write_file_atomic(vm, text, strlen(text)), 0);
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .t0 = now_s(), .proc_root = root,
+				.sys_root = "/nonexistent", .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	/* rewrite in place (the recorder keeps its fd open): new first line, new pgfault */
+	char *p = strstr(text, "\npgfault ");
+	assert_non_null(p);
+	*p = '\0';
+	char *rest = strchr(p + 1, '\n');
+	char *changed = xasprintf("pgbrandnew 77\n%s\npgfault 9999999%s", text, rest);
+	FILE *fp = fopen(vm, "r+");
+	assert_non_null(fp);
+	fputs(changed, fp);
+	fclose(fp);
+	f->summary = rec_finish(f->r);
+	csv_load(f->dir, &f->csv, &f->text);
+	assert_string_equal(cell(&f->csv, "vmstat.pgfault[n]"), "9999999");
+	assert_false(has_col(&f->csv, "vmstat.pgbrandnew[n]"));
+	free(changed);
+	free(vm);
+	free(text);
+	free(src);
+	free(root);
+}
+
+static void test_reclaim_summary(void **state)
+{
+	(void)state;
+	json_t *b = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "pgscan_kswapd", 100,
+			      "pgsteal_kswapd", 0, "pgscan_direct", 0, "pgsteal_direct", 0, "pgscan_anon", 0,
+			      "pgscan_file", 0, "allocstall_normal", 0, "allocstall_movable", 1, "pswpin", 0, "pswpout", 0,
+			      "pgscan_khugepaged", 0, "pgsteal_khugepaged", 0);
+	json_t *a = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "pgscan_kswapd", 1100,
+			      "pgsteal_kswapd", 900, "pgscan_direct", 250, "pgsteal_direct", 200, "pgscan_anon", 600,
+			      "pgscan_file", 750, "allocstall_normal", 3, "allocstall_movable", 2, "pswpin", 0, "pswpout", 256,
+			      "pgscan_khugepaged", 0, "pgsteal_khugepaged", 0);
+	json_t *s = rec_reclaim_summary(b, a, 2.0, 4096);
+	json_t *k = json_object_get(json_object_get(s, "reclaimers"), "kswapd");
+	json_t *d = json_object_get(json_object_get(s, "reclaimers"), "direct");
+	assert_int_equal(json_integer_value(json_object_get(k, "scanned_pages")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(k, "reclaimed_pages")), 900);
+	assert_float_equal(json_real_value(json_object_get(k, "efficiency_pct")), 90.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(k, "velocity_pages_per_s")), 500.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(d, "efficiency_pct")), 80.0, 1e-9);
+	/* pgscan_anon/pgscan_file split the same scans by type: not added again */
+	assert_float_equal(json_real_value(json_object_get(s, "direct_scan_pct")), 250.0 * 100 / 1250, 1e-9);
+	/* nothing scanned: no efficiency to speak of */
+	json_t *kh = json_object_get(json_object_get(s, "reclaimers"), "khugepaged");
+	assert_true(json_is_null(json_object_get(kh, "efficiency_pct")));
+	/* counters this "kernel" lacks: null, not 0 */
+	assert_true(json_is_null(json_object_get(json_object_get(s, "reclaimers"), "proactive")));
+	assert_true(json_is_null(json_object_get(s, "refaults_anon_pages")));
+	assert_int_equal(json_integer_value(json_object_get(s, "allocation_stalls")), 4);
+	assert_float_equal(json_real_value(json_object_get(s, "swap_out_mb")), 1.0, 1e-9);
+	json_decref(s);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_zoneinfo(void **state)
+{
+	(void)state;
+	char *p = data("proc/zoneinfo"), *text = NULL;
+	assert_int_equal(read_file(p, &text, NULL), 0);
+	json_t *z = rec_zoneinfo(text);
+	json_t *normal = NULL;
+	size_t i;
+	json_t *e;
+	json_array_foreach(z, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "zone")), "Normal") == 0)
+			normal = e;
+	assert_non_null(normal);
+	assert_int_equal(json_integer_value(json_object_get(normal, "min_pages")), 5679);
+	assert_int_equal(json_integer_value(json_object_get(normal, "low_pages")), 7098);
+	assert_int_equal(json_integer_value(json_object_get(normal, "high_pages")), 8517);
+	assert_true(json_integer_value(json_object_get(normal, "managed_pages")) > 0);
+	json_decref(z);
+	free(text);
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_v1_machine_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_doc_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_psi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_change, setup, teardown),
+		cmocka_unit_test(test_reclaim_summary),
+		cmocka_unit_test(test_zoneinfo),
+	};
+	return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);
+}
