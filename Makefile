@@ -24,7 +24,7 @@ LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG))
 
-.PHONY: all deps check unit unit-asan integration demo clean
+.PHONY: all deps check unit unit-asan integration demo bench clean
 .DEFAULT_GOAL := all
 
 all: mph $(addprefix workloads/,$(WORKLOADS))
@@ -75,6 +75,14 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	./mph run scenarios/default.ini
+
+$(BUILD)/bench/recorder_bench: bench/recorder_bench.c $(LIBMPH) $(LIBWL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
+
+# benchmarks print ratios measured side by side; not part of check
+bench: all $(BUILD)/bench/recorder_bench
+	$(BUILD)/bench/recorder_bench ./mph
 
 clean:
 	rm -rf build mph $(addprefix workloads/,$(WORKLOADS))

@@ -23,7 +23,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mph record [--interval T] [--cgroup PATH] [--out DIR] [--duration T] [--pss] [-- CMD ARGS...]\n\n"
+	fprintf(f, "usage: mph record [--interval T] [--cgroup PATH] [--out DIR] [--duration T] [--pss] [--statm] [-- CMD ARGS...]\n\n"
 		   "Samples /proc/vmstat, /proc/meminfo, PSI, NUMA nodes, a cgroup's memory files and the\n"
 		   "command's memory every interval into samples.csv, and OOM kills and first occurrences\n"
 		   "into events.jsonl, until Ctrl-C, the command's end, or the duration.\n\n"
@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		   "  --cgroup PATH  cgroup to record: a directory, or a path inside the memory hierarchy\n"
 		   "  --out DIR      output directory (default results/record/<UTC time>)\n"
 		   "  --duration T   stop after T\n"
-		   "  --pss          also sample the command's Pss\n");
+		   "  --pss          also sample the command's Pss\n"
+		   "  --statm        read the command's memory from /proc/PID/statm (cheaper, fewer fields)\n");
 }
 
 static void on_fd(void *ctx, int fd)
@@ -71,11 +72,12 @@ int cmd_record(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' }, { "cgroup", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },      { "duration", required_argument, NULL, 'd' },
 		{ "pss", no_argument, NULL, 'p' },            { "help", no_argument, NULL, 'h' },
+		{ "statm", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t interval = 100, duration = 0;
 	const char *cgarg = NULL, *out = NULL;
-	bool pss = false;
+	bool pss = false, statm = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
@@ -86,6 +88,7 @@ int cmd_record(int argc, char **argv)
 		case 'c': cgarg = optarg; break;
 		case 'o': out = optarg; break;
 		case 'p': pss = true; break;
+		case 'm': statm = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_BAD_INPUT;
 		}
@@ -144,7 +147,7 @@ int cmd_record(int argc, char **argv)
 	sup.t0 = now_s();
 	sup.duration_ms = duration ? duration : UINT64_MAX;
 	sup.timeout_ms = UINT64_MAX;
-	struct rec_config rc = { .dir = dir, .interval_ms = interval, .pss = pss, .cg_dir = cgdir, .cg_ver = env.ver,
+	struct rec_config rc = { .dir = dir, .interval_ms = interval, .pss = pss, .statm = statm, .cg_dir = cgdir, .cg_ver = env.ver,
 				 .procs = names, .nprocs = cmd ? 1 : 0, .t0 = sup.t0 };
 	struct recorder *rec = NULL;
 	if ((r = rec_open(&rec, &rc)) < 0) {

@@ -31,6 +31,7 @@ enum fmt {
 	F_NODEMEM,   /* "Node N Key:   value kB": per-node meminfo */
 	F_PSI,       /* "some avg10=0.12 avg60=... total=N" */
 	F_SINGLE,    /* one number: memory.current, usage_in_bytes */
+	F_STATM,     /* /proc/PID/statm: size resident shared ... in pages */
 };
 
 struct src {
@@ -43,9 +44,13 @@ struct src {
 	size_t col0, ncols;
 	char **keys;
 	size_t *klen;
+	uint64_t *khash;
 	int proc;         /* index of the process it belongs to, or -1 */
-	size_t cursor;
+	bool slow;        /* read at most every SLOW_MS: changes slowly, costs as much as the rest */
+	double last_read;
 };
+
+#define SLOW_MS 10
 
 struct recorder {
 	struct rec_config cfg;
@@ -55,6 +60,8 @@ struct recorder {
 	bool *centi;           /* value stored x100 (PSI averages) */
 	size_t ncol;
 	long long *val, *first, *last;
+	long long page;
+	char *row;             /* one formatted CSV row: 22 bytes per column at most */
 	unsigned char *present, *first_present;
 	size_t nsamples;
 	FILE *csv, *events;
@@ -67,6 +74,7 @@ struct recorder {
 	size_t kills_reported;
 	double kmsg_offset;    /* kernel log seconds minus CLOCK_MONOTONIC seconds */
 	bool kmsg_calibrated;
+	bool finishing;
 	/* first occurrences */
 	long c_pgscan_direct, c_pswpout, c_psi_full, c_psi_some_avg10, c_psi_full_avg10, c_cg_usage;
 	double t_direct, t_swapout, t_psi_full, t_oom;
@@ -76,6 +84,8 @@ struct recorder {
 
 static const char *const status_keys[] = { "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap" };
 static const char *const rollup_keys[] = { "Pss" };
+/* statm's resident and shared (file + shmem) pages: RssAnon is their difference */
+static const char *const statm_keys[] = { "VmRSS", "RssAnon", "RssFileShmem" };
 static const char *const psi_keys[] = { "some.avg10", "some.avg60", "some.avg300", "some.total",
 					"full.avg10", "full.avg60", "full.avg300", "full.total" };
 
@@ -92,65 +102,106 @@ static ssize_t src_read(struct recorder *r, struct src *s)
 	return n;
 }
 
-/* One line's key and value; returns the start of the next line or NULL at the end.
- * *klen 0 means the line had nothing to use. */
-static const char *parse_line(enum fmt f, const char *p, const char **key, size_t *klen, long long *v, bool *centi)
+/* FNV-1a, folded into the key scan: matching a key is then one 64-bit compare. */
+#define FNV_OFF 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+static uint64_t key_hash(const char *k, size_t n)
 {
-	const char *nl = strchr(p, '\n');
-	const char *end = nl ? nl : p + strlen(p);
+	uint64_t h = FNV_OFF;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * FNV_PRIME;
+	return h;
+}
+
+/* One line's key (and its hash) and value, in one pass; returns the start of the next
+ * line or NULL at the end. *klen 0 means the line had nothing to use. */
+static const char *parse_line(enum fmt f, const char *p, const char **key, size_t *klen, uint64_t *hash, long long *v)
+{
 	*klen = 0;
-	*centi = false;
 	if (f == F_NODEMEM) { /* "Node 0 MemFree:" -> "MemFree:" */
-		for (int sp = 0; sp < 2 && p < end; p++)
+		for (int sp = 0; sp < 2 && *p && *p != '\n'; p++)
 			sp += *p == ' ';
 		f = F_MEMINFO;
 	}
 	const char *k = p;
-	while (p < end && *p != ' ' && *p != ':' && *p != '\t')
+	uint64_t h = FNV_OFF;
+	while (*p && *p != ' ' && *p != ':' && *p != '\t' && *p != '\n') {
+		h = (h ^ (unsigned char)*p) * FNV_PRIME;
 		p++;
+	}
 	size_t kl = (size_t)(p - k);
-	if (f == F_MEMINFO && (p >= end || *p != ':'))
+	if (f == F_MEMINFO && *p != ':')
 		goto next;
-	while (p < end && (*p == ' ' || *p == ':' || *p == '\t'))
+	while (*p == ' ' || *p == ':' || *p == '\t')
 		p++;
-	char *e;
-	errno = 0;
-	long long x = strtoll(p, &e, 10);
-	if (e == p || errno)
+	/* kernel counters: plain decimal, maybe negative (a few gauges) */
+	bool neg = *p == '-';
+	const char *e = p + neg;
+	unsigned long long u = 0;
+	while (*e >= '0' && *e <= '9')
+		u = u * 10 + (unsigned long long)(*e++ - '0');
+	if (e == p + neg)
 		goto next;
-	if (f == F_MEMINFO && e + 3 <= end && strncmp(e, " kB", 3) == 0)
+	long long x = neg ? -(long long)u : (long long)u;
+	if (f == F_MEMINFO && e[0] == ' ' && e[1] == 'k' && e[2] == 'B')
 		x *= 1024;
 	*key = k;
 	*klen = kl;
+	*hash = h;
 	*v = x;
+	p = e;
 next:
-	return nl ? nl + 1 : NULL;
+	while (*p && *p != '\n')
+		p++;
+	return *p ? p + 1 : NULL;
+}
+
+/* "12.34" as hundredths; advances *pp */
+static long long centi(const char **pp)
+{
+	const char *p = *pp;
+	long long v = 0;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (*p++ - '0');
+	v *= 100;
+	if (*p == '.') {
+		p++;
+		for (int scale = 10; scale && *p >= '0' && *p <= '9'; scale /= 10)
+			v += (*p++ - '0') * scale;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	*pp = p;
+	return v;
 }
 
 /* PSI "some avg10=0.12 avg60=0.00 avg300=0.00 total=123": 4 values per line. */
 static void parse_psi(struct recorder *r, struct src *s, const char *text)
 {
 	for (const char *p = text; p && *p;) {
-		const char *nl = strchr(p, '\n');
 		int base = strncmp(p, "some ", 5) == 0 ? 0 : strncmp(p, "full ", 5) == 0 ? 4 : -1;
-		double a10, a60, a300;
-		unsigned long long total;
-		if (base >= 0 && sscanf(p + 5, "avg10=%lf avg60=%lf avg300=%lf total=%llu", &a10, &a60, &a300, &total) == 4) {
-			long long vals[4] = { (long long)(a10 * 100 + 0.5), (long long)(a60 * 100 + 0.5),
-					      (long long)(a300 * 100 + 0.5), (long long)total };
+		if (base >= 0) {
+			p += 5;
 			for (int i = 0; i < 4; i++) {
-				r->val[s->col0 + (size_t)base + (size_t)i] = vals[i];
+				const char *eq = strchr(p, '=');
+				if (!eq)
+					break;
+				p = eq + 1;
+				long long v = i < 3 ? centi(&p) : centi(&p) / 100;
+				r->val[s->col0 + (size_t)base + (size_t)i] = v;
 				r->present[s->col0 + (size_t)base + (size_t)i] = 1;
 			}
 		}
+		const char *nl = strchr(p, '\n');
 		p = nl ? nl + 1 : NULL;
 	}
 }
 
-static long find_key(const struct src *s, const char *k, size_t kl)
+static long find_key(const struct src *s, uint64_t h)
 {
 	for (size_t i = 0; i < s->ncols; i++)
-		if (s->klen[i] == kl && memcmp(s->keys[i], k, kl) == 0)
+		if (s->khash[i] == h)
 			return (long)i;
 	return -1;
 }
@@ -160,6 +211,18 @@ static void src_parse(struct recorder *r, struct src *s, const char *text)
 {
 	if (s->fmt == F_PSI) {
 		parse_psi(r, s, text);
+		return;
+	}
+	if (s->fmt == F_STATM) {
+		unsigned long long size, res, shared;
+		if (sscanf(text, "%llu %llu %llu", &size, &res, &shared) == 3) {
+			long long page = r->page;
+			long long v[3] = { (long long)res * page, (long long)(res - shared) * page, (long long)shared * page };
+			for (size_t i = 0; i < 3; i++) {
+				r->val[s->col0 + i] = v[i];
+				r->present[s->col0 + i] = 1;
+			}
+		}
 		return;
 	}
 	if (s->fmt == F_SINGLE) {
@@ -175,13 +238,13 @@ static void src_parse(struct recorder *r, struct src *s, const char *text)
 	for (const char *p = text; p && *p;) {
 		const char *k;
 		size_t kl;
+		uint64_t h;
 		long long v;
-		bool c;
-		p = parse_line(s->fmt, p, &k, &kl, &v, &c);
+		p = parse_line(s->fmt, p, &k, &kl, &h, &v);
 		if (!kl)
 			continue;
-		long i = cur < s->ncols && s->klen[cur] == kl && memcmp(s->keys[cur], k, kl) == 0 ? (long)cur
-											 : find_key(s, k, kl);
+		/* the kernel prints keys in a fixed order: expect the next one */
+		long i = cur < s->ncols && s->khash[cur] == h ? (long)cur : find_key(s, h);
 		if (i < 0)
 			continue; /* a key that appeared later, or not one we keep */
 		r->val[s->col0 + (size_t)i] = v;
@@ -205,8 +268,10 @@ static void src_key(struct src *s, const char *k, size_t kl)
 {
 	s->keys = xrealloc(s->keys, (s->ncols + 1) * sizeof(*s->keys));
 	s->klen = xrealloc(s->klen, (s->ncols + 1) * sizeof(*s->klen));
+	s->khash = xrealloc(s->khash, (s->ncols + 1) * sizeof(*s->khash));
 	s->keys[s->ncols] = strndup(k, kl);
 	s->klen[s->ncols] = kl;
+	s->khash[s->ncols] = key_hash(k, kl);
 	s->ncols++;
 }
 
@@ -238,10 +303,10 @@ static void add_learned(struct recorder *r, const char *path, enum fmt f, const 
 	for (const char *p = r->buf; p && *p;) {
 		const char *k;
 		size_t kl;
+		uint64_t h;
 		long long v;
-		bool c;
-		p = parse_line(f, p, &k, &kl, &v, &c);
-		if (kl && find_key(s, k, kl) < 0) {
+		p = parse_line(f, p, &k, &kl, &h, &v);
+		if (kl && find_key(s, h) < 0) {
 			src_key(s, k, kl);
 			add_col(r, prefix, k, kl, unit, false);
 		}
@@ -286,6 +351,7 @@ static void build_sources(struct recorder *r)
 		char *pre = xasprintf("psi.%s", psi[i]);
 		p = xasprintf("%s/pressure/%s", c->proc_root, psi[i]);
 		add_fixed(r, p, F_PSI, pre, "", psi_keys, ARRAY_SIZE(psi_keys), -1);
+		r->src[r->nsrc - 1].slow = strcmp(psi[i], "io") == 0;
 		free(p);
 		free(pre);
 	}
@@ -316,7 +382,10 @@ static void build_sources(struct recorder *r)
 	}
 	for (size_t i = 0; i < c->nprocs; i++) {
 		char *pre = xasprintf("proc.%s", c->procs[i]);
-		add_fixed(r, NULL, F_MEMINFO, pre, "bytes", status_keys, ARRAY_SIZE(status_keys), (int)i);
+		if (c->statm)
+			add_fixed(r, NULL, F_STATM, pre, "bytes", statm_keys, ARRAY_SIZE(statm_keys), (int)i);
+		else
+			add_fixed(r, NULL, F_MEMINFO, pre, "bytes", status_keys, ARRAY_SIZE(status_keys), (int)i);
 		if (c->pss)
 			add_fixed(r, NULL, F_MEMINFO, pre, "bytes", rollup_keys, ARRAY_SIZE(rollup_keys), (int)i);
 		free(pre);
@@ -326,11 +395,13 @@ static void build_sources(struct recorder *r)
 			char *pre = xasprintf("node%d.meminfo", n);
 			p = xasprintf("%s/devices/system/node/node%d/meminfo", c->sys_root, n);
 			add_learned(r, p, F_NODEMEM, pre, "bytes");
+			r->src[r->nsrc - 1].slow = true;
 			free(p);
 			free(pre);
 			pre = xasprintf("node%d.numastat", n);
 			p = xasprintf("%s/devices/system/node/node%d/numastat", c->sys_root, n);
 			add_learned(r, p, F_KV, pre, "n");
+			r->src[r->nsrc - 1].slow = true;
 			free(p);
 			free(pre);
 		}
@@ -339,6 +410,7 @@ static void build_sources(struct recorder *r)
 
 /* ---- CSV ----------------------------------------------------------------- */
 
+/* Decimal of v ending at end; returns its start. */
 static char *fmt_ll(char *end, long long v)
 {
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -351,24 +423,44 @@ static char *fmt_ll(char *end, long long v)
 	return end;
 }
 
+static char *put_ll(char *out, long long v)
+{
+	char num[24], *s = fmt_ll(num + sizeof(num), v);
+	size_t n = (size_t)(num + sizeof(num) - s);
+	memcpy(out, s, n);
+	return out + n;
+}
+
+/* v/10^digits with that many decimals ("12.345" for 12345, 3) */
+static char *put_fixed(char *out, long long v, int digits, long long scale)
+{
+	if (v < 0) {
+		*out++ = '-';
+		v = -v;
+	}
+	out = put_ll(out, v / scale);
+	*out++ = '.';
+	char frac[24], *s = fmt_ll(frac + sizeof(frac), v % scale);
+	for (int pad = digits - (int)(frac + sizeof(frac) - s); pad > 0; pad--)
+		*out++ = '0';
+	size_t n = (size_t)(frac + sizeof(frac) - s);
+	memcpy(out, s, n);
+	return out + n;
+}
+
+/* One CSV row, formatted in one buffer and written with one call. */
 static void write_row(struct recorder *r, double t)
 {
-	char num[32];
-	long long us = (long long)(t * 1e6);
-	fprintf(r->csv, "%lld.%06lld", us / 1000000, us % 1000000 < 0 ? -(us % 1000000) : us % 1000000);
+	char *row = r->row, *o = row;
+	o = put_fixed(o, (long long)(t * 1e6), 6, 1000000);
 	for (size_t i = 0; i < r->ncol; i++) {
-		putc_unlocked(',', r->csv);
+		*o++ = ',';
 		if (!r->present[i])
 			continue;
-		long long v = r->val[i];
-		if (r->centi[i]) {
-			fprintf(r->csv, "%lld.%02lld", v / 100, v % 100);
-			continue;
-		}
-		char *s = fmt_ll(num + sizeof(num), v);
-		fwrite_unlocked(s, 1, (size_t)(num + sizeof(num) - s), r->csv);
+		o = r->centi[i] ? put_fixed(o, r->val[i], 2, 100) : put_ll(o, r->val[i]);
 	}
-	putc_unlocked('\n', r->csv);
+	*o++ = '\n';
+	fwrite_unlocked(row, 1, (size_t)(o - row), r->csv);
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -482,10 +574,16 @@ static void track_firsts(struct recorder *r, double t)
 void rec_sample(struct recorder *r)
 {
 	memset(r->present, 0, r->ncol);
+	double now = now_s();
 	for (size_t i = 0; i < r->nsrc; i++) {
 		struct src *s = &r->src[i];
 		if (s->fd < 0 || (s->learned && !s->ncols))
 			continue;
+		/* slow sources: not measured at this instant (empty cells) between reads,
+		 * except for the first and the final sample */
+		if (s->slow && r->nsamples && !r->finishing && now - s->last_read < SLOW_MS / 1000.0)
+			continue;
+		s->last_read = now;
 		if (src_read(r, s) < 0) {
 			/* a process that exited: its file is dead, forget it */
 			if (s->proc >= 0) {
@@ -507,6 +605,15 @@ void rec_sample(struct recorder *r)
 	track_firsts(r, t);
 }
 
+size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nsrc && n < max; i++)
+		if (r->src[i].fd >= 0 && (!r->src[i].learned || r->src[i].ncols) && r->src[i].slow == slow)
+			paths[n++] = r->src[i].path;
+	return n;
+}
+
 void rec_set_pid(struct recorder *r, size_t proc, pid_t pid)
 {
 	if (proc >= r->cfg.nprocs)
@@ -524,7 +631,8 @@ void rec_set_pid(struct recorder *r, size_t proc, pid_t pid)
 		if (pid <= 0)
 			continue;
 		bool rollup = s->ncols == 1 && strcmp(s->keys[0], "Pss") == 0;
-		s->path = xasprintf("%s/%d/%s", r->cfg.proc_root, (int)pid, rollup ? "smaps_rollup" : "status");
+		s->path = xasprintf("%s/%d/%s", r->cfg.proc_root, (int)pid,
+				    rollup ? "smaps_rollup" : s->fmt == F_STATM ? "statm" : "status");
 		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
 	}
 }
@@ -583,6 +691,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	if (r->cfg.interval_ms < 1)
 		r->cfg.interval_ms = 1;
 	r->bufsz = 64 * 1024;
+	r->page = sysconf(_SC_PAGESIZE);
 	r->buf = xcalloc(1, r->bufsz);
 	r->absent = json_array();
 	r->pids = xcalloc(cfg->nprocs + 1, sizeof(*r->pids));
@@ -594,6 +703,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->last = xcalloc(r->ncol + 1, sizeof(*r->last));
 	r->present = xcalloc(r->ncol + 1, 1);
 	r->first_present = xcalloc(r->ncol + 1, 1);
+	r->row = xcalloc(r->ncol + 2, 24);
 	r->c_pgscan_direct = col_index(r, "vmstat.pgscan_direct[n]");
 	r->c_pswpout = col_index(r, "vmstat.pswpout[n]");
 	r->c_psi_full = col_index(r, "psi.memory.full.total[us]");
@@ -666,9 +776,22 @@ void rec_ready(struct recorder *r, int fd)
 		free(text);
 		free(ev);
 	}
-	/* the kernel log, also after an OOM notification: the kill lines follow it */
-	kmsg_drain(&r->km);
-	report_kills(r);
+	/* The kernel log, also after an OOM notification. The kill lines follow the
+	 * notification within microseconds, but the kernel defers waking log readers to
+	 * its next tick (irq_work): after a notification read actively, every 50 us
+	 * for at most 20 ms, rather than wait for that wake-up. */
+	bool notified = fd == r->oomfd || fd == r->inofd;
+	size_t had = r->kills_reported;
+	for (int i = 0; i < (notified ? 400 : 1); i++) {
+		kmsg_drain(&r->km);
+		report_kills(r);
+		if (r->kills_reported > had || r->km.fd < 0)
+			break;
+		if (notified) {
+			struct timespec ts = { 0, 50 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 const struct kmsg_log *rec_kmsg(const struct recorder *r)
@@ -699,6 +822,7 @@ static json_t *num_or_null(double v, bool ok)
 
 json_t *rec_finish(struct recorder *r)
 {
+	r->finishing = true;
 	rec_sample(r);
 	kmsg_drain(&r->km);
 	report_kills(r);
@@ -756,6 +880,7 @@ void rec_close(struct recorder *r)
 			free(s->keys[k]);
 		free(s->keys);
 		free(s->klen);
+		free(s->khash);
 		free(s->path);
 		free(s->prefix);
 	}
@@ -769,6 +894,7 @@ void rec_close(struct recorder *r)
 	free(r->last);
 	free(r->present);
 	free(r->first_present);
+	free(r->row);
 	free(r->buf);
 	free(r->pids);
 	int fds[] = { r->tfd, r->oomfd, r->inofd, r->wfd };

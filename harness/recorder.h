@@ -24,6 +24,7 @@ struct rec_config {
 	const char *dir;          /* where samples.csv and events.jsonl go */
 	uint64_t interval_ms;     /* sampling period, >= 1 */
 	bool pss;                 /* also read Pss from /proc/PID/smaps_rollup */
+	bool statm;               /* processes from /proc/PID/statm (cheap, fewer fields) */
 	const char *cg_dir;       /* cgroup directory to sample, NULL: none */
 	enum cg_version cg_ver;
 	const char *const *procs; /* names of the processes to sample (columns), may be NULL */
@@ -42,6 +43,9 @@ void rec_set_pid(struct recorder *r, size_t proc_index, pid_t pid);
  * readable (sampling timer, kernel log, the cgroup's OOM notification). */
 size_t rec_fds(const struct recorder *r, int *fds, size_t max);
 void rec_ready(struct recorder *r, int fd);
+/* Paths of the files a sample reads (open ones): the slow ones (read at most every
+ * 10 ms) or the others. For benchmarks. */
+size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t max);
 /* Take one sample now (the timer does this; exposed for tests and benchmarks). */
 void rec_sample(struct recorder *r);
 /* Write an event: {"t":..., "type":type, ...fields}. Steals fields (may be NULL). */

@@ -416,6 +416,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	char *zone_before = read_or_null("/proc/zoneinfo");
 	sup.t0 = now_s();
 	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .pss = sc->m.record_pss,
+				   .statm = sc->m.record_proc == 1,
 				   .cg_dir = cg->dir, .cg_ver = cg->ver, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0 };
 	int fds[8];
 	r = rec_open(&rec, &rcfg);

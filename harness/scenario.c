@@ -180,11 +180,15 @@ static const struct opt swap_opts[] = {
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
+static const char *const proc_sources[] = { "status", "statm", NULL };
+
 static const struct opt record_opts[] = {
 	{ "interval", OPT_DURATION, offsetof(struct scen_main, record_interval_ms), "100ms", 1, 3600000, NULL,
 	  "sampling period of the recorder (samples.csv)", false },
 	{ "pss", OPT_BOOL, offsetof(struct scen_main, record_pss), "no", 0, 0, NULL,
 	  "also sample each workload process's Pss (smaps_rollup; costs more per sample)", false },
+	{ "proc", OPT_ENUM, offsetof(struct scen_main, record_proc), "status", 0, 0, proc_sources,
+	  "per-process source: status (VmRSS, RssAnon, RssFile, RssShmem, VmSwap) or statm (cheaper: VmRSS, RssAnon, RssFileShmem)", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 

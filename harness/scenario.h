@@ -49,6 +49,7 @@ struct scen_main {
 	uint64_t swap_size;     /* 0: no swap file */
 	uint64_t record_interval_ms;
 	bool record_pss;
+	int record_proc;        /* 0 status, 1 statm */
 };
 
 struct scen_cg {

@@ -262,7 +262,7 @@ int sup_wait(struct supervisor *s, int sigfd)
 					kill(s->w[i].pid, SIGKILL);
 				}
 		}
-		if (!running && give_up_at == UINT64_MAX)
+		if (s->n && !running && give_up_at == UINT64_MAX)
 			give_up_at = now + 1000; /* a grandchild may hold the pipe open */
 		if (now >= give_up_at)
 			break;

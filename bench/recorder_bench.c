@@ -1,0 +1,260 @@
+/* recorder_bench.c - the recorder's costs, each printed as a ratio or share measured
+ * side by side in this one run (the machines are noisy; absolute times mean little):
+ *   1. CPU per sample against the raw cost of pread-ing the same files (goal <= 1.25x)
+ *   2. CPU share of `mph record` at 100 Hz and 1 kHz (goals < 1% and < 6% of a core)
+ *   3. OOM detection latency: kernel log timestamp of a kill to the recorded event,
+ *      over repeated real memcg OOM kills (goal p99 < 2 ms)
+ *   4. 1000 processes sampled at 10 Hz (goal < 5% of a core)
+ * Needs root and a memory cgroup (3 and 4 create cgroups below this process's own,
+ * with a limit, and remove them). Run with `make bench`. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../harness/cgroup.h"
+#include "../harness/recorder.h"
+#include "../harness/util.h"
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char *verdict(bool ok)
+{
+	return ok ? "meets goal" : "MISSES goal";
+}
+
+/* 1. per-sample CPU against pread of the same files, interleaved in rounds */
+static void bench_sample_cost(const struct cg_env *env, const char *tmp)
+{
+	static const char *const procs[] = { "self" };
+	char *cgdir = xasprintf("%s%s", env->mount, env->own);
+	struct rec_config c = { .dir = tmp, .interval_ms = 1000, .cg_dir = cgdir, .cg_ver = env->ver, .procs = procs,
+				.nprocs = 1, .t0 = now_s(), .no_kmsg = true };
+	struct recorder *r;
+	if (rec_open(&r, &c) < 0) {
+		printf("1. sample cost: cannot open the recorder\n");
+		free(cgdir);
+		return;
+	}
+	rec_set_pid(r, 0, getpid());
+	/* Both sides back to back, warm, reading the same files at the same times: the
+	 * fast files every time, the slow ones (per-node files, io PSI) at most every
+	 * 10 ms, as the recorder does. */
+	const char *fast[64], *slow[64];
+	size_t nf = rec_paths(r, false, fast, 64), ns = rec_paths(r, true, slow, 64);
+	int ffd[64], sfd[64];
+	for (size_t i = 0; i < nf; i++)
+		ffd[i] = open(fast[i], O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; i < ns; i++)
+		sfd[i] = open(slow[i], O_RDONLY | O_CLOEXEC);
+	size_t np = nf + ns;
+	static char buf[65536];
+	enum { ROUNDS = 15, PER = 400 };
+	double raw[ROUNDS], rec[ROUNDS], last_slow = 0;
+	for (int k = 0; k < ROUNDS; k++) {
+		double t = cpu_now();
+		for (int i = 0; i < PER; i++) {
+			for (size_t f = 0; f < nf; f++)
+				if (pread(ffd[f], buf, sizeof(buf), 0) < 0)
+					abort();
+			if (now_s() - last_slow >= 0.010) {
+				last_slow = now_s();
+				for (size_t f = 0; f < ns; f++)
+					if (pread(sfd[f], buf, sizeof(buf), 0) < 0)
+						abort();
+			}
+		}
+		raw[k] = (cpu_now() - t) / PER;
+		t = cpu_now();
+		for (int i = 0; i < PER; i++)
+			rec_sample(r);
+		rec[k] = (cpu_now() - t) / PER;
+	}
+	double mr = median(raw, ROUNDS), ms = median(rec, ROUNDS);
+	printf("1. CPU per sample: %.1f us, raw pread of the same %zu files (same schedule): %.1f us -> %.2fx (goal <= 1.25x: %s)\n",
+	       ms * 1e6, np, mr * 1e6, ms / mr, verdict(ms / mr <= 1.25));
+	for (size_t i = 0; i < nf; i++)
+		close(ffd[i]);
+	for (size_t i = 0; i < ns; i++)
+		close(sfd[i]);
+	json_decref(rec_finish(r));
+	rec_close(r);
+	free(cgdir);
+}
+
+/* CPU share of a child command over its wall time */
+static double child_share(char *const argv[])
+{
+	double t0 = now_s();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int dn = open("/dev/null", O_WRONLY);
+		dup2(dn, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	struct rusage ru;
+	wait4(pid, &st, 0, &ru);
+	double wall = now_s() - t0;
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		     (double)ru.ru_stime.tv_usec / 1e6;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? cpu / wall * 100.0 : -1;
+}
+
+/* 2. mph record at 100 Hz and 1 kHz */
+static void bench_share(const char *mph, const struct cg_env *env, const char *tmp)
+{
+	static const struct { const char *iv; double goal; } rates[] = { { "10ms", 1.0 }, { "1ms", 6.0 } };
+	for (size_t i = 0; i < 2; i++) {
+		char *out = xasprintf("%s/share-%zu", tmp, i), *own = xstrdup(env->own);
+		char *argv[] = { (char *)mph, "record", "--interval", (char *)rates[i].iv, "--duration", "5s", "--cgroup", own,
+				 "--out", out, NULL };
+		double share = child_share(argv);
+		printf("2. mph record at %s: %.2f%% of one core (goal < %.0f%%: %s)\n", rates[i].iv, share, rates[i].goal,
+		       verdict(share >= 0 && share < rates[i].goal));
+		free(out);
+		free(own);
+	}
+}
+
+/* 3. repeated memcg OOM kills through mph run; latency from events.jsonl */
+static void bench_oom_latency(const char *mph, const char *tmp)
+{
+	enum { N = 30 };
+	double lat[N];
+	size_t n = 0;
+	char *res = xasprintf("%s/oomruns", tmp);
+	for (int i = 0; i < N; i++) {
+		char *argv[] = { (char *)mph, "run", "--wait", "5m", "--results", res, "scenarios/oom-basic.ini", NULL };
+		if (child_share(argv) < 0)
+			continue;
+	}
+	char *cmd = xasprintf("cat %s/oom-basic/*/events.jsonl", res);
+	FILE *p = popen(cmd, "r");
+	char line[4096];
+	while (p && fgets(line, sizeof(line), p) && n < N) {
+		json_t *e = json_loads(line, 0, NULL);
+		const char *type = json_string_value(json_object_get(e, "type"));
+		if (type && strcmp(type, "oom_kill") == 0)
+			lat[n++] = json_real_value(json_object_get(e, "detection_latency_s"));
+		json_decref(e);
+	}
+	if (p)
+		pclose(p);
+	if (n) {
+		qsort(lat, n, sizeof(*lat), cmp_d);
+		double p50 = lat[n / 2], p99 = lat[(size_t)((double)(n - 1) * 0.99)], max = lat[n - 1];
+		printf("3. OOM detection latency over %zu kills: p50 %.3f ms, p99 %.3f ms, max %.3f ms (goal p99 < 2 ms: %s)\n",
+		       n, p50 * 1e3, p99 * 1e3, max * 1e3, verdict(p99 < 0.002));
+	} else {
+		printf("3. OOM detection latency: no OOM kill recorded\n");
+	}
+	free(cmd);
+	free(res);
+}
+
+/* 4. 1000 idle processes (in a limited cgroup) sampled at 10 Hz for 5 s */
+static void bench_many(const struct cg_env *env, const char *tmp)
+{
+	enum { N = 1000 };
+	struct cg *cg = NULL;
+	char name[64];
+	snprintf(name, sizeof(name), "mph-bench-%d", (int)getpid());
+	if (cg_create(env, name, &cg) < 0 || cg_write(cg, "memory.max", "1073741824") < 0) {
+		printf("4. cannot create a cgroup for the processes\n");
+		cg_destroy(cg, 5000);
+		return;
+	}
+	char **names = xcalloc(N, sizeof(*names));
+	pid_t *pids = xcalloc(N, sizeof(*pids));
+	for (int i = 0; i < N; i++) {
+		names[i] = xasprintf("p%d", i);
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			if (cg_enter(cg) < 0)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+	}
+	for (int statm = 0; statm < 2; statm++) {
+	struct rec_config c = { .dir = tmp, .interval_ms = 100, .procs = (const char *const *)names, .nprocs = N,
+				.t0 = now_s(), .no_kmsg = true, .statm = statm };
+	struct recorder *r;
+	if (rec_open(&r, &c) == 0) {
+		for (int i = 0; i < N; i++)
+			rec_set_pid(r, (size_t)i, pids[i]);
+		double wall0 = now_s(), cpu = 0;
+		for (int k = 0; k < 50; k++) {
+			double t = cpu_now();
+			rec_sample(r);
+			cpu += cpu_now() - t;
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		double share = cpu / (now_s() - wall0) * 100.0;
+		printf("4. %d processes sampled at 10 Hz from /proc/PID/%s: %.2f%% of one core, %.2f ms per sample (goal < 5%%: %s)\n",
+		       N, statm ? "statm" : "status", share, cpu / 50 * 1e3, verdict(share < 5.0));
+		json_decref(rec_finish(r));
+		rec_close(r);
+	}
+	}
+	for (int i = 0; i < N; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+		free(names[i]);
+	}
+	free(names);
+	free(pids);
+	cg_destroy(cg, 5000);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mph = argc > 1 ? argv[1] : "./mph";
+	struct cg_env env;
+	if (geteuid() != 0 || cg_env_detect(&env) < 0) {
+		fprintf(stderr, "recorder_bench: needs root and a memory cgroup controller\n");
+		return 3;
+	}
+	char tmp[] = "/tmp/mph-bench-XXXXXX";
+	if (!mkdtemp(tmp))
+		return 1;
+	printf("recorder benchmark (%s)\n", env.mount);
+	bench_sample_cost(&env, tmp);
+	bench_share(mph, &env, tmp);
+	bench_oom_latency(mph, tmp);
+	bench_many(&env, tmp);
+	char *rm = xasprintf("rm -rf %s", tmp);
+	if (system(rm) != 0)
+		fprintf(stderr, "recorder_bench: could not remove %s\n", tmp);
+	free(rm);
+	cg_env_free(&env);
+	return 0;
+}
