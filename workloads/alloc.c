@@ -255,17 +255,17 @@ static void chunk_release(int via, struct chunk *ch, size_t i, size_t *brk_top)
 	}
 }
 
-static void hold(struct wl_ctx *ctx, uint64_t ms, size_t chunks, uint64_t bytes)
+/* What a hold still keeps, for its progress records. */
+struct held {
+	size_t chunks;
+	uint64_t bytes;
+};
+
+static json_t *hold_progress(void *arg)
 {
-	double end = ms == DURATION_FOREVER ? 0 : now_s() + (double)ms / 1000.0;
-	while (!wl_stop && (ms == DURATION_FOREVER || now_s() < end)) {
-		double next = now_s() + (double)ctx->report_interval_ms / 1000.0;
-		wl_sleep_until(ms == DURATION_FOREVER || next < end ? next : end);
-		if (wl_progress_due(ctx))
-			wl_report(ctx, "progress",
-				  json_pack("{s:I, s:I, s:o}", "chunks", (json_int_t)chunks, "bytes", (json_int_t)bytes,
-					    "rss_bytes", bytes_or_null(wl_status_bytes("VmRSS"))));
-	}
+	const struct held *h = arg;
+	return json_pack("{s:I, s:I, s:o}", "chunks", (json_int_t)h->chunks, "bytes", (json_int_t)h->bytes,
+			 "rss_bytes", bytes_or_null(wl_status_bytes("VmRSS")));
 }
 
 /* The measured steps, in order; "returned" figures compare neighbours. */
@@ -372,7 +372,8 @@ static int alloc_run(void *vcfg, struct wl_ctx *ctx)
 	}
 	if (snap[S_FREED].taken && c->hold && !wl_stop) {
 		wl_report(ctx, "phase", json_pack("{s:s}", "phase", "hold"));
-		hold(ctx, c->hold, n - nfree, done - freed_bytes);
+		struct held h = { n - nfree, done - freed_bytes };
+		wl_hold(ctx, c->hold, hold_progress, &h);
 	}
 
 	const char *status = err ? "enomem" : wl_stop ? "stopped" : "done";

@@ -163,15 +163,14 @@ static uint64_t touch_regions(struct wl_ctx *ctx, struct region *r, size_t n, ui
 	return done;
 }
 
-static void hold(struct wl_ctx *ctx, uint64_t ms, uint64_t reserved, uint64_t touched)
+struct amounts {
+	uint64_t reserved, touched;
+};
+
+static json_t *hold_progress(void *arg)
 {
-	double end = ms == DURATION_FOREVER ? 0 : now_s() + (double)ms / 1000.0;
-	while (!wl_stop && (ms == DURATION_FOREVER || now_s() < end)) {
-		double next = now_s() + (double)ctx->report_interval_ms / 1000.0;
-		wl_sleep_until(ms == DURATION_FOREVER || next < end ? next : end);
-		if (wl_progress_due(ctx))
-			wl_report(ctx, "progress", progress(reserved, touched));
-	}
+	const struct amounts *a = arg;
+	return progress(a->reserved, a->touched);
 }
 
 static int overcommit_run(void *vcfg, struct wl_ctx *ctx)
@@ -234,7 +233,8 @@ static int overcommit_run(void *vcfg, struct wl_ctx *ctx)
 		}
 		if (c->hold && !wl_stop) {
 			wl_report(ctx, "phase", json_pack("{s:s}", "phase", "hold"));
-			hold(ctx, c->hold, done, touched);
+			struct amounts a = { done, touched };
+			wl_hold(ctx, c->hold, hold_progress, &a);
 		}
 		snap_take(&end);
 		release_all(c, r, n);
