@@ -299,18 +299,6 @@ static int alloc_run(void *vcfg, struct wl_ctx *ctx)
 			heap_start = (uintptr_t)v; /* start_brk */
 		free(stat);
 	}
-	/* The chunk table is mmap'd and faulted in before the baseline, so that neither
-	 * glibc's heap nor the RSS figures see it. Sizes never fall below --chunk, except
-	 * the last, so total/chunk + 1 entries are enough. */
-	size_t cap = (size_t)(c->total / c->chunk) + 1;
-	struct chunk *ch = mmap(NULL, cap * sizeof(*ch), PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (ch == MAP_FAILED) {
-		fprintf(stderr, "alloc: chunk table of %zu entries: %s\n", cap, strerror(errno));
-		wl_report(ctx, "final", json_pack("{s:s, s:s}", "status", "enomem", "errno", strerrorname_np(errno)));
-		return WL_EXIT_ENOMEM;
-	}
-
 	wl_report(ctx, "start",
 		  json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:{s:i, s:I, s:I, s:b}}", "pid",
 			    (int)getpid(), "via", via_names[c->via], "chunk", (json_int_t)c->chunk, "chunk_max",
@@ -319,6 +307,19 @@ static int alloc_run(void *vcfg, struct wl_ctx *ctx)
 			    c->trim, "first_malloc", "request", 1, "brk_before", (json_int_t)first_malloc.before,
 			    "growth_bytes", (json_int_t)(first_malloc.after - first_malloc.before), "heap_was_empty",
 			    heap_start && first_malloc.before == heap_start));
+
+	/* The chunk table is mmap'd and faulted in before the baseline, so that neither
+	 * glibc's heap nor the RSS figures see it. Sizes never fall below --chunk, except
+	 * the last, so total/chunk + 1 entries are enough. */
+	size_t cap = (size_t)(c->total / c->chunk) + 1;
+	struct chunk *ch = mmap(NULL, cap * sizeof(*ch), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (ch == MAP_FAILED) {
+		int e = errno;
+		fprintf(stderr, "alloc: chunk table of %zu entries: %s\n", cap, strerror(e));
+		wl_report(ctx, "final", json_pack("{s:s, s:s}", "status", "enomem", "errno", strerrorname_np(e)));
+		return WL_EXIT_ENOMEM;
+	}
 
 	/* From the baseline to the end of freeing nothing else touches the heap: no
 	 * reports (jansson mallocs), no read_file. The steps are reported afterwards,
