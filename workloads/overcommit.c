@@ -151,12 +151,12 @@ static json_t *progress(uint64_t reserved, uint64_t touched)
 static uint64_t touch_regions(struct wl_ctx *ctx, struct region *r, size_t n, uint64_t want, uint64_t reserved)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uint64_t done = 0;
+	uint64_t done = 0, pages = 0;
 	for (size_t i = 0; i < n && done < want && !wl_stop; i++) {
 		for (size_t off = 0; off < r[i].len && done < want && !wl_stop; off += page) {
 			r[i].p[off] = 1;
 			done += r[i].len - off < page ? r[i].len - off : page;
-			if ((done & ((64u << 20) - 1)) == 0 && wl_progress_due(ctx))
+			if (++pages % 4096 == 0 && wl_progress_due(ctx)) /* look at the clock every 16 MiB */
 				wl_report(ctx, "progress", progress(reserved, done));
 		}
 	}
