@@ -11,7 +11,7 @@ CPPFLAGS  := -MMD -MP
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-WORKLOADS := anonleak
+WORKLOADS := anonleak alloc overcommit
 HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c))
 WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
 UNITS     := $(wildcard tests/unit/test_*.c)
@@ -22,7 +22,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBMPH    := $(BUILD)/libmph.a
 LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
-INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG))
+INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
 .PHONY: all deps check unit unit-asan integration demo bench clean
 .DEFAULT_GOAL := all
@@ -51,7 +51,7 @@ $(addprefix workloads/,$(WORKLOADS)): $(call obj,workloads/main.c) $(LIBWL) $(LI
 $(BUILD)/tests/%: tests/unit/%.c $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
-$(BUILD)/tests/%: tests/integration/%.c $(ITEST_OBJ) $(LIBMPH) $(LIBWL)
+$(BUILD)/itests/%: tests/integration/%.c $(ITEST_OBJ) $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(ITEST_OBJ) $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
 

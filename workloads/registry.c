@@ -4,9 +4,13 @@
 #include <string.h>
 
 extern const struct workload wl_anonleak;
+extern const struct workload wl_alloc;
+extern const struct workload wl_overcommit;
 
 const struct workload *const workloads[] = {
 	&wl_anonleak,
+	&wl_alloc,
+	&wl_overcommit,
 	NULL,
 };
 

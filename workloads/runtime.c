@@ -2,6 +2,7 @@
  * bounded sleeping and /proc/self/status readings. */
 #define _GNU_SOURCE
 #include "workload.h"
+#include "../harness/units.h"
 #include "../harness/util.h"
 
 #include <errno.h>
@@ -57,6 +58,18 @@ void wl_sleep_until(double t)
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if (r != EINTR)
 			break;
+	}
+}
+
+void wl_hold(struct wl_ctx *ctx, uint64_t ms, json_t *(*progress)(void *arg), void *arg)
+{
+	bool forever = ms == DURATION_FOREVER;
+	double end = forever ? 0 : now_s() + (double)ms / 1000.0;
+	while (!wl_stop && (forever || now_s() < end)) {
+		double next = now_s() + (double)ctx->report_interval_ms / 1000.0;
+		wl_sleep_until(forever || next < end ? next : end);
+		if (wl_progress_due(ctx))
+			wl_report(ctx, "progress", progress(arg));
 	}
 }
 

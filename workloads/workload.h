@@ -51,6 +51,9 @@ void wl_report(struct wl_ctx *ctx, const char *type, json_t *obj);
 int wl_progress_due(struct wl_ctx *ctx);
 /* Sleep until the monotonic time t (seconds), or until wl_stop is set. */
 void wl_sleep_until(double t);
+/* Hold for ms milliseconds (DURATION_FOREVER: until wl_stop), writing a progress
+ * record made by progress(arg) whenever one is due. */
+void wl_hold(struct wl_ctx *ctx, uint64_t ms, json_t *(*progress)(void *arg), void *arg);
 /* Apply at most one NUMA placement (node lists checked against this machine).
  * 0, or -errno with a message for the user in err. */
 int wl_apply_numa(const char *membind, const char *interleave, const char *preferred, char *err, size_t errlen);

@@ -8,8 +8,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "../../harness/units.h"
+#include "../../harness/util.h"
 #include "../../workloads/hist.h"
 #include "../../workloads/workload.h"
 
@@ -84,6 +87,38 @@ static void test_numa_options(void **state)
 	assert_int_equal(wl_apply_numa("0", NULL, NULL, err, sizeof(err)), 0);
 }
 
+static json_t *count_progress(void *arg)
+{
+	(*(int *)arg)++;
+	return json_pack("{s:i}", "n", *(int *)arg);
+}
+
+static void test_hold(void **state)
+{
+	(void)state;
+	int fds[2], n = 0;
+	assert_int_equal(pipe(fds), 0);
+	struct wl_ctx ctx = { .report_fd = fds[1], .report_interval_ms = 10, .t0 = now_s(), .name = "t" };
+	ctx.next_progress = ctx.t0 + 0.01;
+	double t = now_s();
+	wl_hold(&ctx, 100, count_progress, &n);
+	double took = now_s() - t;
+	assert_true(took >= 0.1 && took < 0.5);
+	assert_true(n >= 3 && n <= 11); /* about one record per 10 ms interval */
+	char buf[4096];
+	ssize_t k = read(fds[0], buf, sizeof(buf) - 1);
+	assert_true(k > 0);
+	buf[k] = '\0';
+	assert_non_null(strstr(buf, "\"type\":\"progress\""));
+	wl_stop = 1; /* a stop ends even a hold forever at once */
+	t = now_s();
+	wl_hold(&ctx, DURATION_FOREVER, count_progress, &n);
+	assert_true(now_s() - t < 0.05);
+	wl_stop = 0;
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_hist_error_bound),
 		cmocka_unit_test(test_hist_outlier),
 		cmocka_unit_test(test_numa_options),
+		cmocka_unit_test(test_hold),
 	};
 	return cmocka_run_group_tests_name("wlruntime", tests, NULL, NULL);
 }
