@@ -26,6 +26,8 @@ INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
 .PHONY: all deps check unit unit-asan integration demo bench clean
 .DEFAULT_GOAL := all
+# keep intermediate objects (itest.o) instead of rebuilding them every time
+.SECONDARY:
 
 all: mph $(addprefix workloads/,$(WORKLOADS))
 
