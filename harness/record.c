@@ -119,12 +119,9 @@ int cmd_record(int argc, char **argv)
 	if (out) {
 		dir = xstrdup(out);
 	} else {
-		char stamp[32];
-		time_t t = time(NULL);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		char *stamp = utc_stamp(false);
 		dir = xasprintf("results/record/%s", stamp);
+		free(stamp);
 	}
 	int code = EXIT_OK;
 	int r = mkdir_p(dir);
@@ -134,13 +131,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
-	sigset_t mask, old;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sigset_t old;
+	int sigfd = sup_signals_begin(&old);
 
 	struct supervisor sup = { 0 };
 	const char *names[] = { "cmd" };
@@ -214,9 +206,7 @@ int cmd_record(int argc, char **argv)
 	rec_close(rec);
 	sup_free(&sup);
 restore_signals:
-	if (sigfd >= 0)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sup_signals_end(sigfd, &old);
 out:
 	free(dir);
 	free(cgdir);

@@ -126,17 +126,6 @@ static void preflight(const struct run_cfg *rc, const struct scenario *sc, struc
 	}
 }
 
-/* UTC time: compact for directory names, ISO 8601 for run.json. */
-static char *utc_stamp(bool iso)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[32];
-	strftime(buf, sizeof(buf), iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y%m%dT%H%M%SZ", &tm);
-	return xstrdup(buf);
-}
-
 static char *make_run_dir(const char *results, const char *name, const char *stamp, unsigned rep, unsigned nrep)
 {
 	for (unsigned k = 1; k < 100; k++) {
@@ -731,21 +720,14 @@ int cmd_run(int argc, char **argv)
 	if (code == EXIT_OK) {
 		/* From here on signals are read from a signalfd: a Ctrl-C stops the
 		 * workloads and still undoes every change. */
-		sigset_t mask, old;
-		sigemptyset(&mask);
-		sigaddset(&mask, SIGINT);
-		sigaddset(&mask, SIGTERM);
-		sigaddset(&mask, SIGHUP);
-		sigprocmask(SIG_BLOCK, &mask, &old);
+		sigset_t old;
 		struct run_state st = { .rc = &rc, .sc = &sc, .env = &env, .j = &j };
-		st.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+		st.sigfd = sup_signals_begin(&old);
 		char *stamp = utc_stamp(false);
 		for (unsigned rep = 1; rep <= sc.m.repeat && code == EXIT_OK; rep++)
 			code = run_once(&st, rep, stamp);
 		free(stamp);
-		if (st.sigfd >= 0)
-			close(st.sigfd);
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		sup_signals_end(st.sigfd, &old);
 	}
 	if (locked)
 		journal_unlock(&j);

@@ -338,3 +338,21 @@ void sup_free(struct supervisor *s)
 	s->w = NULL;
 	s->n = 0;
 }
+
+int sup_signals_begin(sigset_t *old)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, old);
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void sup_signals_end(int fd, const sigset_t *old)
+{
+	if (fd >= 0)
+		close(fd);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}

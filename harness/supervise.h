@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -63,5 +64,10 @@ int sup_start(struct supervisor *s, struct cg *cg);
  * signalfd for the signals that interrupt a run (-1: none). */
 int sup_wait(struct supervisor *s, int sigfd);
 void sup_free(struct supervisor *s);
+/* Block SIGINT, SIGTERM and SIGHUP and return a signalfd for them (old gets the
+ * previous mask): from then on an interrupt is an event of the loop, so a run is
+ * still undone. sup_signals_end() closes it and restores the mask. */
+int sup_signals_begin(sigset_t *old);
+void sup_signals_end(int fd, const sigset_t *old);
 
 #endif

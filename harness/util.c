@@ -230,6 +230,16 @@ char *strtrim(char *s)
 	return s;
 }
 
+char *utc_stamp(bool iso)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[32];
+	strftime(buf, sizeof(buf), iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y%m%dT%H%M%SZ", &tm);
+	return xstrdup(buf);
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;

@@ -37,6 +37,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *strtrim(char *s);
 
+/* Current UTC time: "20261122T030512Z" (directory names) or ISO 8601 (iso). */
+char *utc_stamp(bool iso);
 uint64_t now_ms(void);   /* CLOCK_MONOTONIC in milliseconds */
 double now_s(void);      /* CLOCK_MONOTONIC in seconds */
 

@@ -98,26 +98,26 @@ json_t *itest_load_result(const struct proc_out *p)
 	return j;
 }
 
-const char *itest_str(json_t *o, const char *path)
+/* "a.b.c" through objects */
+static json_t *get_path(json_t *o, const char *path)
 {
-	/* "a.b.c" through objects */
 	char *copy = xstrdup(path);
 	json_t *cur = o;
 	char *save = NULL;
 	for (char *k = strtok_r(copy, ".", &save); k && cur; k = strtok_r(NULL, ".", &save))
 		cur = json_object_get(cur, k);
 	free(copy);
-	return json_string_value(cur);
+	return cur;
+}
+
+const char *itest_str(json_t *o, const char *path)
+{
+	return json_string_value(get_path(o, path));
 }
 
 long long itest_num(json_t *o, const char *path)
 {
-	char *copy = xstrdup(path);
-	json_t *cur = o;
-	char *save = NULL;
-	for (char *k = strtok_r(copy, ".", &save); k && cur; k = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, k);
-	free(copy);
+	json_t *cur = get_path(o, path);
 	if (!json_is_integer(cur))
 		fail_msg("%s is not an integer", path);
 	return json_integer_value(cur);
