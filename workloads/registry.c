@@ -4,9 +4,13 @@
 #include <string.h>
 
 extern const struct workload wl_anonleak;
+extern const struct workload wl_pagecache;
+extern const struct workload wl_shm;
 
 const struct workload *const workloads[] = {
 	&wl_anonleak,
+	&wl_pagecache,
+	&wl_shm,
 	NULL,
 };
 
