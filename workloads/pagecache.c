@@ -543,13 +543,17 @@ static void release(struct pc_run *r)
 	free(r->buf);
 }
 
+static const char *const status_of[] = {
+	[WL_EXIT_OK] = "done", [WL_EXIT_ERROR] = "error", [WL_EXIT_USAGE] = "error", [WL_EXIT_ENOMEM] = "enomem",
+};
+
 static int pagecache_run(void *vcfg, struct wl_ctx *ctx)
 {
 	struct pagecache_cfg *c = vcfg;
 	struct pc_run r = { .c = c, .ctx = ctx };
 	json_t *passes = json_array();
 	uint64_t bytes = 0;
-	const char *status = "done";
+	const char *status;
 	int rc = WL_EXIT_OK;
 
 	wl_report(ctx, "start",
@@ -591,12 +595,7 @@ static int pagecache_run(void *vcfg, struct wl_ctx *ctx)
 		json_array_append_new(passes, pj);
 	}
 out:
-	if (rc == WL_EXIT_ENOMEM)
-		status = "enomem";
-	else if (rc != WL_EXIT_OK)
-		status = "error";
-	else if (wl_stop)
-		status = "stopped";
+	status = rc == WL_EXIT_OK && wl_stop ? "stopped" : status_of[rc];
 	if (r.err)
 		fprintf(stderr, "pagecache: %s\n", r.msg);
 	wl_report(ctx, "final", final_json(&r, status, passes, bytes));

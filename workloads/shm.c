@@ -175,7 +175,9 @@ static int shm_run(void *vcfg, struct wl_ctx *ctx)
 					  "backing", backing_names[c->backing]));
 	char *p = c->backing == BK_SYSV ? attach_sysv(c, msg, sizeof(msg), &err) : map_file(c, msg, sizeof(msg), &err);
 	if (!p) {
-		rc = err == ENOMEM || err == ENOSPC ? WL_EXIT_ENOMEM : WL_EXIT_ERROR;
+		bool nomem = err == ENOMEM || err == ENOSPC;
+		rc = nomem ? WL_EXIT_ENOMEM : WL_EXIT_ERROR;
+		status = nomem ? "enomem" : "error";
 		goto out;
 	}
 	struct sigaction sa = { .sa_handler = on_bus };
@@ -187,6 +189,7 @@ static int shm_run(void *vcfg, struct wl_ctx *ctx)
 		bus = true;
 		err = ENOSPC;
 		rc = WL_EXIT_ENOMEM;
+		status = "enomem";
 		snprintf(msg, sizeof(msg), "SIGBUS writing at %llu bytes: the tmpfs is full",
 			 (unsigned long long)filled);
 	}
@@ -201,11 +204,7 @@ static int shm_run(void *vcfg, struct wl_ctx *ctx)
 		}
 	}
 out:
-	if (rc == WL_EXIT_ENOMEM)
-		status = "enomem";
-	else if (rc != WL_EXIT_OK)
-		status = "error";
-	else if (wl_stop)
+	if (rc == WL_EXIT_OK && wl_stop)
 		status = "stopped";
 	json_t *fin = shm_state(filled);
 	json_object_set_new(fin, "status", json_string(status));

@@ -38,14 +38,23 @@ static void assert_survived(json_t *r, json_t *w)
 	assert_int_equal(json_array_size(json_object_get(r, "oom_kills")), 0);
 }
 
+/* run a scenario whose one workload has more file than memory.max; it must survive */
+static json_t *run_over_limit(const char *scenario, json_t **fin, long long *limit, long long *size)
+{
+	json_t *r = itest_run_ok(scenario), *w = itest_workload0(r);
+	*fin = json_object_get(w, "report_final");
+	*limit = wlit_limit(r);
+	*size = itest_num(*fin, "file_bytes");
+	assert_survived(r, w);
+	assert_true(*size > 2 * *limit); /* the experiment: far more file than memory */
+	return r;
+}
+
 static void test_reader_over_limit(void **state)
 {
 	(void)state;
-	json_t *r = itest_run_ok("tests/scenarios/int/pagecache-over-limit.ini"), *w = itest_workload0(r);
-	json_t *fin = json_object_get(w, "report_final");
-	long long limit = wlit_limit(r), size = itest_num(fin, "file_bytes");
-	assert_survived(r, w);
-	assert_true(size > 2 * limit); /* the experiment: far more file than memory */
+	long long limit, size;
+	json_t *fin, *r = run_over_limit("tests/scenarios/int/pagecache-over-limit.ini", &fin, &limit, &size);
 	assert_int_equal(itest_num(fin, "passes_done"), 2);
 	/* usage ran into the limit, and what stayed cached is less than the limit */
 	assert_true(itest_num(r, "cgroup.failcnt") > 0);
@@ -90,12 +99,9 @@ static void test_direct_dontneed_buffered(void **state)
 static void test_writer_over_limit(void **state)
 {
 	(void)state;
-	json_t *r = itest_run_ok("tests/scenarios/int/pagecache-write.ini"), *w = itest_workload0(r);
-	json_t *fin = json_object_get(w, "report_final");
-	long long limit = wlit_limit(r), size = itest_num(fin, "file_bytes");
-	assert_survived(r, w);
+	long long limit, size;
+	json_t *fin, *r = run_over_limit("tests/scenarios/int/pagecache-write.ini", &fin, &limit, &size);
 	assert_string_equal(itest_str(fin, "mode"), "write");
-	assert_true(size > 2 * limit);
 	/* every byte was dirtied in the cache, and the cache stayed below the limit */
 	json_t *p1 = json_array_get(json_object_get(fin, "passes"), 0);
 	assert_true(itest_num(p1, "io_write_bytes") >= size);
