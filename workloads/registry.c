@@ -6,11 +6,15 @@
 extern const struct workload wl_anonleak;
 extern const struct workload wl_alloc;
 extern const struct workload wl_overcommit;
+extern const struct workload wl_pagecache;
+extern const struct workload wl_shm;
 
 const struct workload *const workloads[] = {
 	&wl_anonleak,
 	&wl_alloc,
 	&wl_overcommit,
+	&wl_pagecache,
+	&wl_shm,
 	NULL,
 };
 
