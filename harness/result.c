@@ -78,6 +78,8 @@ json_t *oom_kill_json(const struct oom_kill *o, double t)
 			      o->constraint, "oom_memcg", o->oom_memcg, "task_memcg", o->task_memcg, "global", o->global);
 	json_object_set_new(j, "t", o->ts_usec ? json_real(t) : json_null());
 	json_object_set_new(j, "kernel_ts_usec", json_integer((json_int_t)o->ts_usec));
+	/* false when the kernel rate-limited the line with constraint and cgroups */
+	json_object_set_new(j, "header_logged", json_boolean(o->have_header));
 	json_object_set_new(j, "total_vm_kb", json_integer(o->total_vm_kb));
 	json_object_set_new(j, "anon_rss_kb", json_integer(o->anon_rss_kb));
 	json_object_set_new(j, "file_rss_kb", json_integer(o->file_rss_kb));

@@ -320,13 +320,9 @@ static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km,
 		json_object_set_new(j, "start_error", json_sprintf("%s: %s", w->start_what, strerror(w->start_errno)));
 	/* OOM kills of this workload's processes: itself and the children it announced */
 	json_t *victims = json_array();
-	for (size_t i = 0; i < km->n; i++) {
-		bool mine = km->kills[i].pid == w->pid;
-		for (size_t c = 0; c < w->nchildren && !mine; c++)
-			mine = km->kills[i].pid == w->children[c];
-		if (mine)
+	for (size_t i = 0; i < km->n; i++)
+		if (wl_owns(w, km->kills[i].pid))
 			json_array_append_new(victims, json_integer(km->kills[i].pid));
-	}
 	json_object_set_new(j, "children", json_integer((json_int_t)w->nchildren));
 	json_object_set_new(j, "oom_killed_pids", victims);
 	json_object_set_new(j, "report_start", w->start ? json_incref(w->start) : json_null());
@@ -465,7 +461,11 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	size_t elsewhere = 0;
 	for (size_t i = 0; i < km->n; i++) {
 		const struct oom_kill *o = &km->kills[i];
-		if (under(o->oom_memcg, cg->rel) || under(o->task_memcg, cg->rel))
+		/* The kernel rate-limits the "oom-kill:constraint=..." line (10 per 5 s), and
+		 * with it the cgroup paths; "Killed process" always comes. So a kill is this
+		 * run's when its cgroup is, or, without that line, when its pid is one of
+		 * the run's processes. */
+		if (under(o->oom_memcg, cg->rel) || under(o->task_memcg, cg->rel) || (!o->have_header && sup_owns(&sup, o->pid)))
 			json_array_append_new(kills, oom_kill_json(o, rec_kernel_t(rec, o->ts_usec)));
 		else
 			elsewhere++;
@@ -525,10 +525,16 @@ static void print_summary(const json_t *out, const char *path)
 			printf("  status %s", json_string_value(json_object_get(fin, "status")));
 		putchar('\n');
 	}
-	json_array_foreach(json_object_get(out, "oom_kills"), i, w)
-		printf("  oom kill: pid %lld (%s) %s, anon-rss %lld kB\n", (long long)json_integer_value(json_object_get(w, "pid")),
-		       json_string_value(json_object_get(w, "comm")), json_string_value(json_object_get(w, "constraint")),
+	json_array_foreach(json_object_get(out, "oom_kills"), i, w) {
+		const char *cons = json_string_value(json_object_get(w, "constraint"));
+		printf("  oom kill: pid %lld (%s) %s, anon-rss %lld kB", (long long)json_integer_value(json_object_get(w, "pid")),
+		       json_string_value(json_object_get(w, "comm")), cons && *cons ? cons : "(constraint not logged)",
 		       (long long)json_integer_value(json_object_get(w, "anon_rss_kb")));
+		long long shm = json_integer_value(json_object_get(w, "shmem_rss_kb"));
+		if (shm > 0)
+			printf(", shmem-rss %lld kB", shm);
+		putchar('\n');
+	}
 	const json_t *cg = json_object_get(out, "cgroup");
 	json_t *peak = json_object_get(cg, "peak_bytes");
 	char b[32];

@@ -370,6 +370,7 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 	}
 	struct scen_wl wl = { xstrdup(name), w, hline, NULL, 0 };
 	void *cfg = xcalloc(1, w->cfg_size);
+	struct wl_common common = { 0 };
 	(void)opt_defaults(w->opts, cfg);
 	wl.argv = xcalloc(sc->nset + 1, sizeof(char *));
 	uint64_t base = sc->memory_max > 0 ? (uint64_t)sc->memory_max : 0;
@@ -380,6 +381,14 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 			continue;
 		const struct opt *o = opt_find(w->opts, s->key);
 		char err[256];
+		void *target = cfg;
+		if (!o && strcmp(s->key, "report-fd") == 0) {
+			diags_add(d, s->line, section, s->key, "set by mph (the report goes to mph on descriptor 3)");
+			bad = true;
+			continue;
+		}
+		if (!o && (o = opt_find(wl_common_opts, s->key)))
+			target = &common;
 		if (!o) {
 			const char *sug = opt_suggest(w->opts, s->key);
 			diags_add(d, s->line, section, s->key, "unknown option of workload %s%s%s%s", w->name,
@@ -387,7 +396,8 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 			bad = true;
 			continue;
 		}
-		if (opt_set(o, cfg, s->value, base, err, sizeof(err)) < 0) {
+		if (opt_set(o, target, s->value, base, err, sizeof(err)) < 0 ||
+		    (target == &common && o->type == OPT_STRING && wl_check_nodes(o->name, s->value, err, sizeof(err)) < 0)) {
 			diags_add(d, s->line, section, s->key, "%s", err);
 			bad = true;
 			continue;
@@ -410,12 +420,13 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 			bad = true;
 		}
 	}
-	if (w->opts) {
-		/* string options own memory */
-		for (const struct opt *o = w->opts; o->name; o++)
-			if (o->type == OPT_STRING)
-				free(*(char **)((char *)cfg + o->off));
-	}
+	/* string options own memory */
+	for (const struct opt *o = w->opts; o->name; o++)
+		if (o->type == OPT_STRING)
+			free(*(char **)((char *)cfg + o->off));
+	free(common.membind);
+	free(common.interleave);
+	free(common.preferred);
 	free(cfg);
 	if (bad) {
 		for (size_t i = 0; i < wl.argc; i++)

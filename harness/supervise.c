@@ -356,3 +356,21 @@ void sup_signals_end(int fd, const sigset_t *old)
 		close(fd);
 	sigprocmask(SIG_SETMASK, old, NULL);
 }
+
+bool wl_owns(const struct wl_proc *w, int pid)
+{
+	if (pid == w->pid)
+		return true;
+	for (size_t c = 0; c < w->nchildren; c++)
+		if (w->children[c] == pid)
+			return true;
+	return false;
+}
+
+bool sup_owns(const struct supervisor *s, int pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (wl_owns(&s->w[i], pid))
+			return true;
+	return false;
+}

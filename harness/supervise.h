@@ -64,6 +64,10 @@ int sup_start(struct supervisor *s, struct cg *cg);
  * signalfd for the signals that interrupt a run (-1: none). */
 int sup_wait(struct supervisor *s, int sigfd);
 void sup_free(struct supervisor *s);
+/* pid is this workload or one of the children it announced. */
+bool wl_owns(const struct wl_proc *w, int pid);
+/* pid is one of the run's workloads or their announced children. */
+bool sup_owns(const struct supervisor *s, int pid);
 /* Block SIGINT, SIGTERM and SIGHUP and return a signalfd for them (old gets the
  * previous mask): from then on an interrupt is an event of the loop, so a run is
  * still undone. sup_signals_end() closes it and restores the mask. */

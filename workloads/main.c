@@ -11,26 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-struct common {
-	uint64_t report_fd;
-	uint64_t report_interval;
-	char *membind, *interleave, *preferred;
-};
-
-static const struct opt common_opts[] = {
-	{ "report-fd", OPT_UINT, offsetof(struct common, report_fd), "1", 0, 1023, NULL,
-	  "file descriptor for the JSON-lines report (diagnostics always go to stderr)", false },
-	{ "report-interval", OPT_DURATION, offsetof(struct common, report_interval), "1s", 10, 3600000, NULL,
-	  "period of progress records", false },
-	{ "membind", OPT_STRING, offsetof(struct common, membind), NULL, 0, 0, NULL,
-	  "allocate only from these NUMA nodes (0, 0-1, 0,2)", false },
-	{ "interleave", OPT_STRING, offsetof(struct common, interleave), NULL, 0, 0, NULL,
-	  "interleave allocations across these NUMA nodes", false },
-	{ "preferred", OPT_STRING, offsetof(struct common, preferred), NULL, 0, 0, NULL,
-	  "prefer this NUMA node, fall back to others", false },
-	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
-};
-
 static void on_stop(int sig)
 {
 	(void)sig;
@@ -41,7 +21,7 @@ static void usage(FILE *f, const struct workload *w)
 {
 	fprintf(f, "usage: %s [--option=value ...]\n%s\n\nOptions:\n", w->name, w->summary);
 	opt_help(f, w->opts);
-	opt_help(f, common_opts);
+	opt_help(f, wl_common_opts);
 	fprintf(f, "  --help\n      this text\n\nSizes take k/M/G/T (1024-based); durations ms/s/m/h.\n"
 		   "Exit codes: 0 done, 1 error, 2 bad usage, 3 an allocation failed (ENOMEM).\n");
 }
@@ -55,8 +35,8 @@ int main(int argc, char **argv)
 		return WL_EXIT_USAGE;
 	}
 	void *cfg = xcalloc(1, w->cfg_size);
-	struct common com = { 0 };
-	if (opt_defaults(w->opts, cfg) < 0 || opt_defaults(common_opts, &com) < 0) {
+	struct wl_common com = { 0 };
+	if (opt_defaults(w->opts, cfg) < 0 || opt_defaults(wl_common_opts, &com) < 0) {
 		fprintf(stderr, "%s: internal error: a default does not parse\n", name);
 		return WL_EXIT_ERROR;
 	}
@@ -73,19 +53,21 @@ int main(int argc, char **argv)
 			return WL_EXIT_USAGE;
 		}
 		char *key = xstrdup(a + 2), *val = strchr(key, '=');
-		if (val) {
+		if (val)
 			*val++ = '\0';
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			fprintf(stderr, "%s: --%s needs a value\n", name, key);
-			return WL_EXIT_USAGE;
-		}
 		const struct opt *o = opt_find(w->opts, key);
 		void *target = cfg;
 		if (!o) {
-			o = opt_find(common_opts, key);
+			o = opt_find(wl_common_opts, key);
 			target = &com;
+		}
+		if (!val && o && o->type == OPT_BOOL) {
+			val = "yes"; /* a bare --flag */
+		} else if (!val && i + 1 < argc) {
+			val = argv[++i];
+		} else if (!val) {
+			fprintf(stderr, "%s: --%s needs a value\n", name, key);
+			return WL_EXIT_USAGE;
 		}
 		if (!o) {
 			const char *s = opt_suggest(w->opts, key);

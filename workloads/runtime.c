@@ -6,6 +6,7 @@
 #include "../harness/util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <numa.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,20 @@
 #include <unistd.h>
 
 volatile sig_atomic_t wl_stop;
+
+const struct opt wl_common_opts[] = {
+	{ "report-fd", OPT_UINT, offsetof(struct wl_common, report_fd), "1", 0, 1023, NULL,
+	  "file descriptor for the JSON-lines report (diagnostics always go to stderr; mph sets it)", false },
+	{ "report-interval", OPT_DURATION, offsetof(struct wl_common, report_interval), "1s", 10, 3600000, NULL,
+	  "period of progress records", false },
+	{ "membind", OPT_STRING, offsetof(struct wl_common, membind), NULL, 0, 0, NULL,
+	  "allocate only from these NUMA nodes (0, 0-1, 0,2)", false },
+	{ "interleave", OPT_STRING, offsetof(struct wl_common, interleave), NULL, 0, 0, NULL,
+	  "interleave allocations across these NUMA nodes", false },
+	{ "preferred", OPT_STRING, offsetof(struct wl_common, preferred), NULL, 0, 0, NULL,
+	  "prefer this NUMA node, fall back to others", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
 
 void wl_report(struct wl_ctx *ctx, const char *type, json_t *obj)
 {
@@ -103,6 +118,19 @@ static struct bitmask *nodes_checked(const char *opt, const char *spec, char *er
 	}
 	numa_bitmask_free(allowed);
 	return m;
+}
+
+int wl_check_nodes(const char *opt, const char *spec, char *err, size_t errlen)
+{
+	if (numa_available() < 0) {
+		snprintf(err, errlen, "--%s: this kernel has no NUMA support", opt);
+		return -EOPNOTSUPP;
+	}
+	struct bitmask *m = nodes_checked(opt, spec, err, errlen);
+	if (!m)
+		return -EINVAL;
+	numa_bitmask_free(m);
+	return 0;
 }
 
 int wl_apply_numa(const char *membind, const char *interleave, const char *preferred, char *err, size_t errlen)

@@ -37,6 +37,14 @@ struct workload {
 	int (*run)(void *cfg, struct wl_ctx *ctx);
 };
 
+/* Options every workload takes (workloads/runtime.c). */
+struct wl_common {
+	uint64_t report_fd;
+	uint64_t report_interval;
+	char *membind, *interleave, *preferred;
+};
+extern const struct opt wl_common_opts[];
+
 extern const struct workload *const workloads[];
 const struct workload *workload_find(const char *name);
 /* Names of all registered workloads, for suggestions; n set to the count. */
@@ -54,6 +62,8 @@ void wl_sleep_until(double t);
 /* Hold for ms milliseconds (DURATION_FOREVER: until wl_stop), writing a progress
  * record made by progress(arg) whenever one is due. */
 void wl_hold(struct wl_ctx *ctx, uint64_t ms, json_t *(*progress)(void *arg), void *arg);
+/* A node list for option opt that exists on this machine: 0, or -errno and err. */
+int wl_check_nodes(const char *opt, const char *spec, char *err, size_t errlen);
 /* Apply at most one NUMA placement (node lists checked against this machine).
  * 0, or -errno with a message for the user in err. */
 int wl_apply_numa(const char *membind, const char *interleave, const char *preferred, char *err, size_t errlen);

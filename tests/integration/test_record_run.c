@@ -174,8 +174,11 @@ static void test_oom_event(void **state)
 	}
 	assert_int_equal(nkill, 1);
 	assert_int_equal(itest_num(kill, "pid"), itest_num(itest_workload0(r), "pid"));
-	assert_string_equal(itest_str(kill, "oom_memcg"), itest_str(r, "cgroup.path"));
-	assert_string_equal(itest_str(kill, "constraint"), "CONSTRAINT_MEMCG");
+	/* the kernel rate-limits the line naming constraint and cgroup (10 per 5 s) */
+	if (*itest_str(kill, "constraint")) {
+		assert_string_equal(itest_str(kill, "oom_memcg"), itest_str(r, "cgroup.path"));
+		assert_string_equal(itest_str(kill, "constraint"), "CONSTRAINT_MEMCG");
+	}
 	/* seen as it happened, not at the end of the run */
 	double lat = json_real_value(json_object_get(kill, "detection_latency_s"));
 	assert_true(lat >= 0 && lat < 0.5);

@@ -35,9 +35,14 @@ static void test_oom_basic(void **state)
 	assert_int_equal(json_array_size(kills), 1); /* exactly once per leaker */
 	json_t *k = json_array_get(kills, 0);
 	assert_int_equal(itest_num(k, "pid"), itest_num(w, "pid"));
-	assert_string_equal(itest_str(k, "constraint"), "CONSTRAINT_MEMCG");
 	assert_string_equal(itest_str(k, "comm"), "anonleak");
-	assert_string_equal(itest_str(k, "oom_memcg"), itest_str(r, "cgroup.path"));
+	/* the kernel rate-limits the line naming constraint and cgroup (10 per 5 s) */
+	if (json_is_true(json_object_get(k, "header_logged"))) {
+		assert_string_equal(itest_str(k, "constraint"), "CONSTRAINT_MEMCG");
+		assert_string_equal(itest_str(k, "oom_memcg"), itest_str(r, "cgroup.path"));
+	} else {
+		printf("note: the kernel rate-limited the oom-kill header line; matched by pid\n");
+	}
 	assert_int_equal(itest_num(r, "cgroup.oom_kill"), 1);
 	/* killed at the limit: its anon-rss is close to 64 MiB (within 8 MiB) */
 	long long rss = itest_num(k, "anon_rss_kb");

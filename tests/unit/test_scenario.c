@@ -139,6 +139,10 @@ static struct bad_case bad_cases[] = {
 	  STRS(":10: [workload leaker] size: '50%' is a percentage of the cgroup's memory.max, and none is set") },
 	{ "workload-missing-size", &V1, STRS(":8: [workload leaker] size: missing: workload anonleak requires it") },
 	{ "workload-bad-enum", &V1, STRS(":11: [workload leaker] via: expected one of malloc, mmap; got 'brk'") },
+	/* common workload options: report-fd is mph's, node lists are checked here */
+	{ "workload-report-fd", &V1, STRS(":11: [workload leaker] report-fd: set by mph (the report goes to mph on descriptor 3)") },
+	{ "workload-no-such-node", &V1,
+	  STRS(":11: [workload leaker] membind: --membind=63: not a list of this machine's nodes (0-0), such as 0, 0-1 or 0,2") },
 	{ "duplicate-key", &V1, STRS(":8: [cgroup] memory.max: set twice (first at line 6)") },
 	/* no section, so no "[section] key" either: the key itself is not named */
 	{ "key-outside-section", &V1, STRS(":2: timeout: key outside any section (start with [scenario])") },
@@ -289,6 +293,18 @@ static void test_full(void **state)
 	assert_int_equal(f->sc.nset, 21); /* every key = value line, raw */
 }
 
+/* Options common to every workload pass through to its command line. */
+static void test_common_options(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "common-options", &V1);
+	assert_int_equal(f->sc.nwl, 1);
+	assert_int_equal(f->sc.wl[0].argc, 3);
+	assert_string_equal(f->sc.wl[0].argv[0], "--size=16777216");
+	assert_string_equal(f->sc.wl[0].argv[1], "--report-interval=100ms");
+	assert_string_equal(f->sc.wl[0].argv[2], "--membind=0");
+}
+
 /* The workload's percentage is resolved against a memory.max written after it. */
 static void test_workload_before_cgroup(void **state)
 {
@@ -381,6 +397,7 @@ int main(void)
 		{ "full.ini on cgroup v2", test_full, fx_setup, fx_teardown, &full_v2 },
 		{ "v1-knobs.ini on cgroup v1", test_knobs, fx_setup, fx_teardown, &knobs_v1 },
 		{ "v2-knobs.ini on cgroup v2", test_knobs, fx_setup, fx_teardown, &knobs_v2 },
+		cmocka_unit_test_setup_teardown(test_common_options, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_workload_before_cgroup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_raw_settings, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_default_name, fx_setup, fx_teardown),
