@@ -4,9 +4,11 @@
 #include <string.h>
 
 extern const struct workload wl_anonleak;
+extern const struct workload wl_fpm;
 
 const struct workload *const workloads[] = {
 	&wl_anonleak,
+	&wl_fpm,
 	NULL,
 };
 
