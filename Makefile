@@ -22,7 +22,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBMPH    := $(BUILD)/libmph.a
 LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
-INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG))
+INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
 .PHONY: all deps check unit unit-asan integration demo clean
 .DEFAULT_GOAL := all
@@ -51,7 +51,7 @@ $(addprefix workloads/,$(WORKLOADS)): $(call obj,workloads/main.c) $(LIBWL) $(LI
 $(BUILD)/tests/%: tests/unit/%.c $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
-$(BUILD)/tests/%: tests/integration/%.c $(ITEST_OBJ) $(LIBMPH) $(LIBWL)
+$(BUILD)/itests/%: tests/integration/%.c $(ITEST_OBJ) $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(ITEST_OBJ) $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
 

@@ -716,10 +716,14 @@ static void stop_idle(struct pool *p, unsigned n, double now)
 
 static void reload(struct pool *p, double now)
 {
+	unsigned n = 0;
 	p->reloads++;
 	for (size_t i = 0; i < p->nw; i++)
-		if (in_pool(&p->w[i]))
+		if (in_pool(&p->w[i])) {
 			quit_worker(p, &p->w[i], QUIT_RELOAD, now);
+			n++;
+		}
+	wl_report(p->ctx, "phase", json_pack("{s:s, s:i}", "phase", "reload", "workers_replaced", (int)n));
 }
 
 static json_t *worker_json(const struct worker *w, bool full)
