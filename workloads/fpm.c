@@ -398,9 +398,9 @@ static void close_channel(struct pool *p, struct worker *w)
 	w->fd = -1;
 }
 
-/* VmRSS and Pss of a worker, read by the master; a worker that just died keeps
- * the values of its last reading. */
-static void sample(struct pool *p, struct worker *w)
+/* VmRSS and Pss of a worker, read by the master. False when they cannot be read
+ * (a worker exiting or just killed): it keeps the values of its last reading. */
+static bool sample(struct pool *p, struct worker *w)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)w->pid);
@@ -408,7 +408,7 @@ static void sample(struct pool *p, struct worker *w)
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)w->pid);
 	long long pss = read_kb_key(path, "Pss");
 	if (rss < 0 || pss < 0)
-		return;
+		return false;
 	w->rss = rss;
 	w->pss = pss;
 	if (rss > w->rss_max)
@@ -417,6 +417,7 @@ static void sample(struct pool *p, struct worker *w)
 		p->worker_rss_max = rss;
 	if (pss > p->worker_pss_max)
 		p->worker_pss_max = pss;
+	return true;
 }
 
 /* A replacement owed. ondemand replaces nobody (it starts workers for requests),
@@ -624,13 +625,16 @@ static void on_message(struct pool *p, struct worker *w, const struct fpm_msg *m
 	}
 }
 
-static void drain(struct pool *p, struct worker *w, double now)
+/* Read what a worker sent. Each message is timed as it is read: a batch of
+ * events can take milliseconds (sampling at a stop), and a signal read in it may
+ * be newer than the batch. */
+static void drain(struct pool *p, struct worker *w)
 {
 	while (w->fd >= 0) {
 		struct fpm_msg m;
 		ssize_t k = recv(w->fd, &m, sizeof(m), MSG_DONTWAIT);
 		if (k == (ssize_t)sizeof(m))
-			on_message(p, w, &m, now);
+			on_message(p, w, &m, now_s());
 		else if (k < 0 && errno == EINTR)
 			continue;
 		else if (k < 0 && errno == EAGAIN)
@@ -684,7 +688,7 @@ static void reap(struct pool *p, double now)
 			struct worker *w = &p->w[i];
 			if (w->pid != pid)
 				continue;
-			drain(p, w, now); /* a reply that came before the end still counts */
+			drain(p, w); /* a reply that came before the end still counts */
 			close_channel(p, w);
 			account_exit(p, w, status, now);
 			w->pid = 0;
@@ -737,16 +741,14 @@ static json_t *worker_json(const struct worker *w, bool full)
 	return j;
 }
 
-/* Sample every live worker; their records, ready ones only. */
+/* Sample every live worker; the records of those ready and readable now. */
 static json_t *sample_all(struct pool *p, bool full)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < p->nw; i++) {
 		struct worker *w = &p->w[i];
-		if (!live(w) || !w->ready)
-			continue;
-		sample(p, w);
-		json_array_append_new(a, worker_json(w, full));
+		if (live(w) && w->ready && sample(p, w))
+			json_array_append_new(a, worker_json(w, full));
 	}
 	return a;
 }
@@ -880,10 +882,11 @@ static json_t *final_json(struct pool *p, double now)
 	return j;
 }
 
-static void on_signal(struct pool *p, double now)
+static void on_signal(struct pool *p)
 {
 	struct signalfd_siginfo si;
 	while (read(p->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		double now = now_s();
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			reap(p, now);
@@ -992,12 +995,11 @@ static int loop(struct pool *p)
 		int k = epoll_pwait2(p->ep, evs, 64, &ts, NULL);
 		if (k < 0 && errno != EINTR)
 			return -errno;
-		now = now_s();
 		for (int i = 0; i < k; i++) {
 			if (evs[i].data.u64 == UINT64_MAX)
-				on_signal(p, now);
+				on_signal(p);
 			else
-				drain(p, &p->w[evs[i].data.u64], now);
+				drain(p, &p->w[evs[i].data.u64]);
 		}
 	}
 }
