@@ -54,7 +54,7 @@ static const struct opt fpm_opts[] = {
 	  "requests that may wait for a worker; one arriving at a full queue fails", false },
 	{ "requests", OPT_UINT, CFG(requests), "0", 0, 0, NULL,
 	  "stop with status done after this many requests; 0 = until SIGTERM", false },
-	{ "request-mem", OPT_SIZE, CFG(request_mem), "1M", 0, 1ULL << 30, NULL,
+	{ "request-mem", OPT_SIZE, CFG(request_mem), "2M", 0, 1ULL << 30, NULL,
 	  "memory each request allocates, touches and frees (4/5 small mallocs, 1/5 large mmaps)", false },
 	{ "request-time", OPT_DURATION, CFG(request_time), "5ms", 0, 60000, NULL,
 	  "time a request takes, its memory held meanwhile", false },
