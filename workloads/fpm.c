@@ -310,9 +310,9 @@ enum respawn_reason { RESPAWN_MAX_REQUESTS, RESPAWN_DIED, RESPAWN_RELOAD, RESPAW
 static const char *const respawn_names[RESPAWN_N] = { "max_requests", "died", "reload" };
 
 #define MAINT_INTERVAL_S 1.0 /* php-fpm's process manager looks once a second */
-#define STOP_GRACE_MAX_S 4.0 /* mph SIGKILLs 5 s after its SIGTERM */
+#define STOP_GRACE_MAX_S 3.0 /* with KILL_WAIT_S, inside the 5 s mph allows after SIGTERM */
 #define FORK_RETRY_S 0.1     /* after a failed fork */
-#define KILL_WAIT_S 2.0      /* after SIGKILL, how long to wait for workers to be reaped */
+#define KILL_WAIT_S 1.5      /* after SIGKILL, how long to wait for workers to be reaped */
 #define MAX_KILLED_LISTED 256
 /* mph reads report lines into an 8 KiB buffer (harness/supervise.h) and drops
  * longer ones: per-worker arrays are cut to fit and the cut is counted. */
