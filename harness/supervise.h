@@ -29,7 +29,7 @@ struct wl_proc {
 	size_t nreports, bad_lines;
 	int *children;          /* pids announced with {"type":"child","pid":N} records */
 	size_t nchildren;
-	char buf[8192];
+	char buf[65536];        /* one report line at most this long */
 	size_t blen;
 };
 

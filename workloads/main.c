@@ -116,5 +116,7 @@ int main(int argc, char **argv)
 		.name = w->name,
 	};
 	ctx.next_progress = ctx.t0 + (double)com.report_interval / 1000.0;
-	return w->run(cfg, &ctx);
+	int rc = w->run(cfg, &ctx);
+	free(cfg);
+	return rc;
 }

@@ -8,6 +8,7 @@ extern const struct workload wl_alloc;
 extern const struct workload wl_overcommit;
 extern const struct workload wl_pagecache;
 extern const struct workload wl_shm;
+extern const struct workload wl_fpm;
 
 const struct workload *const workloads[] = {
 	&wl_anonleak,
@@ -15,6 +16,7 @@ const struct workload *const workloads[] = {
 	&wl_overcommit,
 	&wl_pagecache,
 	&wl_shm,
+	&wl_fpm,
 	NULL,
 };
 
