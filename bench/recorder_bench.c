@@ -127,19 +127,30 @@ static double child_share(char *const argv[])
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? cpu / wall * 100.0 : -1;
 }
 
-/* 2. mph record at 100 Hz and 1 kHz */
+/* CPU seconds of `mph record --interval iv --duration d` */
+static double record_cpu(const char *mph, const struct cg_env *env, const char *tmp, const char *iv, const char *d)
+{
+	char *out = xasprintf("%s/share-%s-%s", tmp, iv, d), *own = xstrdup(env->own);
+	char *argv[] = { (char *)mph, "record", "--interval", (char *)iv, "--duration", (char *)d, "--cgroup", own, "--out",
+			 out, NULL };
+	double t0 = now_s(), share = child_share(argv);
+	free(out);
+	free(own);
+	return share < 0 ? -1 : share / 100.0 * (now_s() - t0);
+}
+
+/* 2. mph record at 100 Hz and 1 kHz, recording a cgroup. The share is marginal: the
+ * CPU of a 7 s run minus that of a 2 s run, over 5 s, so that start-up (exec,
+ * learning the files, calibration) is not counted as a per-second cost; the whole
+ * 7 s run's share is printed beside it. */
 static void bench_share(const char *mph, const struct cg_env *env, const char *tmp)
 {
 	static const struct { const char *iv; double goal; } rates[] = { { "10ms", 1.0 }, { "1ms", 6.0 } };
 	for (size_t i = 0; i < 2; i++) {
-		char *out = xasprintf("%s/share-%zu", tmp, i), *own = xstrdup(env->own);
-		char *argv[] = { (char *)mph, "record", "--interval", (char *)rates[i].iv, "--duration", "5s", "--cgroup", own,
-				 "--out", out, NULL };
-		double share = child_share(argv);
-		printf("2. mph record at %s: %.2f%% of one core (goal < %.0f%%: %s)\n", rates[i].iv, share, rates[i].goal,
-		       verdict(share >= 0 && share < rates[i].goal));
-		free(out);
-		free(own);
+		double c2 = record_cpu(mph, env, tmp, rates[i].iv, "2s"), c7 = record_cpu(mph, env, tmp, rates[i].iv, "7s");
+		double share = (c7 - c2) / 5.0 * 100.0;
+		printf("2. mph record at %s: %.2f%% of one core in steady state (%.2f%% over a whole 7 s run) (goal < %.0f%%: %s)\n",
+		       rates[i].iv, share, c7 / 7.0 * 100.0, rates[i].goal, verdict(c2 >= 0 && c7 >= 0 && share < rates[i].goal));
 	}
 }
 

@@ -62,6 +62,9 @@ struct recorder {
 	long long *val, *first, *last;
 	long long page;
 	char *row;             /* one formatted CSV row: 22 bytes per column at most */
+	char (*txt)[24];       /* each column's last formatted value: most do not change */
+	long long *txt_val;
+	unsigned char *txt_len;
 	unsigned char *present, *first_present;
 	size_t nsamples;
 	FILE *csv, *events;
@@ -457,7 +460,13 @@ static void write_row(struct recorder *r, double t)
 		*o++ = ',';
 		if (!r->present[i])
 			continue;
-		o = r->centi[i] ? put_fixed(o, r->val[i], 2, 100) : put_ll(o, r->val[i]);
+		if (!r->txt_len[i] || r->txt_val[i] != r->val[i]) {
+			char *e = r->centi[i] ? put_fixed(r->txt[i], r->val[i], 2, 100) : put_ll(r->txt[i], r->val[i]);
+			r->txt_len[i] = (unsigned char)(e - r->txt[i]);
+			r->txt_val[i] = r->val[i];
+		}
+		memcpy(o, r->txt[i], r->txt_len[i]);
+		o += r->txt_len[i];
 	}
 	*o++ = '\n';
 	fwrite_unlocked(row, 1, (size_t)(o - row), r->csv);
@@ -704,6 +713,9 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->present = xcalloc(r->ncol + 1, 1);
 	r->first_present = xcalloc(r->ncol + 1, 1);
 	r->row = xcalloc(r->ncol + 2, 24);
+	r->txt = xcalloc(r->ncol + 1, sizeof(*r->txt));
+	r->txt_val = xcalloc(r->ncol + 1, sizeof(*r->txt_val));
+	r->txt_len = xcalloc(r->ncol + 1, 1);
 	r->c_pgscan_direct = col_index(r, "vmstat.pgscan_direct[n]");
 	r->c_pswpout = col_index(r, "vmstat.pswpout[n]");
 	r->c_psi_full = col_index(r, "psi.memory.full.total[us]");
@@ -895,6 +907,9 @@ void rec_close(struct recorder *r)
 	free(r->present);
 	free(r->first_present);
 	free(r->row);
+	free(r->txt);
+	free(r->txt_val);
+	free(r->txt_len);
 	free(r->buf);
 	free(r->pids);
 	int fds[] = { r->tfd, r->oomfd, r->inofd, r->wfd };
