@@ -11,7 +11,7 @@ CPPFLAGS  := -MMD -MP
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-WORKLOADS := anonleak alloc overcommit pagecache shm fpm
+WORKLOADS := anonleak alloc overcommit pagecache shm fpm probe exec
 HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c))
 WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
 UNITS     := $(wildcard tests/unit/test_*.c)
