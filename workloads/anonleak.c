@@ -164,7 +164,7 @@ static int anonleak_run(void *vcfg, struct wl_ctx *ctx)
 	uint64_t done = 0;
 	const char *status = "done";
 	int err = 0;
-	static struct hot h; /* 16 KiB of histogram buckets */
+	struct hot h = { 0 }; /* 16 KiB of histogram buckets */
 	struct chunks ck = { .len = (size_t)c->chunk };
 
 	wl_report(ctx, "start", json_pack("{s:i, s:I, s:I, s:I, s:s, s:f, s:I}", "pid", (int)getpid(), "size",

@@ -118,7 +118,7 @@ int exec_split(const char *line, char ***argv, char *err, size_t errlen)
 
 /* In the child: own process group (so a stop reaches the command's whole tree), die
  * with the workload, stdout to stderr (the report stream and mph's summary stay
- * clean), SIGPIPE back to default, then exec. An exec failure goes back through the
+ * clean), signals back to their defaults, then exec. An exec failure goes back through the
  * CLOEXEC pipe err_w. */
 static void child(char **argv, int report_fd, int err_w, pid_t parent, const sigset_t *orig)
 {
@@ -127,6 +127,8 @@ static void child(char **argv, int report_fd, int err_w, pid_t parent, const sig
 	if (getppid() != parent)
 		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL); /* a stop that comes before the exec ends the child */
+	signal(SIGINT, SIG_DFL);
 	sigprocmask(SIG_SETMASK, orig, NULL);
 	if (report_fd > 2)
 		close(report_fd);

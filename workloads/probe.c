@@ -102,7 +102,7 @@ static int probe_run(void *vcfg, struct wl_ctx *ctx)
 	size_t len = (size_t)(c->keep ? c->keep : c->bytes);
 	double period = (double)c->period / 1000.0;
 	uint64_t slow_ns = c->slow * 1000000ULL;
-	static struct tally all, iv; /* 4 KiB of buckets each */
+	struct tally all = { 0 }, iv = { 0 }; /* 4 KiB of buckets each */
 	uint64_t skipped = 0;
 	const char *status = "done";
 	int err = 0;
