@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -34,6 +35,7 @@ struct anonleak_cfg {
 	int via;
 	double hot;
 	uint64_t period;
+	bool populate;
 };
 
 static const struct opt anonleak_opts[] = {
@@ -51,6 +53,8 @@ static const struct opt anonleak_opts[] = {
 	  "fraction of the memory allocated so far (the oldest part) re-touched every --period, each pass timed", false },
 	{ "period", OPT_DURATION, offsetof(struct anonleak_cfg, period), "100ms", 1, 3600000, NULL,
 	  "time between passes over the hot set", false },
+	{ "populate", OPT_BOOL, offsetof(struct anonleak_cfg, populate), "no", 0, 0, NULL,
+	  "fault each chunk in with one madvise(MADV_POPULATE_WRITE) instead of a write per page", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
@@ -79,6 +83,27 @@ static void *alloc_chunk(int via, size_t len)
 		return malloc(len);
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Make every page of a fresh chunk real (not the shared zero page): a write per page,
+ * one page fault each, or one madvise(MADV_POPULATE_WRITE) (Linux 5.14+) that faults
+ * the whole range in the kernel without an exception per page. A kernel without it
+ * (EINVAL) gets the writes. -1 with errno when the kernel could not populate. */
+static int fill_chunk(char *p, size_t len, size_t page, bool populate)
+{
+	if (populate) {
+		/* malloc'd chunks need not be page-aligned: populate the pages they cover */
+		uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1), e = (uintptr_t)p + len;
+		if (a >= e || madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0) {
+			p[0] = p[len - 1] = 1; /* the partial pages at the edges */
+			return 0;
+		}
+		if (errno != EINVAL)
+			return -1;
+	}
+	for (size_t off = 0; off < len; off += page)
+		p[off] = 1;
+	return 0;
 }
 
 static uint64_t mono_ns(void)
@@ -167,10 +192,10 @@ static int anonleak_run(void *vcfg, struct wl_ctx *ctx)
 	struct hot h = { 0 }; /* 16 KiB of histogram buckets */
 	struct chunks ck = { .len = (size_t)c->chunk };
 
-	wl_report(ctx, "start", json_pack("{s:i, s:I, s:I, s:I, s:s, s:f, s:I}", "pid", (int)getpid(), "size",
+	wl_report(ctx, "start", json_pack("{s:i, s:I, s:I, s:I, s:s, s:b, s:f, s:I}", "pid", (int)getpid(), "size",
 					  (json_int_t)c->size, "chunk", (json_int_t)c->chunk, "rate",
-					  (json_int_t)c->rate, "via", via_names[c->via], "hot", c->hot, "period_ms",
-					  (json_int_t)c->period));
+					  (json_int_t)c->rate, "via", via_names[c->via], "populate", c->populate, "hot",
+					  c->hot, "period_ms", (json_int_t)c->period));
 	double t0 = now_s();
 	h.fraction = c->hot;
 	h.period = (double)c->period / 1000.0;
@@ -188,8 +213,11 @@ static int anonleak_run(void *vcfg, struct wl_ctx *ctx)
 			ck.p = xrealloc(ck.p, ck.cap * sizeof(*ck.p));
 		}
 		ck.p[ck.n++] = p;
-		for (size_t off = 0; off < len; off += page)
-			p[off] = 1; /* a write: a real page, not the shared zero page */
+		if (fill_chunk(p, len, page, c->populate) < 0) {
+			err = errno;
+			status = "enomem";
+			break;
+		}
 		done += len;
 		hot_maybe(&h, &ck, done, page);
 		if (wl_progress_due(ctx))

@@ -1,5 +1,5 @@
-/* test_wl_anonleak.c - anonleak's options (the hot set among them) and a short run with
- * a hot set (one timed pass per period, histograms consistent). */
+/* test_wl_anonleak.c - anonleak's options (the hot set among them), a short run with
+ * a hot set (one timed pass per period, histograms consistent), and --populate. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -19,12 +19,14 @@ static void test_options(void **state)
 	void *c = wlt_cfg(W, 0, NULL);
 	assert_true(WLT_FIELD(W, c, "hot", double) == 0.0);
 	assert_int_equal(WLT_FIELD(W, c, "period", uint64_t), 100);
+	assert_false(WLT_FIELD(W, c, "populate", bool));
 	wlt_free(W, c);
 	static const struct { const char *opt, *val; int ret; } cases[] = {
 		{ "hot", "0.5", 0 },         { "hot", "50%", 0 },        { "hot", "1", 0 },
 		{ "hot", "1.5", -ERANGE },   { "hot", "half", -EINVAL }, { "period", "0", -ERANGE },
 		{ "period", "50ms", 0 },     { "size", "0", -ERANGE },   { "chunk", "2T", -ERANGE },
-		{ "via", "brk", -EINVAL },   { "hold", "forever", 0 },
+		{ "via", "brk", -EINVAL },   { "hold", "forever", 0 },   { "populate", "yes", 0 },
+		{ "populate", "2", -EINVAL },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int r = wlt_set(W, cases[i].opt, cases[i].val, 0);
@@ -71,11 +73,34 @@ static void test_hot_run(void **state)
 	json_decref(fin);
 }
 
+static void test_populate(void **state)
+{
+	(void)state;
+	/* with --populate the pages are as real as with a write each: resident */
+	static const char *const vias[] = { "via=mmap", "via=malloc" };
+	for (size_t i = 0; i < ARRAY_SIZE(vias); i++) {
+		int rc = -1;
+		const char *const sets[] = { "size=8M", "chunk=100k", "hold=0", "populate=yes", vias[i], NULL };
+		void *c = wlt_cfg(W, 0, sets);
+		wl_stop = 0;
+		json_t *recs = wlt_run_records(W, c, 1000, &rc);
+		wlt_free(W, c);
+		assert_int_equal(rc, WL_EXIT_OK);
+		assert_true(json_is_true(json_object_get(wlt_last(recs, "start"), "populate")));
+		json_t *fin = wlt_last(recs, "final");
+		assert_int_equal(wlt_num(fin, "bytes"), 8 << 20);
+		if (wlt_num(fin, "rss_bytes") < 8 << 20)
+			fail_msg("%s: rss %lld after populating 8 MiB", vias[i], wlt_num(fin, "rss_bytes"));
+		json_decref(recs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_hot_run),
+		cmocka_unit_test(test_populate),
 	};
 	return cmocka_run_group_tests_name("wl_anonleak", tests, NULL, NULL);
 }
