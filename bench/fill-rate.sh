@@ -9,7 +9,7 @@
 # rose by 99% of the bytes. Rounds are interleaved (each round runs every filler once)
 # so drift of the machine hits all of them alike; the medians are compared.
 #
-#   bench/fill-rate.sh            # 1 GiB, 5 rounds
+#   bench/fill-rate.sh            # 1 GiB, 7 rounds
 #   BYTES=268435456 ROUNDS=3 bench/fill-rate.sh
 #
 # Needs root and the cgroup v1 memory controller (this project's hosts); stress-ng and
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 BYTES=${BYTES:-1073741824}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-7}
 LIMIT=2G
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -56,7 +56,7 @@ echo "$LIMIT" >"$cg/memory.limit_in_bytes"
 # name | command (the same BYTES for all)
 fillers=(
 	"anonleak|$top/workloads/anonleak --size=$BYTES --hold=forever"
-	"anonleak-populate|$top/workloads/anonleak --size=$BYTES --hold=forever --populate=yes"
+	"anonleak-populate|$top/workloads/anonleak --size=$BYTES --hold=forever --populate=yes --chunk=64M"
 	"stress-ng|stress-ng -q --vm 1 --vm-bytes $BYTES --vm-keep --timeout 60s"
 	"memhog|memhog -r1000 $BYTES"
 	"populate|$bin/populate $BYTES"
