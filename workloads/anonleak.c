@@ -85,6 +85,14 @@ static void *alloc_chunk(int via, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+static void free_chunk(int via, void *p, size_t len)
+{
+	if (via == VIA_MALLOC)
+		free(p);
+	else
+		munmap(p, len);
+}
+
 /* Make every page of a fresh chunk real (not the shared zero page): a write per page,
  * one page fault each, or one madvise(MADV_POPULATE_WRITE) (Linux 5.14+) that faults
  * the whole range in the kernel without an exception per page. A kernel without it
@@ -212,12 +220,13 @@ static int anonleak_run(void *vcfg, struct wl_ctx *ctx)
 			ck.cap = ck.cap ? 2 * ck.cap : 64;
 			ck.p = xrealloc(ck.p, ck.cap * sizeof(*ck.p));
 		}
-		ck.p[ck.n++] = p;
 		if (fill_chunk(p, len, page, c->populate) < 0) {
 			err = errno;
 			status = "enomem";
+			free_chunk(c->via, p, len);
 			break;
 		}
+		ck.p[ck.n++] = p;
 		done += len;
 		hot_maybe(&h, &ck, done, page);
 		if (wl_progress_due(ctx))
@@ -244,6 +253,10 @@ static int anonleak_run(void *vcfg, struct wl_ctx *ctx)
 			(unsigned long long)c->chunk, (unsigned long long)done, strerror(err));
 	}
 	wl_report(ctx, "final", fin);
+	/* the leak ends with the report: give it back (the run function may be called
+	 * again in the same process, as the unit tests do) */
+	for (size_t i = 0; i < ck.n; i++)
+		free_chunk(c->via, ck.p[i], i + 1 < ck.n ? ck.len : (size_t)(done - (uint64_t)i * ck.len));
 	free(ck.p);
 	return err ? WL_EXIT_ENOMEM : WL_EXIT_OK;
 }
