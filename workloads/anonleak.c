@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { VIA_MALLOC, VIA_MMAP };
@@ -114,25 +113,18 @@ static int fill_chunk(char *p, size_t len, size_t page, bool populate)
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* One pass: a write to every page of the first fraction x done bytes, timed. */
 static void hot_pass(struct hot *h, const struct chunks *ck, uint64_t done, size_t page)
 {
 	uint64_t want = (uint64_t)((double)done * h->fraction), left = want, pages = 0;
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = now_ns();
 	for (size_t i = 0; i < ck->n && left; i++) {
 		size_t len = left < ck->len ? (size_t)left : ck->len;
 		for (size_t off = 0; off < len; off += page, pages++)
 			((volatile char *)ck->p[i])[off] = 1;
 		left -= len;
 	}
-	uint64_t ns = mono_ns() - t0;
+	uint64_t ns = now_ns() - t0;
 	h->bytes = want;
 	if (!pages)
 		return;

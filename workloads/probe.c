@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 struct probe_cfg {
@@ -44,19 +43,12 @@ static const struct opt probe_opts[] = {
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* One probe: map (unless kept), write one byte per page, time it; unmap outside the
  * timed part (freeing is not what a latency-sensitive allocator waits for). Returns
  * the nanoseconds taken, or 0 with errno set when the mapping was refused. */
 static uint64_t probe_once(char *kept, size_t len, size_t page)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = now_ns();
 	char *p = kept;
 	if (!p) {
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -65,7 +57,7 @@ static uint64_t probe_once(char *kept, size_t len, size_t page)
 	}
 	for (size_t off = 0; off < len; off += page)
 		((volatile char *)p)[off] = 1; /* a write: a real page, not the shared zero page */
-	uint64_t ns = mono_ns() - t0;
+	uint64_t ns = now_ns() - t0;
 	if (!kept)
 		munmap(p, len);
 	return ns ? ns : 1;
