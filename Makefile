@@ -11,7 +11,7 @@ CPPFLAGS  := -MMD -MP
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-WORKLOADS := anonleak alloc overcommit pagecache shm fpm
+WORKLOADS := anonleak alloc overcommit pagecache shm fpm probe exec
 HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c))
 WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
 UNITS     := $(wildcard tests/unit/test_*.c)
@@ -82,9 +82,17 @@ $(BUILD)/bench/recorder_bench: bench/recorder_bench.c $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
 
-# benchmarks print ratios measured side by side; not part of check
-bench: all $(BUILD)/bench/recorder_bench
+# the fill-rate bench's helpers: one timer from outside, one MAP_POPULATE floor
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+# benchmarks print ratios measured side by side; not part of check (bench/README.md).
+# deps: the fill-rate bench runs stress-ng and memhog.
+bench: deps
+	@$(MAKE) --no-print-directory all $(addprefix $(BUILD)/bench/,recorder_bench fillwatch populate)
 	$(BUILD)/bench/recorder_bench ./mph
+	BENCH_BIN=$(BUILD)/bench bench/fill-rate.sh
 
 clean:
 	rm -rf build mph $(addprefix workloads/,$(WORKLOADS))

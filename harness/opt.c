@@ -12,6 +12,7 @@
 static const char *const type_names[] = {
 	[OPT_SIZE] = "size", [OPT_SIZE_PCT] = "size|%", [OPT_DURATION] = "duration",
 	[OPT_UINT] = "integer", [OPT_BOOL] = "yes|no", [OPT_ENUM] = "choice", [OPT_STRING] = "text",
+	[OPT_FRACTION] = "0..1",
 };
 
 const char *opt_type_name(enum opt_type t)
@@ -103,6 +104,15 @@ int opt_set(const struct opt *o, void *cfg, const char *val, uint64_t base, char
 		free(*(char **)field);
 		*(char **)field = xstrdup(val);
 		return 0;
+	case OPT_FRACTION: {
+		double f;
+		r = parse_fraction(val, &f);
+		if (r < 0)
+			snprintf(err, errlen, "expected a fraction from 0 to 1 such as 0.25, or a percentage such as 25%%, got '%s'", val);
+		else
+			*(double *)field = f;
+		return r;
+	}
 	}
 	if (r == -ERANGE) {
 		snprintf(err, errlen, "'%s' is too large", val);

@@ -18,6 +18,7 @@ enum opt_type {
 	OPT_BOOL,      /* bool: yes/no/true/false/1/0/on/off */
 	OPT_ENUM,      /* int: index into choices[] */
 	OPT_STRING,    /* const char *, malloc'd */
+	OPT_FRACTION,  /* double 0..1: 0.25 or 25% (min/max unused) */
 };
 
 struct opt {

@@ -291,7 +291,39 @@ static void prepare(struct run_state *st)
 	}
 }
 
-static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km, long long cg_ooms, enum outcome *oc)
+static bool under(const char *path, const char *rel)
+{
+	size_t n = strlen(rel);
+	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Which logged OOM kills were of tasks in the run cgroup (in[i]). The kernel names
+ * the cgroup only in a kill's "oom-kill:" line, which it rate-limits together with the
+ * memory dump (a burst of 10 per 5 s); a kill past the burst logs only "Memory cgroup
+ * out of memory: Killed process N". Such a kill is the run's when its pid is one of
+ * the workloads' or their announced children. The rest of the unnamed memcg kills
+ * (children nobody announced, such as an external command's) are the run cgroup's
+ * when their number is exactly the rise of its oom_kill counter beyond the kills
+ * placed so far: then none of them can be another cgroup's. */
+static void place_kills(const struct kmsg_log *km, const char *rel, const struct supervisor *sup, long long cg_ooms,
+			bool *in)
+{
+	long long placed = 0, unnamed = 0;
+	for (size_t i = 0; i < km->n; i++) {
+		const struct oom_kill *o = &km->kills[i];
+		in[i] = under(o->oom_memcg, rel) || under(o->task_memcg, rel) || (!o->have_header && sup_owns(sup, o->pid));
+		placed += in[i] && !o->global;
+		unnamed += !in[i] && !o->have_header && !o->global;
+	}
+	if (unnamed && cg_ooms - placed == unnamed)
+		for (size_t i = 0; i < km->n; i++)
+			in[i] |= !km->kills[i].have_header && !km->kills[i].global;
+}
+
+/* tree_kills: non-NULL when every OOM kill in the run cgroup (tree_kills[i]) counts
+ * as this workload's (a workload with untracked children, alone in the cgroup). */
+static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km, const bool *tree_kills,
+			     long long cg_ooms, enum outcome *oc)
 {
 	struct observed ob = { 0 };
 	ob.start_failed = w->start_errno != 0;
@@ -318,10 +350,11 @@ static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km,
 	json_object_set_new(j, "ended_s", json_real(w->ended));
 	if (ob.start_failed)
 		json_object_set_new(j, "start_error", json_sprintf("%s: %s", w->start_what, strerror(w->start_errno)));
-	/* OOM kills of this workload's processes: itself and the children it announced */
+	/* OOM kills of this workload's processes: itself and the children it announced,
+	 * or, for an external command alone in the cgroup, every task of the cgroup */
 	json_t *victims = json_array();
 	for (size_t i = 0; i < km->n; i++)
-		if (wl_owns(w, km->kills[i].pid))
+		if (wl_owns(w, km->kills[i].pid) || (tree_kills && tree_kills[i]))
 			json_array_append_new(victims, json_integer(km->kills[i].pid));
 	json_object_set_new(j, "children", json_integer((json_int_t)w->nchildren));
 	json_object_set_new(j, "oom_killed_pids", victims);
@@ -331,12 +364,6 @@ static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km,
 	json_object_set_new(j, "report_records", json_integer((json_int_t)w->nreports));
 	json_object_set_new(j, "report_bad_lines", json_integer((json_int_t)w->bad_lines));
 	return j;
-}
-
-static bool under(const char *path, const char *rel)
-{
-	size_t n = strlen(rel);
-	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 /* The recorder hears of workloads through the supervisor's hooks. */
@@ -452,24 +479,29 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	(void)cg_read_ll(cg, "memory.failcnt", &failcnt);
 	long long cg_ooms = oom_after >= 0 ? oom_after - oom_before : -1;
 
+	bool *in_cg = xcalloc(km->n + 1, sizeof(bool));
+	place_kills(km, cg->rel, &sup, cg_ooms, in_cg);
 	json_t *wls = json_array();
 	for (size_t i = 0; i < sup.n; i++) {
 		enum outcome oc;
-		json_array_append_new(wls, workload_json(&sup.w[i], km, cg_ooms, &oc));
+		bool tree = sc->nwl == 1 && sc->wl[i].type->untracked_children;
+		json_array_append_new(wls, workload_json(&sup.w[i], km, tree ? in_cg : NULL, cg_ooms, &oc));
 	}
 	json_t *kills = json_array();
 	size_t elsewhere = 0;
 	for (size_t i = 0; i < km->n; i++) {
 		const struct oom_kill *o = &km->kills[i];
-		/* The kernel rate-limits the "oom-kill:constraint=..." line (10 per 5 s), and
-		 * with it the cgroup paths; "Killed process" always comes. So a kill is this
-		 * run's when its cgroup is, or, without that line, when its pid is one of
-		 * the run's processes. */
-		if (under(o->oom_memcg, cg->rel) || under(o->task_memcg, cg->rel) || (!o->have_header && sup_owns(&sup, o->pid)))
-			json_array_append_new(kills, oom_kill_json(o, rec_kernel_t(rec, o->ts_usec)));
-		else
+		if (in_cg[i]) {
+			json_t *kj = oom_kill_json(o, rec_kernel_t(rec, o->ts_usec));
+			json_object_set_new(kj, "placed_by", json_string(o->have_header ? "kernel log"
+									 : sup_owns(&sup, o->pid) ? "workload pid"
+									 : "oom_kill counter"));
+			json_array_append_new(kills, kj);
+		} else {
 			elsewhere++;
+		}
 	}
+	free(in_cg);
 	json_object_set_new(st->out, "workloads", wls);
 	json_object_set_new(st->out, "oom_kills", kills);
 	json_object_set_new(st->out, "oom_kills_elsewhere", json_integer((json_int_t)elsewhere));
@@ -523,9 +555,18 @@ static void print_summary(const json_t *out, const char *path)
 		json_t *fin = json_object_get(w, "report_final");
 		if (json_is_object(fin))
 			printf("  status %s", json_string_value(json_object_get(fin, "status")));
+		/* processes of its tree killed while it lived on (stress-ng's workers) */
+		size_t k, tree = 0;
+		json_t *v;
+		json_array_foreach(json_object_get(w, "oom_killed_pids"), k, v)
+			tree += json_integer_value(v) != json_integer_value(json_object_get(w, "pid"));
+		if (tree)
+			printf("  (%zu OOM-killed in its tree)", tree);
 		putchar('\n');
 	}
 	json_array_foreach(json_object_get(out, "oom_kills"), i, w) {
+		if (i >= 5)
+			continue;
 		const char *cons = json_string_value(json_object_get(w, "constraint"));
 		printf("  oom kill: pid %lld (%s) %s, anon-rss %lld kB", (long long)json_integer_value(json_object_get(w, "pid")),
 		       json_string_value(json_object_get(w, "comm")), cons && *cons ? cons : "(constraint not logged)",
@@ -535,6 +576,8 @@ static void print_summary(const json_t *out, const char *path)
 			printf(", shmem-rss %lld kB", shm);
 		putchar('\n');
 	}
+	if (i > 5)
+		printf("  ... and %zu more oom kills (run.json: oom_kills)\n", i - 5);
 	const json_t *cg = json_object_get(out, "cgroup");
 	json_t *peak = json_object_get(cg, "peak_bytes");
 	char b[32];

@@ -57,6 +57,26 @@ int parse_size(const char *s, uint64_t *out)
 	return mul_check(v, mult, out);
 }
 
+/* A plain decimal of len chars: digits, at most one '.' with digits on both sides. */
+static int parse_decimal(const char *s, size_t len, double *out)
+{
+	char buf[32];
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	int dots = 0;
+	for (char *c = buf; *c; c++) {
+		if (*c == '.')
+			dots++;
+		else if (!isdigit((unsigned char)*c))
+			return -EINVAL;
+	}
+	if (dots > 1 || buf[0] == '.' || buf[len - 1] == '.')
+		return -EINVAL;
+	return sscanf(buf, "%lf", out) == 1 ? 0 : -EINVAL;
+}
+
 int parse_size_pct(const char *s, uint64_t base, uint64_t *out, int *was_pct)
 {
 	size_t len = strlen(s);
@@ -67,24 +87,10 @@ int parse_size_pct(const char *s, uint64_t base, uint64_t *out, int *was_pct)
 	}
 	if (was_pct)
 		*was_pct = 1;
-	/* digits, optionally one '.' and more digits, then '%' */
-	char buf[32];
-	if (len - 1 >= sizeof(buf) || len < 2)
-		return -EINVAL;
-	memcpy(buf, s, len - 1);
-	buf[len - 1] = '\0';
-	int dots = 0;
-	for (char *c = buf; *c; c++) {
-		if (*c == '.')
-			dots++;
-		else if (!isdigit((unsigned char)*c))
-			return -EINVAL;
-	}
-	if (dots > 1 || buf[0] == '.' || buf[strlen(buf) - 1] == '.')
-		return -EINVAL;
 	double pct;
-	if (sscanf(buf, "%lf", &pct) != 1)
-		return -EINVAL;
+	int r = parse_decimal(s, len - 1, &pct);
+	if (r < 0)
+		return r;
 	if (pct > 100000.0)
 		return -ERANGE;
 	if (base == 0)
@@ -93,6 +99,22 @@ int parse_size_pct(const char *s, uint64_t base, uint64_t *out, int *was_pct)
 	if (b >= 18446744073709551615.0)
 		return -ERANGE;
 	*out = (uint64_t)llround(b);
+	return 0;
+}
+
+int parse_fraction(const char *s, double *out)
+{
+	size_t len = strlen(s);
+	bool pct = len > 0 && s[len - 1] == '%';
+	double v;
+	int r = parse_decimal(s, pct ? len - 1 : len, &v);
+	if (r < 0)
+		return r;
+	if (pct)
+		v /= 100.0;
+	if (v > 1.0)
+		return -ERANGE;
+	*out = v;
 	return 0;
 }
 

@@ -15,6 +15,8 @@ int parse_size(const char *s, uint64_t *out);
 /* Like parse_size, and also "N%" / "N.N%": a percentage of base. A percentage with
  * base 0 gives -EDOM (no base to take it of). *was_pct tells which form was used. */
 int parse_size_pct(const char *s, uint64_t base, uint64_t *out, int *was_pct);
+/* "0.25" or "25%": a fraction from 0 to 1. 0, -EINVAL on syntax, -ERANGE above 1. */
+int parse_fraction(const char *s, double *out);
 /* "500ms", "10s", "2m", "1h", a bare number means seconds; "forever" gives
  * DURATION_FOREVER. Result in milliseconds. 0, -EINVAL, -ERANGE. */
 int parse_duration_ms(const char *s, uint64_t *out);

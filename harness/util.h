@@ -40,6 +40,7 @@ char *strtrim(char *s);
 /* Current UTC time: "20261122T030512Z" (directory names) or ISO 8601 (iso). */
 char *utc_stamp(bool iso);
 uint64_t now_ms(void);   /* CLOCK_MONOTONIC in milliseconds */
+uint64_t now_ns(void);   /* CLOCK_MONOTONIC in nanoseconds (latency samples) */
 double now_s(void);      /* CLOCK_MONOTONIC in seconds */
 
 /* Edit distance (Levenshtein), used for "did you mean" suggestions. */

@@ -9,6 +9,8 @@ extern const struct workload wl_overcommit;
 extern const struct workload wl_pagecache;
 extern const struct workload wl_shm;
 extern const struct workload wl_fpm;
+extern const struct workload wl_probe;
+extern const struct workload wl_exec;
 
 const struct workload *const workloads[] = {
 	&wl_anonleak,
@@ -17,6 +19,8 @@ const struct workload *const workloads[] = {
 	&wl_pagecache,
 	&wl_shm,
 	&wl_fpm,
+	&wl_probe,
+	&wl_exec,
 	NULL,
 };
 

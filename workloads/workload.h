@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,11 @@ struct workload {
 	const struct opt *opts;
 	/* Runs the workload; returns a wl_exit code. The final report is written by it. */
 	int (*run)(void *cfg, struct wl_ctx *ctx);
+	/* It starts processes it cannot announce with "child" records (an external
+	 * command's own children). When it is a scenario's only workload, mph counts every
+	 * OOM kill of a task in the run cgroup as its own; beside other workloads only the
+	 * pids it announced are attributed to it. */
+	bool untracked_children;
 };
 
 /* Options every workload takes (workloads/runtime.c). */

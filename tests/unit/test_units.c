@@ -108,6 +108,39 @@ static void test_durations(void **state)
 	}
 }
 
+static void test_fractions(void **state)
+{
+	(void)state;
+	static const struct { const char *in; int ret; double v; } cases[] = {
+		{ "0", 0, 0.0 },
+		{ "1", 0, 1.0 },
+		{ "0.5", 0, 0.5 },
+		{ "25%", 0, 0.25 },
+		{ "12.5%", 0, 0.125 },
+		{ "100%", 0, 1.0 },
+		{ "1.01", -ERANGE, 0 },
+		{ "101%", -ERANGE, 0 },
+		{ "2", -ERANGE, 0 },
+		{ ".5", -EINVAL, 0 },
+		{ "5.", -EINVAL, 0 },
+		{ "-0.5", -EINVAL, 0 },
+		{ "0.5 ", -EINVAL, 0 },
+		{ "1e-1", -EINVAL, 0 },
+		{ "%", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		double v = 7;
+		int r = parse_fraction(cases[i].in, &v);
+		if (r != cases[i].ret)
+			fail_msg("parse_fraction(\"%s\") returned %d, expected %d", cases[i].in, r, cases[i].ret);
+		if (r == 0 && v != cases[i].v)
+			fail_msg("parse_fraction(\"%s\") = %g", cases[i].in, v);
+		if (r < 0 && v != 7)
+			fail_msg("parse_fraction(\"%s\") changed its output on failure", cases[i].in);
+	}
+}
+
 static void test_format_size(void **state)
 {
 	(void)state;
@@ -122,6 +155,7 @@ struct tcfg {
 	bool flag;
 	int mode;
 	char *label;
+	double part;
 };
 static const char *const modes[] = { "alpha", "beta", NULL };
 static const struct opt topts[] = {
@@ -131,6 +165,7 @@ static const struct opt topts[] = {
 	{ "flag", OPT_BOOL, offsetof(struct tcfg, flag), "no", 0, 0, NULL, "a flag", false },
 	{ "mode", OPT_ENUM, offsetof(struct tcfg, mode), "beta", 0, 0, modes, "a mode", false },
 	{ "label", OPT_STRING, offsetof(struct tcfg, label), NULL, 0, 0, NULL, "a label", false },
+	{ "part", OPT_FRACTION, offsetof(struct tcfg, part), "0.1", 0, 0, NULL, "a fraction", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
@@ -145,6 +180,12 @@ static void test_opt_table(void **state)
 	assert_int_equal(c.dur, 1000);
 	assert_false(c.flag);
 	assert_int_equal(c.mode, 1);
+	assert_true(c.part == 0.1);
+	assert_int_equal(opt_set(opt_find(topts, "part"), &c, "40%", 0, err, sizeof(err)), 0);
+	assert_true(c.part == 0.4);
+	assert_int_equal(opt_set(opt_find(topts, "part"), &c, "1.5", 0, err, sizeof(err)), -ERANGE);
+	assert_string_equal(err, "expected a fraction from 0 to 1 such as 0.25, or a percentage such as 25%, got '1.5'");
+	assert_true(c.part == 0.4);
 
 	assert_int_equal(opt_set(opt_find(topts, "size"), &c, "25%", 64ULL << 20, err, sizeof(err)), 0);
 	assert_int_equal(c.size, 16ULL << 20);
@@ -189,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_percentages),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_fractions),
 		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_opt_table),
 		cmocka_unit_test(test_edit_distance),

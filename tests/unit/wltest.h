@@ -1,6 +1,7 @@
 /* wltest.h - helpers for the unit tests of one workload: a config filled from its
  * option table as the shared main would fill it, a field read back by option name,
- * and an in-process run whose final report is returned. Header-only (static), for the
+ * an in-process run whose records (or final report) are returned, and checks of the
+ * latency histograms workloads report. Header-only (static), for the
  * test_wl_*.c files, which include cmocka before it. */
 #ifndef MPH_WLTEST_H
 #define MPH_WLTEST_H
@@ -55,29 +56,56 @@ static inline int wlt_set(const struct workload *w, const char *name, const char
 
 #define WLT_FIELD(w, cfg, name, type) (*(type *)((char *)(cfg) + opt_find((w)->opts, name)->off))
 
-/* Run the workload in this process with reports going to a temporary file; its exit
- * code in *rc, its final record returned (the test fails if there is none). */
-static inline json_t *wlt_run(const struct workload *w, void *cfg, int *rc)
+/* Run the workload in this process with reports going to a temporary file, progress
+ * records every interval_ms; its exit code in *rc, every record it wrote returned in
+ * order. wl_stop is left as the caller set it (a test may stop a run before it starts). */
+static inline json_t *wlt_run_records(const struct workload *w, void *cfg, uint64_t interval_ms, int *rc)
 {
 	FILE *rep = tmpfile();
 	assert_non_null(rep);
-	struct wl_ctx ctx = { .report_fd = fileno(rep), .report_interval_ms = 1000, .t0 = now_s(), .name = w->name };
-	ctx.next_progress = ctx.t0 + 1.0;
-	wl_stop = 0;
+	struct wl_ctx ctx = { .report_fd = fileno(rep), .report_interval_ms = interval_ms, .t0 = now_s(), .name = w->name };
+	ctx.next_progress = ctx.t0 + (double)interval_ms / 1000.0;
 	*rc = w->run(cfg, &ctx);
 	rewind(rep);
-	json_t *fin = NULL;
+	json_t *recs = json_array();
 	char line[65536];
 	while (fgets(line, sizeof(line), rep)) {
 		json_t *j = json_loads(line, 0, NULL);
-		if (j && strcmp(json_string_value(json_object_get(j, "type")), "final") == 0) {
-			json_decref(fin);
-			fin = j;
-		} else {
-			json_decref(j);
-		}
+		if (j)
+			json_array_append_new(recs, j);
 	}
 	fclose(rep);
+	return recs;
+}
+
+/* The last record of that type (a borrowed reference), or NULL. */
+static inline json_t *wlt_last(json_t *recs, const char *type)
+{
+	json_t *found = NULL, *r;
+	size_t i;
+	json_array_foreach (recs, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "type")), type) == 0)
+			found = r;
+	return found;
+}
+
+static inline size_t wlt_count(json_t *recs, const char *type)
+{
+	size_t n = 0, i;
+	json_t *r;
+	json_array_foreach (recs, i, r)
+		n += strcmp(json_string_value(json_object_get(r, "type")), type) == 0;
+	return n;
+}
+
+/* Run the workload in this process (wl_stop cleared first); its exit code in *rc, its
+ * final record returned (the test fails if there is none). */
+static inline json_t *wlt_run(const struct workload *w, void *cfg, int *rc)
+{
+	wl_stop = 0;
+	json_t *recs = wlt_run_records(w, cfg, 1000, rc);
+	json_t *fin = json_incref(wlt_last(recs, "final"));
+	json_decref(recs);
 	if (!fin)
 		fail_msg("%s wrote no final record", w->name);
 	return fin;
@@ -89,6 +117,41 @@ static inline long long wlt_num(json_t *o, const char *key)
 	if (!json_is_integer(v))
 		fail_msg("%s is not an integer", key);
 	return json_integer_value(v);
+}
+
+/* A histogram as hist_json() writes it is consistent: count as expected, quantiles
+ * ordered min <= p50 <= p90 <= p99 <= p999 <= max. A message, or NULL. */
+static inline const char *wlt_hist_bad(json_t *h, long long count)
+{
+	static const char *const keys[] = { "min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns" };
+	if (!json_is_object(h))
+		return "no histogram";
+	if (json_integer_value(json_object_get(h, "count")) != count)
+		return "count differs";
+	for (size_t i = 1; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_integer_value(json_object_get(h, keys[i - 1])) > json_integer_value(json_object_get(h, keys[i])))
+			return "quantiles not ordered";
+	if (count && json_integer_value(json_object_get(h, "min_ns")) <= 0)
+		return "a zero latency";
+	return NULL;
+}
+
+/* anonleak's "hot" object: passes over exactly `bytes`, their number within lo..hi,
+ * both histograms (ns per pass, ns per page) holding one sample per pass, ordered.
+ * A message, or NULL. */
+static inline const char *wlt_hot_bad(json_t *hot, long long bytes, long long lo, long long hi)
+{
+	static char msg[128];
+	if (!json_is_object(hot))
+		return "no hot object";
+	long long passes = json_integer_value(json_object_get(hot, "passes")), b = json_integer_value(json_object_get(hot, "bytes"));
+	if (b != bytes)
+		snprintf(msg, sizeof(msg), "passes over %lld bytes, expected %lld", b, bytes);
+	else if (passes < lo || passes > hi)
+		snprintf(msg, sizeof(msg), "%lld passes, expected %lld..%lld", passes, lo, hi);
+	else
+		return wlt_hist_bad(json_object_get(hot, "pass"), passes) ?: wlt_hist_bad(json_object_get(hot, "page"), passes);
+	return msg;
 }
 
 #endif
