@@ -420,6 +420,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		for (size_t k = 0; k < sc->wl[i].argc; k++)
 			w->argv[k + 1] = xstrdup(sc->wl[i].argv[k]);
 		w->argv[sc->wl[i].argc + 1] = xstrdup("--report-fd=3");
+		w->out_path = xasprintf("%s/%s.stdout", rundir, w->name);
 		w->pidfd = w->report_fd = -1;
 	}
 	const char **names = xcalloc(sc->nwl + 1, sizeof(*names));

@@ -60,6 +60,13 @@ static void child(struct wl_proc *w, struct cg *cg, int report_w, int err_w, con
 		dup2(devnull, 0);
 		close(devnull);
 	}
+	if (w->out_path) { /* keep mph's stdout for mph's summary */
+		int out = open(w->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (out >= 0) {
+			dup2(out, 1);
+			close(out);
+		}
+	}
 	execv(w->argv[0], w->argv);
 	ce.err = errno;
 	ce.step = 1;
@@ -333,6 +340,7 @@ void sup_free(struct supervisor *s)
 			free(*a);
 		free(w->argv);
 		free(w->children);
+		free(w->out_path);
 	}
 	free(s->w);
 	s->w = NULL;

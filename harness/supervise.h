@@ -18,6 +18,7 @@ struct wl_proc {
 	const char *name;       /* scenario's workload name */
 	const char *type;       /* workload type */
 	char **argv;            /* full argv, argv[0] the binary path */
+	char *out_path;         /* its stdout goes to this file (NULL: inherited) */
 	pid_t pid;
 	int pidfd, report_fd;
 	double started, ended;  /* seconds since the run's start */
