@@ -851,6 +851,18 @@ json_t *rec_finish(struct recorder *r)
 	json_object_set_new(s, "reclaim", rec_reclaim_summary(vb, va, elapsed, sysconf(_SC_PAGESIZE)));
 	json_decref(vb);
 	json_decref(va);
+	/* /proc/vmstat's pgscan and pgsteal leave out reclaim a cgroup does at its own
+	 * limit (the kernel counts those only in the cgroup's memory.stat, and v1's has
+	 * none): the same summary from the run cgroup's memory.stat, where it exists */
+	if (r->cfg.cg_dir) {
+		json_t *cb = snapshot(r, r->first, r->first_present, "cg.stat."),
+		       *ca = snapshot(r, r->last, r->present, "cg.stat.");
+		json_object_set_new(s, "cgroup_reclaim", rec_reclaim_summary(cb, ca, elapsed, sysconf(_SC_PAGESIZE)));
+		json_decref(cb);
+		json_decref(ca);
+	} else {
+		json_object_set_new(s, "cgroup_reclaim", json_null());
+	}
 	json_t *psi = json_object();
 	static const char *const kinds[] = { "some", "full" };
 	for (size_t k = 0; k < 2; k++) {

@@ -153,6 +153,10 @@ static void test_v1_machine_files(void **state)
 	assert_string_equal(cell(c, "proc.w.VmSwap[bytes]"), "");
 	assert_int_equal(json_integer_value(json_object_get(f->summary, "samples")), 2);
 	assert_int_equal(json_array_size(json_object_get(f->summary, "absent_sources")), 0);
+	/* v1's memory.stat has no pgscan/pgsteal: no per-reclaimer figures, but refaults */
+	json_t *cr = json_object_get(f->summary, "cgroup_reclaim");
+	assert_true(json_is_null(json_object_get(json_object_get(cr, "reclaimers"), "direct")));
+	assert_true(json_is_integer(json_object_get(cr, "refaults_file_pages")));
 }
 
 static void test_v2_doc_files(void **state)
@@ -169,6 +173,10 @@ static void test_v2_doc_files(void **state)
 	assert_string_equal(cell(c, "cg.stat.workingset_refault_anon[n]"), "17");
 	assert_string_equal(cell(c, "cg.stat.pgscan_proactive[n]"), "0");
 	assert_string_equal(cell(c, "cg.stat.zswpwb[n]"), "0"); /* a newer kernel's counter */
+	/* limit reclaim is counted in memory.stat only: the cgroup's own summary has it */
+	json_t *cr = json_object_get(json_object_get(f->summary, "cgroup_reclaim"), "reclaimers");
+	assert_true(json_is_object(json_object_get(cr, "direct")));
+	assert_true(json_is_null(json_object_get(json_object_get(f->summary, "cgroup_reclaim"), "swap_in_mb")));
 	assert_false(has_col(c, "cg.failcnt[n]"));                /* v1 only */
 	/* the cgroup's high-water mark counts as peak even when no sample saw it */
 	assert_int_equal(json_integer_value(json_object_get(f->summary, "peak_usage_bytes")), 134217728);
