@@ -114,20 +114,23 @@ static int find_mount(struct cg_env *env)
 	for (char *line = strtok(mi, "\n"); line; line = strtok(NULL, "\n")) {
 		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
 		char *sep = strstr(line, " - ");
-		char mnt[512], fstype[64], sopts[512];
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 ||
+		char root[512], mnt[512], fstype[64], sopts[512];
+		if (!sep || sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2 ||
 		    sscanf(sep + 3, "%63s %*s %511s", fstype, sopts) != 2)
 			continue;
 		if (strcmp(fstype, "cgroup") == 0 && has_word(sopts, ",", "memory")) {
 			env->ver = CG_V1;
 			env->mount = xstrdup(mnt);
+			env->mount_root = xstrdup(strcmp(root, "/") == 0 ? "" : root);
 			r = 0;
 			break;
 		}
 		if (strcmp(fstype, "cgroup2") == 0 && !v2mount) {
 			char *ctl = xasprintf("%s/cgroup.controllers", mnt), *buf = NULL;
-			if (read_file(ctl, &buf, NULL) == 0 && has_word(buf, " \n", "memory"))
+			if (read_file(ctl, &buf, NULL) == 0 && has_word(buf, " \n", "memory")) {
 				v2mount = xstrdup(mnt);
+				env->mount_root = xstrdup(strcmp(root, "/") == 0 ? "" : root);
+			}
 			free(buf);
 			free(ctl);
 		}
@@ -179,6 +182,18 @@ int cg_env_detect(struct cg_env *env)
 	int r = find_mount(env);
 	if (r == 0)
 		r = find_own(env);
+	/* A mount of a sub-tree (a container without a cgroup namespace mounts
+	 * /docker/<id> as its root) shows /proc/self/cgroup's path below that root:
+	 * strip it, and insist the directory is really there before anything is made. */
+	size_t rl = r == 0 && env->mount_root ? strlen(env->mount_root) : 0;
+	if (r == 0 && rl && strncmp(env->own, env->mount_root, rl) == 0 && (env->own[rl] == '/' || !env->own[rl]))
+		memmove(env->own, env->own + rl, strlen(env->own + rl) + 1);
+	if (r == 0) {
+		char *d = xasprintf("%s%s", env->mount, env->own);
+		if (access(d, F_OK) < 0)
+			r = -ENOENT;
+		free(d);
+	}
 	if (r < 0) {
 		cg_env_free(env);
 		return r;
@@ -193,9 +208,19 @@ int cg_env_detect(struct cg_env *env)
 
 void cg_env_free(struct cg_env *env)
 {
+	free(env->mount_root);
 	free(env->mount);
 	free(env->own);
 	memset(env, 0, sizeof(*env));
+}
+
+bool cg_v2_delegates_memory(const struct cg_env *env)
+{
+	char *ctl = xasprintf("%s%s/cgroup.subtree_control", env->mount, env->own), *cur = NULL;
+	bool ok = read_file(ctl, &cur, NULL) == 0 && has_word(cur, " \n", "memory");
+	free(cur);
+	free(ctl);
+	return ok;
 }
 
 static int lc_ready(void)
@@ -245,14 +270,14 @@ int cg_create(const struct cg_env *env, const char *name, struct cg **out)
 			goto fail;
 		}
 	} else {
-		/* v2: the parent must delegate the memory controller to its children. */
-		char *ctl = xasprintf("%s%s/cgroup.subtree_control", env->mount, env->own), *cur = NULL;
-		if (read_file(ctl, &cur, NULL) == 0 && !strstr(cur, "memory"))
-			r = write_file(ctl, "+memory");
-		free(cur);
-		free(ctl);
-		if (r < 0)
+		/* v2: our cgroup must already delegate the memory controller to its
+		 * children. mph does not enable it itself: with mph's own process in that
+		 * cgroup the kernel refuses (no internal processes), and it would be a
+		 * change outside the journal. */
+		if (!cg_v2_delegates_memory(env)) {
+			r = -EPERM;
 			goto fail;
+		}
 		if (mkdir(cg->dir, 0755) < 0) {
 			r = -errno;
 			goto fail;

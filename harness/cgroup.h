@@ -14,6 +14,7 @@ struct cg_env {
 	enum cg_version ver;
 	char *mount;  /* the memory hierarchy's mount point, "/sys/fs/cgroup/memory" */
 	char *own;    /* this process's cgroup relative to it, "/process_api/<hash>" */
+	char *mount_root; /* the mounted sub-tree ("" for the whole hierarchy) */
 	bool memsw;   /* v1: memory.memsw.* present (swap accounting on) */
 };
 
@@ -50,6 +51,8 @@ const char *cg_version_name(enum cg_version v);
 int cg_env_detect(struct cg_env *env);
 void cg_env_free(struct cg_env *env);
 
+/* cgroup v2: our cgroup lists memory in cgroup.subtree_control (children get it). */
+bool cg_v2_delegates_memory(const struct cg_env *env);
 /* Create a child of our own cgroup; *out owns it. -errno (or -EIO for libcgroup errors). */
 int cg_create(const struct cg_env *env, const char *name, struct cg **out);
 /* Move the calling process (single-threaded, e.g. a child before exec) into cg. */

@@ -76,6 +76,13 @@ int cmd_doctor(int argc, char **argv)
 		bool w = access(own, W_OK) == 0;
 		line(w ? "ok" : "no", "child cgroups", "%s %s", w ? "can be created below" : "cannot be created below", own);
 		problems += !w;
+		if (env.ver == CG_V2) {
+			bool del = cg_v2_delegates_memory(&env);
+			line(del ? "ok" : "no", "memory delegation", del ? "memory is in %s/cgroup.subtree_control"
+									: "memory is not in %s/cgroup.subtree_control: run mph from a cgroup "
+									  "that delegates it (e.g. a delegated systemd scope)", own);
+			problems += !del;
+		}
 		free(own);
 		if (env.ver == CG_V1)
 			line(env.memsw ? "ok" : "no", "swap accounting", env.memsw ? "memory.memsw.* present: memory.swap.max maps to memsw"

@@ -132,7 +132,11 @@ int journal_begin(struct journal *j)
 	j->fd = open(j->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
 	if (j->fd < 0)
 		return -errno;
-	char *hdr = xasprintf("mph-journal 1 pid %d\n", (int)getpid());
+	char *boot = NULL;
+	if (read_file("/proc/sys/kernel/random/boot_id", &boot, NULL) == 0)
+		strtrim(boot);
+	char *hdr = xasprintf("mph-journal 1 pid %d boot %s\n", (int)getpid(), boot ? boot : "unknown");
+	free(boot);
 	int r = append_line(j->fd, hdr);
 	free(hdr);
 	if (r == 0)
@@ -233,7 +237,9 @@ static int undo_sysctl(const struct journal *j, const struct journal_entry *e, s
 	const struct sysctl_def *d = sysctl_find(x->a);
 	if (d && d->partner && strcmp(x->b, "0") == 0) {
 		const char *pv = saved_value(e, n, d->partner);
-		if (pv && strcmp(pv, "0") != 0) {
+		/* the partner's write zeroes this one; a 0 this one refuses (dirty_bytes'
+		 * minimum) is restored by the partner even when that one was 0 too */
+		if (pv && (strcmp(pv, "0") != 0 || d->min > 0)) {
 			if (log)
 				fprintf(log, "  %s: restored through %s = %s\n", x->a, d->partner, pv);
 			return 0;
@@ -251,6 +257,22 @@ int journal_replay(struct journal *j, FILE *log)
 	int r = read_file(j->path, &text, NULL);
 	if (r < 0)
 		return r;
+	/* A crash between creating the journal and writing its first line leaves it
+	 * empty or torn: nothing had been changed yet. */
+	if (!strchr(text, '\n')) {
+		free(text);
+		if (log)
+			fprintf(log, "  the journal has no complete first line: it was cut off before any change\n");
+		return unlink(j->path) < 0 ? -errno : 0;
+	}
+	/* After a reboot the kernel's sysctls are the boot's, not the run's: writing the
+	 * old values would undo whatever the boot set. Swap files stay on disk. */
+	char *bootnow = NULL, jboot[64] = "";
+	(void)sscanf(text, "mph-journal 1 pid %*d boot %63s", jboot);
+	if (read_file("/proc/sys/kernel/random/boot_id", &bootnow, NULL) == 0)
+		strtrim(bootnow);
+	bool rebooted = *jboot && bootnow && strcmp(jboot, "unknown") != 0 && strcmp(jboot, bootnow) != 0;
+	free(bootnow);
 	struct journal_entry *e = NULL;
 	size_t n = 0;
 	int bad = 0;
@@ -278,6 +300,11 @@ int journal_replay(struct journal *j, FILE *log)
 				fprintf(log, "  swap %s off and deleted%s%s\n", e[k].a, x ? ": " : "", x ? strerror(-x) : "");
 			break;
 		case J_SYSCTL:
+			if (rebooted) {
+				if (log)
+					fprintf(log, "  sysctl %s: left as the reboot set it\n", e[k].a);
+				break;
+			}
 			x = undo_sysctl(j, e, n, k, log);
 			break;
 		}

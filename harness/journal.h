@@ -39,7 +39,8 @@ int journal_add(struct journal *j, enum journal_kind kind, const char *a, const 
 /* Parse a journal file's text into entries (exposed for tests). -EINVAL: line number in *badline. */
 int journal_parse(const char *text, struct journal_entry **out, size_t *n, int *badline);
 void journal_entries_free(struct journal_entry *e, size_t n);
-/* Undo every entry, newest first; report each action to log (may be NULL). On full
+/* Undo every entry, newest first (sysctls only when the machine has not rebooted
+ * since: the journal header carries the boot id); report each action to log (may be NULL). On full
  * success deletes the journal; otherwise keeps it and returns the first error. */
 int journal_replay(struct journal *j, FILE *log);
 

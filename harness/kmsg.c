@@ -130,7 +130,8 @@ int kmsg_parse_record(struct kmsg_log *k, const char *rec, size_t len)
 	} else {
 		const char *kp = strstr(msg, "Killed process ");
 		bool memcg = strncmp(msg, "Memory cgroup out of memory:", 28) == 0;
-		bool global = strncmp(msg, "Out of memory:", 14) == 0;
+		/* "Out of memory:" and "Out of memory (oom_kill_allocating_task):" */
+		bool global = strncmp(msg, "Out of memory", 13) == 0 && (msg[13] == ':' || msg[13] == ' ');
 		if (!kp || !(memcg || global))
 			goto out;
 		int pid = atoi(kp + 15);

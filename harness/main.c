@@ -2,6 +2,7 @@
 #include "run.h"
 #include "util.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* An ignored SIGCHLD is inherited across exec and makes the kernel reap our
+	 * children itself: mph must be the one to reap its workloads. */
+	signal(SIGCHLD, SIG_DFL);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

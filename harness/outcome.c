@@ -23,13 +23,15 @@ enum outcome classify(const struct observed *o, const char **evidence)
 	enum outcome out;
 	if (o->start_failed) {
 		out = OUT_FAILED;
-	} else if (o->timed_out) {
-		out = OUT_TIMED_OUT;
-		ev = "still running at the timeout";
 	} else if (o->signal == SIGKILL && o->kmsg_victim) {
+		/* before timed-out: an OOM victim still tearing down at the timeout was
+		 * killed by the kernel, not by mph */
 		out = OUT_OOM_KILLED;
 		ev = o->cg_oom_kills > 0 ? "kernel log names the pid; cgroup oom_kill counter rose"
 					 : "kernel log names the pid (a global OOM kill leaves the cgroup counter alone)";
+	} else if (o->timed_out) {
+		out = OUT_TIMED_OUT;
+		ev = "still running at the timeout";
 	} else if (o->signal == SIGKILL && !o->kmsg_available && o->cg_oom_kills > 0) {
 		/* Without the kernel log the counter is the only witness. */
 		out = OUT_OOM_KILLED;

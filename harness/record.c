@@ -48,9 +48,10 @@ static void on_start(void *ctx, size_t i, const struct wl_proc *w)
 
 static void on_exit_(void *ctx, size_t i, const struct wl_proc *w)
 {
+	char sigbuf[16];
 	rec_set_pid(ctx, i, 0);
 	rec_event(ctx, "command_exit", WIFEXITED(w->status) ? json_pack("{s:i}", "exit_code", WEXITSTATUS(w->status))
-							     : json_pack("{s:s}", "signal", sigabbrev_np(WTERMSIG(w->status))));
+							     : json_pack("{s:s}", "signal", signal_name(WTERMSIG(w->status), sigbuf, sizeof(sigbuf))));
 }
 
 /* A cgroup given as a directory, or as a path inside the memory hierarchy. */

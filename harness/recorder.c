@@ -678,7 +678,11 @@ static void open_events(struct recorder *r)
 		free(ec);
 	} else {
 		/* v2: memory.events is modified (inotify) when a counter rises */
-		char *ev = xasprintf("%s/memory.events", r->cfg.cg_dir);
+		char *ev = xasprintf("%s/memory.events", r->cfg.cg_dir), *text = NULL;
+		/* OOM kills from before the recording are not events of it */
+		if (read_file(ev, &text, NULL) == 0)
+			(void)kv_find_ll(text, "oom_kill", &r->cg_ooms);
+		free(text);
 		r->inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 		if (r->inofd >= 0 && inotify_add_watch(r->inofd, ev, IN_MODIFY) < 0) {
 			close(r->inofd);
@@ -692,7 +696,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 {
 	struct recorder *r = xcalloc(1, sizeof(*r));
 	r->cfg = *cfg;
-	r->tfd = r->oomfd = r->inofd = r->wfd = -1;
+	r->tfd = r->oomfd = r->inofd = r->wfd = r->km.fd = -1; /* never close fd 0 on failure */
 	if (!r->cfg.proc_root)
 		r->cfg.proc_root = "/proc";
 	if (!r->cfg.sys_root)
@@ -772,18 +776,24 @@ void rec_ready(struct recorder *r, int fd)
 			rec_sample(r);
 		return;
 	}
+	bool notified = false;
 	if (fd == r->oomfd) {
-		if (read(fd, &n, sizeof(n)) == sizeof(n))
+		if (read(fd, &n, sizeof(n)) == sizeof(n)) {
 			rec_event(r, "memcg_oom", json_pack("{s:I}", "notifications", (json_int_t)n));
+			notified = true;
+		}
 	} else if (fd == r->inofd) {
 		char ibuf[4096];
 		while (read(fd, ibuf, sizeof(ibuf)) > 0)
 			;
 		char *ev = xasprintf("%s/memory.events", r->cfg.cg_dir), *text = NULL;
 		long long k;
+		/* memory.events also changes for high and max (every few ms at the limit):
+		 * only a risen oom_kill is an OOM */
 		if (read_file(ev, &text, NULL) == 0 && kv_find_ll(text, "oom_kill", &k) == 0 && k > r->cg_ooms) {
 			rec_event(r, "memcg_oom", json_pack("{s:I}", "oom_kill", (json_int_t)k));
 			r->cg_ooms = k;
+			notified = true;
 		}
 		free(text);
 		free(ev);
@@ -792,7 +802,6 @@ void rec_ready(struct recorder *r, int fd)
 	 * notification within microseconds, but the kernel defers waking log readers to
 	 * its next tick (irq_work): after a notification read actively, every 50 us
 	 * for at most 20 ms, rather than wait for that wake-up. */
-	bool notified = fd == r->oomfd || fd == r->inofd;
 	size_t had = r->kills_reported;
 	for (int i = 0; i < (notified ? 400 : 1); i++) {
 		kmsg_drain(&r->km);

@@ -210,6 +210,7 @@ static int apply_sysctls(struct run_state *st, json_t *arr)
 			if ((r = journal_add(st->j, J_SYSCTL, names[k], v)) < 0) {
 				run_error(st, "cannot write the journal %s: %s", st->j->path, strerror(-r));
 				free(v);
+				free(before);
 				return r;
 			}
 			if (k == 0)
@@ -344,7 +345,8 @@ static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km,
 	json_t *j = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s?}", "name", w->name, "type", w->type, "argv", argv, "pid",
 			      (int)w->pid, "outcome", outcome_name(*oc), "evidence", evidence);
 	json_object_set_new(j, "exit_code", ob.exited && !ob.start_failed ? json_integer(ob.exit_code) : json_null());
-	json_object_set_new(j, "signal", ob.signal ? json_string(sigabbrev_np(ob.signal)) : json_null());
+	char sigbuf[16];
+	json_object_set_new(j, "signal", ob.signal ? json_string(signal_name(ob.signal, sigbuf, sizeof(sigbuf))) : json_null());
 	json_object_set_new(j, "sigterm_sent", json_boolean(w->term_sent));
 	json_object_set_new(j, "started_s", json_real(w->started));
 	json_object_set_new(j, "ended_s", json_real(w->ended));
@@ -393,7 +395,10 @@ static void hook_exit(void *ctx, size_t i, const struct wl_proc *w)
 	if (WIFEXITED(w->status))
 		json_object_set_new(e, "exit_code", json_integer(WEXITSTATUS(w->status)));
 	else
-		json_object_set_new(e, "signal", json_string(sigabbrev_np(WTERMSIG(w->status))));
+	{
+		char sigbuf[16];
+		json_object_set_new(e, "signal", json_string(signal_name(WTERMSIG(w->status), sigbuf, sizeof(sigbuf))));
+	}
 	rec_event(ctx, "workload_exit", e);
 }
 
@@ -439,6 +444,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	free(names);
 	if (r < 0) {
 		run_error(st, "cannot start the recorder in %s: %s", rundir, strerror(-r));
+		if (sup.reports_log)
+			fclose(sup.reports_log);
 		sup_free(&sup);
 		free(zone_before);
 		free(vm_before);
@@ -629,8 +636,13 @@ static int run_once(struct run_state *st, unsigned rep, const char *stamp)
 		goto undo;
 	if (sc->m.swap_size) {
 		char *sp = xasprintf("%s/swap-%d-%u.img", st->j->dir, (int)getpid(), rep), err[256];
-		if ((r = journal_add(st->j, J_SWAP, sp, NULL)) == 0 && (r = swap_add(sp, sc->m.swap_size, err, sizeof(err))) < 0)
+		if (access(sp, F_OK) == 0) { /* not ours: never claimed by the journal */
+			r = -EEXIST;
+			run_error(st, "swap file %s already exists; mph will not take it over", sp);
+		} else if ((r = journal_add(st->j, J_SWAP, sp, NULL)) == 0 &&
+			   (r = swap_add(sp, sc->m.swap_size, err, sizeof(err))) < 0) {
 			run_error(st, "%s", err);
+		}
 		json_object_set_new(out, "swap", json_pack("{s:s, s:I, s:b}", "file", sp, "size_bytes",
 							   (json_int_t)sc->m.swap_size, "active", r == 0));
 		free(sp);
@@ -640,9 +652,14 @@ static int run_once(struct run_state *st, unsigned rep, const char *stamp)
 	prepare(st);
 	char *name = xasprintf("mph-%d-%u", (int)getpid(), rep);
 	char *dir = xasprintf("%s%s/%s", st->env->mount, st->env->own, name);
-	r = journal_add(st->j, J_CGROUP, dir, NULL);
-	if (r == 0 && (r = cg_create(st->env, name, &cg)) < 0)
-		run_error(st, "cannot create cgroup %s: %s", dir, strerror(-r));
+	/* an existing cgroup is not ours: refuse before the journal would claim it */
+	if (access(dir, F_OK) == 0) {
+		r = -EEXIST;
+		run_error(st, "cgroup %s already exists; mph will not take it over", dir);
+	} else if ((r = journal_add(st->j, J_CGROUP, dir, NULL)) == 0 && (r = cg_create(st->env, name, &cg)) < 0) {
+		run_error(st, "cannot create cgroup %s: %s%s", dir, strerror(-r),
+			  r == -EPERM && st->env->ver == CG_V2 ? " (mph's cgroup does not delegate memory to its children; see mph doctor)" : "");
+	}
 	free(name);
 	free(dir);
 	if (r < 0)
@@ -773,6 +790,10 @@ int cmd_run(int argc, char **argv)
 		sigset_t old;
 		struct run_state st = { .rc = &rc, .sc = &sc, .env = &env, .j = &j };
 		st.sigfd = sup_signals_begin(&old);
+		if (st.sigfd < 0) {
+			fprintf(stderr, "mph: cannot watch for Ctrl-C (signalfd: %s); nothing was changed\n", strerror(errno));
+			code = EXIT_RUN_FAILED;
+		}
 		char *stamp = utc_stamp(false);
 		for (unsigned rep = 1; rep <= sc.m.repeat && code == EXIT_OK; rep++)
 			code = run_once(&st, rep, stamp);

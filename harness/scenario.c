@@ -158,9 +158,9 @@ static int header_line(const struct collect *c, const char *section)
 static const struct opt scenario_opts[] = {
 	{ "name", OPT_STRING, offsetof(struct scen_main, name), NULL, 0, 0, NULL, "scenario name (default: file name)", false },
 	{ "description", OPT_STRING, offsetof(struct scen_main, description), "", 0, 0, NULL, "what it shows", false },
-	{ "duration", OPT_DURATION, offsetof(struct scen_main, duration_ms), "0", 0, 0, NULL,
+	{ "duration", OPT_DURATION, offsetof(struct scen_main, duration_ms), "0", 0, 30ULL * 24 * 3600 * 1000, NULL,
 	  "how long workloads run before mph stops them (SIGTERM); 0 = until they end", false },
-	{ "timeout", OPT_DURATION, offsetof(struct scen_main, timeout_ms), "10m", 100, 0, NULL,
+	{ "timeout", OPT_DURATION, offsetof(struct scen_main, timeout_ms), "10m", 100, 30ULL * 24 * 3600 * 1000, NULL,
 	  "hard limit: workloads still running are killed and classified timed-out", false },
 	{ "repeat", OPT_UINT, offsetof(struct scen_main, repeat), "1", 1, 1000, NULL, "how many runs", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
@@ -539,6 +539,20 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 		const struct section_def *sd = section_find(name);
 		if (sd && sd->kind == SEC_WORKLOAD && header_line(&c, name) == c.hdr[h].line)
 			check_workload(sc, d, &c, name);
+	}
+	if (sc->m.name) {
+		const char *nm = sc->m.name;
+		bool ok = *nm && *nm != '.' && strlen(nm) <= 100;
+		for (const char *p = nm; ok && *p; p++)
+			ok = isalnum((unsigned char)*p) || strchr("._-", *p);
+		if (!ok) {
+			int line = 0;
+			for (size_t i = 0; i < sc->nset; i++)
+				if (strcmp(sc->set[i].section, "scenario") == 0 && strcmp(sc->set[i].key, "name") == 0)
+					line = sc->set[i].line;
+			diags_add(d, line, "scenario", "name",
+				  "'%s' names a results directory: letters, digits, '.', '_' and '-' only, not starting with '.'", nm);
+		}
 	}
 	if (!sc->m.name) {
 		const char *b = strrchr(path, '/');

@@ -20,10 +20,21 @@
 #define REPORT_FD 3
 #define KILL_GRACE_MS 5000 /* after SIGTERM at the end of duration, before SIGKILL */
 #define HOOK_ID (1ULL << 32) /* epoll ids of hook fds: HOOK_ID + fd */
+#define REAP_LIMIT_MS 10000  /* after SIGKILL, how long to wait for processes to go */
 
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Signal a workload through its pidfd: after it is reaped its pid may belong to
+ * someone else, its pidfd never does. */
+static void wl_signal(const struct wl_proc *w, int sig)
+{
+	if (w->reaped)
+		return;
+	if (w->pidfd < 0 || syscall(SYS_pidfd_send_signal, w->pidfd, sig, NULL, 0) < 0)
+		(void)kill(w->pid, sig); /* no pidfd yet (start-up); not reaped, so still ours */
 }
 
 struct child_err {
@@ -101,12 +112,17 @@ int sup_start(struct supervisor *s, struct cg *cg)
 		struct wl_proc *w = &s->w[i];
 		int rp[2], ep[2];
 		w->pidfd = w->report_fd = -1;
-		if (pipe2(rp, O_CLOEXEC) < 0)
-			return -errno;
+		if (pipe2(rp, O_CLOEXEC) < 0) {
+			int e = errno;
+			kill_started(s);
+			return -e;
+		}
 		if (pipe2(ep, O_CLOEXEC) < 0) {
+			int e = errno;
 			close(rp[0]);
 			close(rp[1]);
-			return -errno;
+			kill_started(s);
+			return -e;
 		}
 		fflush(NULL);
 		pid_t pid = fork();
@@ -217,8 +233,8 @@ static int read_reports(struct supervisor *s, struct wl_proc *w)
 static void signal_all(struct supervisor *s, int sig)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (!s->w[i].reaped && s->w[i].pid > 0)
-			kill(s->w[i].pid, sig);
+		if (s->w[i].pid > 0)
+			wl_signal(&s->w[i], sig);
 }
 
 int sup_wait(struct supervisor *s, int sigfd)
@@ -266,17 +282,23 @@ int sup_wait(struct supervisor *s, int sigfd)
 			for (size_t i = 0; i < s->n; i++)
 				if (!s->w[i].reaped) {
 					s->w[i].timed_out = true;
-					kill(s->w[i].pid, SIGKILL);
+					wl_signal(&s->w[i], SIGKILL);
 				}
+			/* Nothing is left to send. Wait for the processes to go, but not
+			 * forever (one stuck in D state): then the cgroup teardown and the
+			 * journal deal with what is left. */
+			kill_at = UINT64_MAX;
+			give_up_at = now + REAP_LIMIT_MS;
 		}
-		if (s->n && !running && give_up_at == UINT64_MAX)
-			give_up_at = now + 1000; /* a grandchild may hold the pipe open */
+		if (s->n && !running && (give_up_at == UINT64_MAX || killing))
+			give_up_at = give_up_at < now + 1000 ? give_up_at : now + 1000; /* a grandchild may hold the pipe open */
 		if (now >= give_up_at)
 			break;
 		uint64_t next = stopping ? kill_at : stop_at < kill_at ? stop_at : kill_at;
 		if (give_up_at < next)
 			next = give_up_at;
-		int wait_ms = next == UINT64_MAX ? -1 : next > now ? (int)(next - now) : 0;
+		/* at most an hour per wait: deadlines can lie beyond an int of milliseconds */
+		int wait_ms = next == UINT64_MAX ? -1 : next > now ? (int)(next - now < 3600000 ? next - now : 3600000) : 0;
 		struct epoll_event evs[16];
 		int n = epoll_wait(ep, evs, 16, wait_ms);
 		if (n < 0 && errno != EINTR) {
@@ -306,8 +328,12 @@ int sup_wait(struct supervisor *s, int sigfd)
 			struct wl_proc *w = &s->w[id / 2];
 			if (id % 2 == 0) {
 				siginfo_t si = { 0 };
-				if (waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid) {
-					w->status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+				int wr = waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);
+				if (wr < 0 || si.si_pid) {
+					/* wr < 0: it was reaped elsewhere (SIGCHLD ignored by whoever
+					 * started mph): its end is unknown, but it has ended */
+					w->status = wr < 0 ? W_EXITCODE(255, 0)
+					          : si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
 					w->reaped = true;
 					w->ended = now_s() - s->t0;
 					epoll_ctl(ep, EPOLL_CTL_DEL, w->pidfd, NULL);

@@ -230,6 +230,15 @@ char *strtrim(char *s)
 	return s;
 }
 
+const char *signal_name(int sig, char *buf, size_t len)
+{
+	const char *a = sigabbrev_np(sig);
+	if (a)
+		return a;
+	snprintf(buf, len, "SIG%d", sig);
+	return buf;
+}
+
 char *utc_stamp(bool iso)
 {
 	time_t t = time(NULL);

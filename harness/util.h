@@ -39,6 +39,8 @@ char *strtrim(char *s);
 
 /* Current UTC time: "20261122T030512Z" (directory names) or ISO 8601 (iso). */
 char *utc_stamp(bool iso);
+/* "KILL", "TERM"; "SIG34" for signals without an abbreviation (real-time ones). */
+const char *signal_name(int sig, char *buf, size_t len);
 uint64_t now_ms(void);   /* CLOCK_MONOTONIC in milliseconds */
 uint64_t now_ns(void);   /* CLOCK_MONOTONIC in nanoseconds (latency samples) */
 double now_s(void);      /* CLOCK_MONOTONIC in seconds */

@@ -238,6 +238,61 @@ static void test_replay_keeps_journal_on_failure(void **state)
 	free(p);
 }
 
+/* A crash between creating the journal and writing its first line: nothing was
+ * changed, so restore must clear it rather than refuse forever. */
+static void test_torn_header(void **state)
+{
+	struct fx *f = *state;
+	struct journal j;
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
+	FILE *fp = fopen(j.path, "w");
+	fputs("mph-jour", fp);
+	fclose(fp);
+	assert_true(journal_exists(&j));
+	assert_int_equal(journal_replay(&j, NULL), 0);
+	assert_false(journal_exists(&j));
+	journal_unlock(&j);
+}
+
+/* After a reboot the sysctls are the boot's: restore leaves them alone. */
+static void test_rebooted(void **state)
+{
+	struct fx *f = *state;
+	struct journal j;
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
+	FILE *fp = fopen(j.path, "w");
+	fputs("mph-journal 1 pid 1 boot 00000000-0000-0000-0000-000000000000\nsysctl\tvm.swappiness\t33\n", fp);
+	fclose(fp);
+	put(f->root, "vm.swappiness", "60");
+	assert_int_equal(journal_replay(&j, NULL), 0);
+	assert_sysctl(f->root, "vm.swappiness", "60");
+	assert_false(journal_exists(&j));
+	/* the same boot: restored */
+	assert_int_equal(journal_begin(&j), 0);
+	assert_int_equal(journal_add(&j, J_SYSCTL, "vm.swappiness", "33"), 0);
+	assert_int_equal(journal_replay(&j, NULL), 0);
+	assert_sysctl(f->root, "vm.swappiness", "33");
+	journal_unlock(&j);
+}
+
+/* dirty_ratio and dirty_bytes both 0 before: dirty_bytes=0 would be refused by the
+ * kernel; writing dirty_ratio=0 restores both. */
+static void test_pair_both_zero(void **state)
+{
+	struct fx *f = *state;
+	struct journal j;
+	put(f->root, "vm.dirty_ratio", "0");
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
+	assert_int_equal(journal_begin(&j), 0);
+	assert_int_equal(journal_add(&j, J_SYSCTL, "vm.dirty_bytes", "0"), 0);
+	assert_int_equal(journal_add(&j, J_SYSCTL, "vm.dirty_ratio", "0"), 0);
+	put(f->root, "vm.dirty_bytes", "1000000");
+	assert_int_equal(journal_replay(&j, NULL), 0);
+	assert_sysctl(f->root, "vm.dirty_ratio", "0");
+	assert_sysctl(f->root, "vm.dirty_bytes", "1000000"); /* not written: the kernel would refuse 0 */
+	journal_unlock(&j);
+}
+
 static void test_sysctl_paths(void **state)
 {
 	(void)state;
@@ -274,6 +329,9 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test_setup_teardown(test_add_rejects_separators, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_keeps_journal_on_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebooted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pair_both_zero, setup, teardown),
 		cmocka_unit_test(test_sysctl_paths),
 	};
 	return cmocka_run_group_tests_name("journal", tests, NULL, NULL);

@@ -45,6 +45,9 @@ static void test_classify(void **state)
 		/* mph's own SIGKILL at the timeout is a timeout, not a kill */
 		{ { .signal = SIGKILL, .timed_out = true, .kmsg_available = true }, OUT_TIMED_OUT },
 		{ { .start_failed = true }, OUT_FAILED },
+		/* an OOM victim still tearing down when the timeout came: the kernel's kill */
+		{ { .signal = SIGKILL, .timed_out = true, .kmsg_victim = true, .kmsg_available = true, .cg_oom_kills = 1 },
+		  OUT_OOM_KILLED },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const char *ev = NULL;
@@ -100,7 +103,10 @@ static void test_kmsg_global(void **state)
 	(void)state;
 	struct kmsg_log k = { .fd = -1 };
 	feed_file(&k, "kmsg-global-oom.txt");
-	assert_int_equal(k.n, 1); /* "Some unrelated line: Killed process 1" is not an OOM */
+	assert_int_equal(k.n, 2); /* "Some unrelated line: Killed process 1" is not an OOM */
+	/* vm.oom_kill_allocating_task's wording is a global OOM too */
+	assert_non_null(kmsg_find(&k, 4343));
+	assert_true(kmsg_find(&k, 4343)->global);
 	const struct oom_kill *o = kmsg_find(&k, 4242);
 	assert_non_null(o);
 	assert_true(o->global);

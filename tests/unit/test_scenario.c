@@ -139,6 +139,8 @@ static struct bad_case bad_cases[] = {
 	  STRS(":10: [workload leaker] size: '50%' is a percentage of the cgroup's memory.max, and none is set") },
 	{ "workload-missing-size", &V1, STRS(":8: [workload leaker] size: missing: workload anonleak requires it") },
 	{ "workload-bad-enum", &V1, STRS(":11: [workload leaker] via: expected one of malloc, mmap; got 'brk'") },
+	{ "scenario-bad-name", &V1,
+	  STRS(":3: [scenario] name: '../../etc' names a results directory: letters, digits, '.', '_' and '-' only, not starting with '.'") },
 	/* common workload options: report-fd is mph's, node lists are checked here */
 	{ "workload-report-fd", &V1, STRS(":11: [workload leaker] report-fd: set by mph (the report goes to mph on descriptor 3)") },
 	{ "workload-no-such-node", &V1,
