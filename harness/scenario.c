@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,6 +509,13 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 	for (size_t i = 0; i < sc->nset; i++) {
 		const struct setting *s = &sc->set[i];
 		const struct setting *dup = earlier(sc, i);
+		/* run.json carries every setting: it must be text JSON can hold */
+		json_t *probe = json_pack("{s:s, s:s, s:s}", "s", s->section, "k", s->key, "v", s->value);
+		if (!probe) {
+			diags_add(d, s->line, NULL, NULL, "not valid UTF-8 text");
+			continue;
+		}
+		json_decref(probe);
 		if (dup) {
 			diags_add(d, s->line, s->section, s->key, "set twice (first at line %d)", dup->line);
 			continue;

@@ -47,8 +47,11 @@ struct child_err {
 static void child(struct wl_proc *w, struct cg *cg, int report_w, int err_w, const sigset_t *orig)
 {
 	struct child_err ce = { 0, 0 };
-	/* workloads die with mph: a killed mph must not leave them running */
+	/* workloads die with mph: a killed mph must not leave them running (and if
+	 * mph died before the prctl, nobody will send the signal: go now) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != w->parent)
+		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, orig, NULL);
 	int r = cg ? cg_enter(cg) : 0; /* mph record -- CMD: no cgroup of its own */
@@ -125,6 +128,7 @@ int sup_start(struct supervisor *s, struct cg *cg)
 			return -e;
 		}
 		fflush(NULL);
+		w->parent = getpid();
 		pid_t pid = fork();
 		if (pid < 0) {
 			int e = errno;

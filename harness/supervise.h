@@ -19,7 +19,7 @@ struct wl_proc {
 	const char *type;       /* workload type */
 	char **argv;            /* full argv, argv[0] the binary path */
 	char *out_path;         /* its stdout goes to this file (NULL: inherited) */
-	pid_t pid;
+	pid_t pid, parent;
 	int pidfd, report_fd;
 	double started, ended;  /* seconds since the run's start */
 	bool reaped, timed_out, term_sent;

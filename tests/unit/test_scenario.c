@@ -139,6 +139,7 @@ static struct bad_case bad_cases[] = {
 	  STRS(":10: [workload leaker] size: '50%' is a percentage of the cgroup's memory.max, and none is set") },
 	{ "workload-missing-size", &V1, STRS(":8: [workload leaker] size: missing: workload anonleak requires it") },
 	{ "workload-bad-enum", &V1, STRS(":11: [workload leaker] via: expected one of malloc, mmap; got 'brk'") },
+	{ "not-utf8", &V1, STRS(":2: not valid UTF-8 text") },
 	{ "scenario-bad-name", &V1,
 	  STRS(":3: [scenario] name: '../../etc' names a results directory: letters, digits, '.', '_' and '-' only, not starting with '.'") },
 	/* common workload options: report-fd is mph's, node lists are checked here */
