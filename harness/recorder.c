@@ -70,7 +70,6 @@ struct recorder {
 	FILE *csv, *events;
 	char *buf;
 	size_t bufsz;
-	pid_t *pids;
 	int tfd, kfd, oomfd, inofd, wfd;
 	long long cg_ooms;     /* v2 memory.events oom_kill seen so far */
 	struct kmsg_log km;
@@ -627,7 +626,6 @@ void rec_set_pid(struct recorder *r, size_t proc, pid_t pid)
 {
 	if (proc >= r->cfg.nprocs)
 		return;
-	r->pids[proc] = pid;
 	for (size_t i = 0; i < r->nsrc; i++) {
 		struct src *s = &r->src[i];
 		if (s->proc != (int)proc)
@@ -707,7 +705,6 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->page = sysconf(_SC_PAGESIZE);
 	r->buf = xcalloc(1, r->bufsz);
 	r->absent = json_array();
-	r->pids = xcalloc(cfg->nprocs + 1, sizeof(*r->pids));
 	r->t_direct = r->t_swapout = r->t_psi_full = r->t_oom = -1;
 	r->peak_usage = r->peak_some10 = r->peak_full10 = -1;
 	build_sources(r);
@@ -932,7 +929,6 @@ void rec_close(struct recorder *r)
 	free(r->txt_val);
 	free(r->txt_len);
 	free(r->buf);
-	free(r->pids);
 	int fds[] = { r->tfd, r->oomfd, r->inofd, r->wfd };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)

@@ -140,6 +140,12 @@ static json_t *shm_state(uint64_t bytes)
 
 static volatile uint64_t filled; /* survives the siglongjmp of a SIGBUS */
 
+static json_t *hold_progress(void *arg)
+{
+	(void)arg;
+	return shm_state(filled);
+}
+
 /* Write one byte to every page: each write fault allocates and charges a page. 0, or
  * -ENOSPC when a full tmpfs answered with SIGBUS. Not inlined: only this frame is
  * live across sigsetjmp, and nothing in it changes after it. */
@@ -196,12 +202,7 @@ static int shm_run(void *vcfg, struct wl_ctx *ctx)
 	fill_s = now_s() - t0;
 	if (!bus && !wl_stop) {
 		wl_report(ctx, "phase", json_pack("{s:s, s:I}", "phase", "hold", "bytes", (json_int_t)filled));
-		double end = c->hold == DURATION_FOREVER ? INFINITY : now_s() + (double)c->hold / 1000.0;
-		while (!wl_stop && now_s() < end) {
-			wl_sleep_until(fmin(ctx->next_progress, end));
-			if (wl_progress_due(ctx))
-				wl_report(ctx, "progress", shm_state(filled));
-		}
+		wl_hold(ctx, c->hold, hold_progress, NULL);
 	}
 out:
 	if (rc == WL_EXIT_OK && wl_stop)
