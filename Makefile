@@ -5,7 +5,7 @@ BUILD     ?= build
 CC        ?= gcc
 OPT       ?= -O2 -g
 SAN       ?=
-PKGS      := libcgroup numa inih jansson
+PKGS      := libcgroup numa inih jansson libarchive
 CFLAGS    := $(OPT) -std=gnu11 -Wall -Wextra -Werror $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CPPFLAGS  := -MMD -MP
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
