@@ -6,19 +6,24 @@ CC        ?= gcc
 OPT       ?= -O2 -g
 SAN       ?=
 PKGS      := libcgroup numa inih jansson libarchive
+# the guest's mph is linked statically and has no VM target: no libarchive
+GUEST_PKGS:= libcgroup numa inih jansson
 CFLAGS    := $(OPT) -std=gnu11 -Wall -Wextra -Werror $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CPPFLAGS  := -MMD -MP
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WORKLOADS := anonleak alloc overcommit pagecache shm fpm probe exec
-HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c))
+HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c)) harness/guest_init.S
+GUEST_HARNESS := $(filter-out harness/main.c harness/vm.c harness/kernel.c harness/initramfs.c,$(wildcard harness/*.c))
 WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
 UNITS     := $(wildcard tests/unit/test_*.c)
 INTEG     := $(wildcard tests/integration/test_*.c)
 ITEST_OBJ := $(BUILD)/tests/integration/itest.o
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+obj = $(patsubst %.S,$(BUILD)/%.o,$(patsubst %.c,$(BUILD)/%.o,$(1)))
+gobj = $(patsubst %.c,$(BUILD)/guest/obj/%.o,$(1))
+GUEST     := $(BUILD)/guest/mph $(addprefix $(BUILD)/guest/workloads/,$(WORKLOADS))
 LIBMPH    := $(BUILD)/libmph.a
 LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
@@ -29,7 +34,7 @@ INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 # keep intermediate objects (itest.o) instead of rebuilding them every time
 .SECONDARY:
 
-all: mph $(addprefix workloads/,$(WORKLOADS))
+all: mph $(addprefix workloads/,$(WORKLOADS)) $(GUEST)
 
 deps:
 	@tools/deps.sh
@@ -37,6 +42,30 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# /init of the guest image is assembled into mph (.incbin)
+$(BUILD)/harness/guest_init.o: harness/guest_init.S harness/guest-init.sh
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+
+# Static builds of mph and the workloads for the qemu guest (VM target, harness/vm.c)
+$(BUILD)/guest/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DMPH_GUEST_ONLY -c -o $@ $<
+$(BUILD)/guest/libmph.a: $(call gobj,$(GUEST_HARNESS))
+	ar rcs $@ $^
+GUEST_LDLIBS := -static $(shell pkg-config --static --libs $(GUEST_PKGS) 2>/dev/null) -lm -lpthread
+# glibc warns that getpwnam & co in static libcgroup/libnuma need its shared libraries
+# at run time: mph never calls those paths in the guest
+$(BUILD)/guest/mph: $(call gobj,harness/main.c) $(BUILD)/guest/libmph.a $(LIBWL)
+	@$(CC) $(CFLAGS) -o $@ $< $(BUILD)/guest/libmph.a $(LIBWL) $(BUILD)/guest/libmph.a $(GUEST_LDLIBS) 2>$@.log \
+		|| { cat $@.log; exit 1; }
+	@echo "$(CC) -static -o $@"; grep -v -e 'statically linked applications requires at runtime' -e ': in function ' $@.log || true
+$(BUILD)/guest/workloads/%: $(call obj,workloads/main.c) $(LIBWL) $(BUILD)/guest/libmph.a
+	@mkdir -p $(dir $@)
+	@$(CC) $(CFLAGS) -o $@ $< $(LIBWL) $(BUILD)/guest/libmph.a $(LIBWL) $(GUEST_LDLIBS) 2>$@.log \
+		|| { cat $@.log; exit 1; }
+	@echo "$(CC) -static -o $@"; grep -v -e 'statically linked applications requires at runtime' -e ': in function ' $@.log || true
 
 $(LIBMPH): $(call obj,$(HARNESS))
 	ar rcs $@ $^

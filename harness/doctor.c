@@ -8,6 +8,9 @@
 #include "run.h"
 #include "sysctl.h"
 #include "util.h"
+#ifndef MPH_GUEST_ONLY
+#include "vm.h"
+#endif
 
 #include <errno.h>
 #include <numa.h>
@@ -17,8 +20,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static void line(const char *state, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void line(const char *state, const char *what, const char *fmt, ...)
+#define line doctor_line
+void doctor_line(const char *state, const char *what, const char *fmt, ...)
 {
 	va_list ap;
 	printf("%-4s %-24s ", state, what);
@@ -48,12 +51,16 @@ static int can_lower_oom_score_adj(int *cur)
 
 int cmd_doctor(int argc, char **argv)
 {
+	const char *cache_dir = getenv("MPH_CACHE_DIR") && *getenv("MPH_CACHE_DIR") ? getenv("MPH_CACHE_DIR") : "/var/cache/mph";
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: mph doctor\n\nPrints what this machine supports for mph and what is unavailable, with reasons.\n");
+		printf("usage: mph doctor [--cache-dir DIR]\n\nPrints what this machine supports for mph and what is unavailable, with reasons,\n"
+		       "and whether scenarios can run in a qemu guest here (what that would download).\n");
 		return EXIT_OK;
 	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: mph doctor\n");
+	if (argc == 3 && strcmp(argv[1], "--cache-dir") == 0) {
+		cache_dir = argv[2];
+	} else if (argc > 1) {
+		fprintf(stderr, "usage: mph doctor [--cache-dir DIR]\n");
 		return EXIT_BAD_INPUT;
 	}
 	struct utsname u;
@@ -146,7 +153,14 @@ int cmd_doctor(int argc, char **argv)
 	line(pending ? "no" : "ok", "journal", pending ? "%s exists: an interrupted run left changes; run `mph restore`"
 						      : "no interrupted run (%s)", pending ? jp : sd);
 	free(jp);
-	line("--", "global pressure", "not on this host: min_free_kbytes, watermarks and zone_reclaim_mode need a VM target (not built yet)");
+#ifndef MPH_GUEST_ONLY
+	line("--", "global pressure", "not on this host: min_free_kbytes, watermarks and zone_reclaim_mode run in a guest:");
+	vm_doctor(cache_dir);
+#else
+	(void)cache_dir;
+	if (run_in_guest())
+		line("ok", "global pressure", "this is an mph guest: scenarios may leave out memory.max");
+#endif
 	if (r == 0)
 		cg_env_free(&env);
 	return problems ? EXIT_UNSUPPORTED : EXIT_OK;

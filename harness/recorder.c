@@ -81,6 +81,10 @@ struct recorder {
 	long c_pgscan_direct, c_pswpout, c_psi_full, c_psi_some_avg10, c_psi_full_avg10, c_cg_usage;
 	double t_direct, t_swapout, t_psi_full, t_oom;
 	long long peak_usage, peak_some10, peak_full10;
+	/* per NUMA node: MemFree's low-water mark, for the summary's used_peak */
+	int nnodes;
+	long *c_node_free, *c_node_total;
+	long long *node_min_free;
 	json_t *absent;
 };
 
@@ -573,6 +577,11 @@ static void track_firsts(struct recorder *r, double t)
 	}
 	if (r->c_cg_usage >= 0 && r->present[r->c_cg_usage] && r->val[r->c_cg_usage] > r->peak_usage)
 		r->peak_usage = r->val[r->c_cg_usage];
+	for (int n = 0; n < r->nnodes; n++) {
+		long c = r->c_node_free[n];
+		if (c >= 0 && r->present[c] && (r->node_min_free[n] < 0 || r->val[c] < r->node_min_free[n]))
+			r->node_min_free[n] = r->val[c];
+	}
 	if (r->c_psi_some_avg10 >= 0 && r->present[r->c_psi_some_avg10] && r->val[r->c_psi_some_avg10] > r->peak_some10)
 		r->peak_some10 = r->val[r->c_psi_some_avg10];
 	if (r->c_psi_full_avg10 >= 0 && r->present[r->c_psi_full_avg10] && r->val[r->c_psi_full_avg10] > r->peak_full10)
@@ -723,6 +732,18 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->c_psi_some_avg10 = col_index(r, "psi.memory.some.avg10[%]");
 	r->c_psi_full_avg10 = col_index(r, "psi.memory.full.avg10[%]");
 	r->c_cg_usage = col_index(r, "cg.usage[bytes]");
+	r->nnodes = numa_available() >= 0 ? numa_max_node() + 1 : 0;
+	r->c_node_free = xcalloc((size_t)r->nnodes + 1, sizeof(long));
+	r->c_node_total = xcalloc((size_t)r->nnodes + 1, sizeof(long));
+	r->node_min_free = xcalloc((size_t)r->nnodes + 1, sizeof(long long));
+	for (int n = 0; n < r->nnodes; n++) {
+		char *f = xasprintf("node%d.meminfo.MemFree[bytes]", n), *t = xasprintf("node%d.meminfo.MemTotal[bytes]", n);
+		r->c_node_free[n] = col_index(r, f);
+		r->c_node_total[n] = col_index(r, t);
+		r->node_min_free[n] = -1;
+		free(f);
+		free(t);
+	}
 
 	char *p = xasprintf("%s/samples.csv", cfg->dir);
 	r->csv = fopen(p, "we");
@@ -887,6 +908,18 @@ json_t *rec_finish(struct recorder *r)
 	if (cp >= 0 && r->present[cp] && r->last[cp] > r->peak_usage)
 		r->peak_usage = r->last[cp];
 	json_object_set_new(s, "peak_usage_bytes", r->peak_usage >= 0 ? json_integer(r->peak_usage) : json_null());
+	json_t *nodes = json_array();
+	for (int n = 0; n < r->nnodes; n++) {
+		long cf = r->c_node_free[n], ct = r->c_node_total[n];
+		if (cf < 0 || ct < 0 || !r->first_present[cf] || !r->present[cf] || !r->present[ct])
+			continue;
+		long long total = r->last[ct];
+		json_array_append_new(nodes, json_pack("{s:i, s:I, s:I, s:o, s:I}", "node", n, "mem_total_bytes",
+						       (json_int_t)total, "used_start_bytes", (json_int_t)(total - r->first[cf]),
+						       "used_peak_bytes", r->node_min_free[n] >= 0 ? json_integer(total - r->node_min_free[n]) : json_null(),
+						       "used_end_bytes", (json_int_t)(total - r->last[cf])));
+	}
+	json_object_set_new(s, "nodes", nodes);
 	json_object_set_new(s, "first_direct_reclaim_s", num_or_null(r->t_direct, r->t_direct >= 0));
 	json_object_set_new(s, "first_swap_out_s", num_or_null(r->t_swapout, r->t_swapout >= 0));
 	json_object_set_new(s, "first_psi_full_stall_s", num_or_null(r->t_psi_full, r->t_psi_full >= 0));
@@ -935,6 +968,9 @@ void rec_close(struct recorder *r)
 			close(fds[i]);
 	kmsg_close(&r->km);
 	json_decref(r->absent);
+	free(r->c_node_free);
+	free(r->c_node_total);
+	free(r->node_min_free);
 	free(r);
 }
 

@@ -5,6 +5,7 @@
 
 #include <numa.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -30,8 +31,59 @@ json_t *host_json(const struct cg_env *env)
 	json_object_set_new(h, "numa_nodes", numa_available() < 0 ? json_integer(1) : json_integer(numa_max_node() + 1));
 	json_object_set_new(h, "cgroup", json_string(cg_version_name(env->ver)));
 	json_object_set_new(h, "cgroup_mount", json_string(env->mount ? env->mount : ""));
-	json_object_set_new(h, "virtualized", json_null()); /* host vs guest: set by the VM target */
+	json_object_set_new(h, "virtualized", json_boolean(cpu_has_flag("hypervisor")));
 	return h;
+}
+
+bool cpu_has_flag(const char *flag)
+{
+	char *text = NULL;
+	bool yes = false;
+	if (read_file("/proc/cpuinfo", &text, NULL) < 0)
+		return false;
+	const char *p = strstr(text, "\nflags");
+	const char *colon = p ? strchr(p, ':') : NULL, *nl = colon ? strchr(colon, '\n') : NULL;
+	size_t fl = strlen(flag);
+	for (const char *w = colon; w && nl && w < nl && !yes; w++)
+		yes = w[-1] == ' ' && strncmp(w, flag, fl) == 0 && (w[fl] == ' ' || w[fl] == '\n');
+	free(text);
+	return yes;
+}
+
+json_t *numa_nodes_json(void)
+{
+	json_t *a = json_array();
+	for (int n = 0; n < 64; n++) {
+		char *p = xasprintf("/sys/devices/system/node/node%d/meminfo", n);
+		char *text = NULL;
+		int r = read_file(p, &text, NULL);
+		free(p);
+		if (r < 0)
+			break;
+		char *key = xasprintf("Node %d MemTotal:", n), *at = strstr(text, key);
+		long long kb = -1;
+		if (at)
+			sscanf(at + strlen(key), " %lld", &kb);
+		json_array_append_new(a, json_pack("{s:i, s:o}", "node", n, "mem_total_bytes",
+						   kb >= 0 ? json_integer(kb * 1024) : json_null()));
+		free(key);
+		free(text);
+	}
+	return a;
+}
+
+json_t *machine_json(const struct cg_env *env, bool in_guest)
+{
+	struct utsname u;
+	json_t *m = json_object();
+	json_object_set_new(m, "target", json_string(in_guest ? "qemu" : "host"));
+	json_object_set_new(m, "kernel", json_pack("{s:s}", "release", uname(&u) == 0 ? u.release : ""));
+	json_object_set_new(m, "cgroup", json_string(cg_version_name(env->ver)));
+	json_object_set_new(m, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(m, "memory_bytes", json_integer(meminfo_bytes("MemTotal")));
+	json_object_set_new(m, "swap_bytes", json_integer(meminfo_bytes("SwapTotal")));
+	json_object_set_new(m, "nodes", numa_nodes_json());
+	return m;
 }
 
 json_t *kv_json(const char *text)

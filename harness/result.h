@@ -5,6 +5,7 @@
 #define MPH_RESULT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "cgroup.h"
 #include "kmsg.h"
@@ -13,6 +14,14 @@
 
 /* Kernel release, memory, swap, CPUs, NUMA nodes, cgroup version. */
 json_t *host_json(const struct cg_env *env);
+/* What the run ran on: target (host or qemu), kernel release, cgroup version, CPUs,
+ * memory, swap, NUMA nodes. A guest run's host adds the kernel package, machine shape
+ * and qemu's outcome (vm.c). */
+json_t *machine_json(const struct cg_env *env, bool in_guest);
+/* [{node, mem_total_bytes}] from sysfs. */
+json_t *numa_nodes_json(void);
+/* A flag of the first CPU in /proc/cpuinfo ("hypervisor"). */
+bool cpu_has_flag(const char *flag);
 /* "key value" lines (vmstat, memory.stat) to {key: value}. NULL text gives null. */
 json_t *kv_json(const char *text);
 /* after - before for every key in after (keys missing before are left out). */

@@ -16,8 +16,12 @@
 #include "sysctl.h"
 #include "units.h"
 #include "util.h"
+#ifndef MPH_GUEST_ONLY
+#include "vm.h"
+#endif
 #include "../workloads/workload.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -34,21 +38,32 @@
 #include <unistd.h>
 
 struct run_cfg {
+	const struct run_opts *o;
 	const char *scenario;
 	const char *results;
 	const char *state_dir;
 	const char *sysroot;
+	const char *base;   /* run directory (repeats: base-rN), or NULL: results/<name>/<stamp> */
 	char *wl_dir;
 	uint64_t wait_ms;
 };
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: mph run [--results DIR] [--state-dir DIR] SCENARIO.ini\n\n"
+	fprintf(f, "usage: mph run [options] [--kernel K]... SCENARIO.ini\n\n"
 		   "Runs the scenario's workloads in a new memory cgroup below mph's own, with the\n"
 		   "scenario's vm sysctls and swap, classifies how each workload ended, undoes every\n"
-		   "change, and writes <results>/<scenario>/<UTC time>/run.json.\n\n"
+		   "change, and writes <results>/<scenario>/<UTC time>/run.json.\n"
+		   "A scenario with a [machine] section, or --kernel, runs in a qemu guest instead;\n"
+		   "several --kernel options run it on each (`host`: this machine), side by side in\n"
+		   "<results>/<scenario>/<UTC time>/<kernel>/.\n\n"
 		   "  --results DIR     where run directories go (default: results)\n"
+		   "  --run-dir DIR     exactly this run directory (with several repeats: DIR-rN)\n"
+		   "  --repeat N        run only repeat N of the scenario's repeats\n"
+		   "  --kernel K        run in a guest booting K (6.12, 6.1, a release, a package,\n"
+		   "                    IMAGE[:MODROOT]) or `host`; repeatable\n"
+		   "  --jobs N          guests running at once (default 1; each takes a host core per vCPU)\n"
+		   "  --cache-dir DIR   kernels and guest images (default: $MPH_CACHE_DIR or /var/cache/mph)\n"
 		   "  --state-dir DIR   journal (default: $MPH_STATE_DIR or /var/lib/mph)\n"
 		   "  --wait T          if another mph run is in progress, wait up to T for it (default: refuse)\n\n"
 		   "Sysctls a scenario may set ([sysctl]):\n");
@@ -88,7 +103,9 @@ static void print_diags(struct diags *d)
 /* Checks against this machine, still changing nothing. Adds to d. */
 static void preflight(const struct run_cfg *rc, const struct scenario *sc, struct diags *d)
 {
-	if (sc->memory_max < 0) {
+	if (sc->memory_max < 0 && rc->o->in_guest) {
+		/* a guest exists to be put under global pressure */
+	} else if (sc->memory_max < 0) {
 		int line = 0;
 		for (size_t i = 0; i < sc->ncg; i++)
 			if (strcmp(sc->cg[i].knob->name, "memory.max") == 0)
@@ -98,7 +115,8 @@ static void preflight(const struct run_cfg *rc, const struct scenario *sc, struc
 	} else {
 		long long avail = meminfo_bytes("MemAvailable");
 		for (size_t i = 0; i < sc->ncg; i++)
-			if (strcmp(sc->cg[i].knob->name, "memory.max") == 0 && avail > 0 && sc->memory_max > avail / 2)
+			if (strcmp(sc->cg[i].knob->name, "memory.max") == 0 && avail > 0 && sc->memory_max > avail / 2 &&
+			    !rc->o->in_guest)
 				diags_add(d, sc->cg[i].line, "cgroup", "memory.max",
 					  "%lld MiB is more than half of MemAvailable (%lld MiB): too close to global pressure on this host",
 					  sc->memory_max >> 20, avail >> 20);
@@ -126,13 +144,32 @@ static void preflight(const struct run_cfg *rc, const struct scenario *sc, struc
 	}
 }
 
-static char *make_run_dir(const char *results, const char *name, const char *stamp, unsigned rep, unsigned nrep)
+/* The run directory of repeat rep: base (or base-rN when several repeats run), where
+ * base is --run-dir, the matrix's <kernel> directory, or results/<name>/<stamp>. A
+ * given base may exist already if empty (a guest's share); a default one is made
+ * unique with .2, .3 ... */
+static char *make_run_dir(const struct run_cfg *rc, const char *name, const char *stamp, unsigned rep, unsigned nrep)
 {
+	bool several = nrep > 1 && !rc->o->only_repeat;
+	if (rc->base) {
+		char *dir = several ? xasprintf("%s-r%u", rc->base, rep) : xstrdup(rc->base);
+		char *parent = xstrdup(dir), *slash = strrchr(parent, '/');
+		if (slash)
+			*slash = '\0';
+		int r = slash && slash != parent ? mkdir_p(parent) : 0;
+		free(parent);
+		if (r == 0 && (mkdir(dir, 0755) == 0 || (errno == EEXIST && dir_is_empty(dir))))
+			return dir;
+		if (r == 0 && errno == EEXIST)
+			errno = ENOTEMPTY;
+		free(dir);
+		return NULL;
+	}
 	for (unsigned k = 1; k < 100; k++) {
-		char *base = nrep > 1 ? xasprintf("%s/%s/%s-r%u", results, name, stamp, rep) : xasprintf("%s/%s/%s", results, name, stamp);
+		char *base = several ? xasprintf("%s/%s/%s-r%u", rc->results, name, stamp, rep) : xasprintf("%s/%s/%s", rc->results, name, stamp);
 		char *dir = k == 1 ? xstrdup(base) : xasprintf("%s.%u", base, k);
 		free(base);
-		char *parent = xasprintf("%s/%s", results, name);
+		char *parent = xasprintf("%s/%s", rc->results, name);
 		int r = mkdir_p(parent);
 		free(parent);
 		if (r == 0 && mkdir(dir, 0755) == 0)
@@ -156,7 +193,7 @@ static char *cg_read_or_null(const struct cg *cg, const char *name)
 	return cg_read(cg, name, &buf) == 0 ? buf : NULL;
 }
 
-static json_t *scenario_json(const struct scenario *sc, unsigned rep)
+json_t *run_scenario_json(const struct scenario *sc, unsigned rep)
 {
 	json_t *set = json_array();
 	for (size_t i = 0; i < sc->nset; i++)
@@ -481,6 +518,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	char *vm_after = read_or_null("/proc/vmstat");
 	char *zone_after = read_or_null("/proc/zoneinfo");
 	char *st_after = cg_read_or_null(cg, "memory.stat");
+	char *ev_after = cg->ver == CG_V2 ? cg_read_or_null(cg, "memory.events") : NULL;
 	long long oom_after = -1, peak = -1, failcnt = -1;
 	(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_after);
 	(void)cg_read_ll(cg, "memory.peak", &peak);
@@ -527,6 +565,9 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	json_t *sb = kv_json(st_before), *sa = kv_json(st_after);
 	json_object_set_new(cgj, "memory_stat_delta", kv_delta_json(sb, sa));
 	json_object_set_new(cgj, "memory_stat_before", sb);
+	/* v2: low, high, max, oom, oom_kill; a fresh cgroup starts at 0 */
+	json_object_set_new(cgj, "memory_events", ev_after ? kv_json(ev_after) : json_null());
+	free(ev_after);
 	json_object_set_new(cgj, "memory_stat_after", sa);
 	json_t *vb = kv_json(vm_before), *va = kv_json(vm_after);
 	json_object_set_new(st->out, "vmstat", json_pack("{s:o, s:o, s:o}", "delta", kv_delta_json(vb, va), "before", vb,
@@ -544,11 +585,16 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	return r;
 }
 
-static void print_summary(const json_t *out, const char *path)
+void run_print_summary(const json_t *out, const char *path)
 {
 	const json_t *sc = json_object_get(out, "scenario"), *host = json_object_get(out, "host");
-	printf("%s (cgroup %s, kernel %s)\n", json_string_value(json_object_get(sc, "name")),
-	       json_string_value(json_object_get(host, "cgroup")), json_string_value(json_object_get(host, "kernel")));
+	const json_t *mach = json_object_get(out, "machine");
+	const char *cgv = json_string_value(json_object_get(host, "cgroup")), *kern = json_string_value(json_object_get(host, "kernel"));
+	if (!host) { /* a guest that never got to write run.json: what the host knows */
+		cgv = json_string_value(json_object_get(json_object_get(mach, "requested"), "cgroup"));
+		kern = json_string_value(json_object_get(json_object_get(mach, "kernel"), "release"));
+	}
+	printf("%s (cgroup %s, kernel %s)\n", json_string_value(json_object_get(sc, "name")), cgv ? cgv : "?", kern ? kern : "?");
 	size_t i;
 	json_t *w;
 	json_array_foreach(json_object_get(out, "workloads"), i, w) {
@@ -605,9 +651,10 @@ static void print_summary(const json_t *out, const char *path)
 static int run_once(struct run_state *st, unsigned rep, const char *stamp)
 {
 	const struct scenario *sc = st->sc;
-	char *rundir = make_run_dir(st->rc->results, sc->m.name, stamp, rep, (unsigned)sc->m.repeat);
+	char *rundir = make_run_dir(st->rc, sc->m.name, stamp, rep, (unsigned)sc->m.repeat);
 	if (!rundir) {
-		fprintf(stderr, "mph: cannot create a run directory under %s/%s: %s\n", st->rc->results, sc->m.name, strerror(errno));
+		fprintf(stderr, "mph: cannot create a run directory %s: %s\n",
+			st->rc->base ? st->rc->base : st->rc->results, strerror(errno));
 		return EXIT_RUN_FAILED;
 	}
 	st->out = json_object();
@@ -618,7 +665,8 @@ static int run_once(struct run_state *st, unsigned rep, const char *stamp)
 	json_object_set_new(out, "mph_version", json_string(MPH_VERSION));
 	json_object_set_new(out, "started_at", json_string(started));
 	json_object_set_new(out, "host", host_json(st->env));
-	json_object_set_new(out, "scenario", scenario_json(sc, rep));
+	json_object_set_new(out, "machine", machine_json(st->env, st->rc->o->in_guest));
+	json_object_set_new(out, "scenario", run_scenario_json(sc, rep));
 	json_t *sys = json_array(), *cgset = json_array();
 	json_t *cgj = json_pack("{s:s, s:O}", "version", cg_version_name(st->env->ver), "settings", cgset);
 	json_object_set_new(out, "sysctls", sys);
@@ -692,7 +740,7 @@ undo:
 	if (w < 0)
 		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-w));
 	else
-		print_summary(out, path);
+		run_print_summary(out, path);
 	int code = r == -EINTR ? EXIT_INTERRUPTED
 		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
 	free(text);
@@ -703,45 +751,17 @@ undo:
 	return code;
 }
 
-int cmd_run(int argc, char **argv)
+int run_local(const struct run_opts *o, const char *scenario, const char *base)
 {
-	struct run_cfg rc = { .results = "results", .state_dir = journal_default_dir(), .sysroot = "/proc/sys" };
-	static const struct option lo[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'r': rc.results = optarg; break;
-		case 's': rc.state_dir = optarg; break;
-		case 'w':
-			if (parse_duration_ms(optarg, &rc.wait_ms) < 0 || rc.wait_ms > UINT32_MAX) {
-				fprintf(stderr, "mph run: --wait %s: expected a duration such as 30s or 5m\n", optarg);
-				return EXIT_BAD_INPUT;
-			}
-			break;
-		case 'h': run_usage(stdout); return EXIT_OK;
-		default: run_usage(stderr); return EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc - 1) {
-		run_usage(stderr);
-		return EXIT_BAD_INPUT;
-	}
-	rc.scenario = argv[optind];
-
+	struct run_cfg rc = { .o = o, .scenario = scenario, .results = o->results, .state_dir = o->state_dir,
+			      .sysroot = "/proc/sys", .base = base, .wait_ms = o->wait_ms };
 	struct cg_env env;
 	int r = cg_env_detect(&env);
 	if (r < 0) {
 		fprintf(stderr, "mph: no memory cgroup controller found (%s); see `mph doctor`\n", strerror(-r));
 		return EXIT_UNSUPPORTED;
 	}
-	struct scen_target tgt = { env.ver, env.memsw };
+	struct scen_target tgt = { env.ver, env.memsw, 0, o->in_guest };
 	struct scenario sc;
 	struct diags d;
 	r = scenario_load(rc.scenario, &tgt, &sc, &d);
@@ -753,7 +773,12 @@ int cmd_run(int argc, char **argv)
 	}
 	int code = r < 0 ? EXIT_BAD_INPUT : EXIT_OK;
 	rc.wl_dir = workload_dir();
-	if (r == 0) {
+	if (r == 0 && o->only_repeat > sc.m.repeat) {
+		fprintf(stderr, "mph: --repeat %u: %s has %llu repeat(s)\n", o->only_repeat, rc.scenario,
+			(unsigned long long)sc.m.repeat);
+		code = EXIT_BAD_INPUT;
+	}
+	if (code == EXIT_OK) {
 		preflight(&rc, &sc, &d);
 		if (d.n) {
 			print_diags(&d);
@@ -796,7 +821,8 @@ int cmd_run(int argc, char **argv)
 		}
 		char *stamp = utc_stamp(false);
 		for (unsigned rep = 1; rep <= sc.m.repeat && code == EXIT_OK; rep++)
-			code = run_once(&st, rep, stamp);
+			if (!o->only_repeat || rep == o->only_repeat)
+				code = run_once(&st, rep, stamp);
 		free(stamp);
 		sup_signals_end(st.sigfd, &old);
 	}
@@ -807,6 +833,109 @@ int cmd_run(int argc, char **argv)
 	diags_free(&d);
 	cg_env_free(&env);
 	return code;
+}
+
+#ifndef MPH_GUEST_ONLY
+/* Does the scenario ask for a guest? Its validation comes later, for the target. */
+static bool wants_machine(const char *path)
+{
+	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true };
+	struct scenario sc;
+	struct diags d;
+	(void)scenario_load(path, &t, &sc, &d);
+	bool yes = sc.machine;
+	scenario_free(&sc);
+	diags_free(&d);
+	return yes;
+}
+#endif
+
+int run_dispatch(const struct run_opts *o, const char *scenario)
+{
+#ifndef MPH_GUEST_ONLY
+	if (!o->in_guest && (o->nkernels || wants_machine(scenario)))
+		return vm_main(o, scenario);
+#endif
+	/* the static build that runs inside guests has no VM target of its own */
+	return run_local(o, scenario, o->run_dir);
+}
+
+bool run_in_guest(void)
+{
+	char *cmdline = NULL;
+	bool yes = false;
+	if (read_file("/proc/cmdline", &cmdline, NULL) == 0)
+		for (char *save = NULL, *w = strtok_r(cmdline, " \n", &save); w && !yes; w = strtok_r(NULL, " \n", &save))
+			yes = strcmp(w, "mph_guest=1") == 0;
+	free(cmdline);
+	return yes;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { .results = "results", .state_dir = journal_default_dir() };
+	static const struct option lo[] = {
+		{ "results", required_argument, NULL, 'r' },
+		{ "run-dir", required_argument, NULL, 'd' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "cache-dir", required_argument, NULL, 'c' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': o.results = optarg; break;
+		case 'd': o.run_dir = optarg; break;
+		case 'c': o.cache_dir = optarg; break;
+		case 's': o.state_dir = optarg; break;
+		case 'n':
+			errno = 0;
+			o.only_repeat = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !isdigit((unsigned char)*optarg) || o.only_repeat < 1 || o.only_repeat > 1000) {
+				fprintf(stderr, "mph run: --repeat %s: expected a repeat number 1..1000\n", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'j':
+			errno = 0;
+			o.jobs = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !isdigit((unsigned char)*optarg) || o.jobs < 1 || o.jobs > 8) {
+				fprintf(stderr, "mph run: --jobs %s: expected 1..8 guests at once\n", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'k':
+			if (o.nkernels == ARRAY_SIZE(o.kernels)) {
+				fprintf(stderr, "mph run: at most %zu --kernel options\n", ARRAY_SIZE(o.kernels));
+				return EXIT_BAD_INPUT;
+			}
+			o.kernels[o.nkernels++] = optarg;
+			break;
+		case 'w':
+			if (parse_duration_ms(optarg, &o.wait_ms) < 0 || o.wait_ms > UINT32_MAX) {
+				fprintf(stderr, "mph run: --wait %s: expected a duration such as 30s or 5m\n", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'h': run_usage(stdout); return EXIT_OK;
+		default: run_usage(stderr); return EXIT_BAD_INPUT;
+		}
+	}
+	if (optind != argc - 1) {
+		run_usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	o.in_guest = run_in_guest();
+	if (!o.cache_dir)
+		o.cache_dir = getenv("MPH_CACHE_DIR") && *getenv("MPH_CACHE_DIR") ? getenv("MPH_CACHE_DIR") : "/var/cache/mph";
+	return run_dispatch(&o, argv[optind]);
 }
 
 int cmd_restore(int argc, char **argv)

@@ -193,6 +193,26 @@ static const struct opt record_opts[] = {
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
+static const char *const cgroup_versions[] = { "v2", "v1", NULL };
+
+static const struct opt machine_opts[] = {
+	{ "kernel", OPT_STRING, offsetof(struct scen_main, machine_kernel), NULL, 0, 0, NULL,
+	  "Debian kernel to boot: 6.12, 6.1, a release (6.12.117+deb12-amd64), a package, or IMAGE[:MODROOT]", false },
+	{ "memory", OPT_SIZE, offsetof(struct scen_main, machine_memory), "1G", 128ULL << 20, 64ULL << 30, NULL,
+	  "the guest's RAM (with numa: their sum, which may be left out)", false },
+	{ "cpus", OPT_UINT, offsetof(struct scen_main, machine_cpus), "1", 1, 8, NULL,
+	  "virtual CPUs (TCG: one host thread each)", false },
+	{ "numa", OPT_STRING, offsetof(struct scen_main, machine_numa), NULL, 0, 0, NULL,
+	  "NUMA node sizes, e.g. 512M,512M (default: one node)", false },
+	{ "swap", OPT_STRING, offsetof(struct scen_main, machine_swap), "none", 0, 0, NULL,
+	  "none, disk:SIZE (a virtio disk) or zram:SIZE", false },
+	{ "cgroup", OPT_ENUM, offsetof(struct scen_main, machine_cgroup), "v2", 0, 0, cgroup_versions,
+	  "cgroup version in the guest", false },
+	{ "timeout", OPT_DURATION, offsetof(struct scen_main, machine_timeout_ms), "0", 0, 24ULL * 3600 * 1000, NULL,
+	  "bound on the whole guest run, boot included; 0: 2 min plus the scenario's timeout", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
+
 enum section_kind { SEC_OPTS, SEC_CGROUP, SEC_SYSCTL, SEC_WORKLOAD };
 
 static const struct section_def {
@@ -204,6 +224,7 @@ static const struct section_def {
 	{ "prepare", SEC_OPTS, prepare_opts },
 	{ "swap", SEC_OPTS, swap_opts },
 	{ "record", SEC_OPTS, record_opts },
+	{ "machine", SEC_OPTS, machine_opts },
 	{ "cgroup", SEC_CGROUP, NULL },
 	{ "sysctl", SEC_SYSCTL, NULL },
 	{ "workload", SEC_WORKLOAD, NULL }, /* "[workload NAME]" */
@@ -313,7 +334,7 @@ static void check_cgroup(struct scenario *sc, struct diags *d, const struct sett
 	sc->ncg++;
 }
 
-static void check_sysctl(struct scenario *sc, struct diags *d, const struct setting *s)
+static void check_sysctl(struct scenario *sc, struct diags *d, const struct setting *s, const struct scen_target *t)
 {
 	const struct sysctl_def *def = sysctl_find(s->key);
 	char err[256];
@@ -334,6 +355,11 @@ static void check_sysctl(struct scenario *sc, struct diags *d, const struct sett
 			  sug ? sug : "", sug ? "?)" : "; see `mph run --help` for the list");
 		return;
 	}
+	if (def->guest_only && !t->guest) {
+		diags_add(d, s->line, s->section, s->key,
+			  "only in a guest ([machine] section or --kernel): on this host it would take the machine down");
+		return;
+	}
 	if (sysctl_check(def, s->value, &v, err, sizeof(err)) < 0) {
 		diags_add(d, s->line, s->section, s->key, "%s", err);
 		return;
@@ -342,7 +368,8 @@ static void check_sysctl(struct scenario *sc, struct diags *d, const struct sett
 	sc->sysctl[sc->nsysctl++] = (struct scen_sysctl){ def, xasprintf("%lld", v), s->line };
 }
 
-static void check_workload(struct scenario *sc, struct diags *d, const struct collect *c, const char *section)
+static void check_workload(struct scenario *sc, struct diags *d, const struct collect *c, const char *section,
+			   const struct scen_target *t)
 {
 	const char *name = section + 8;
 	int hline = header_line(c, section);
@@ -398,7 +425,9 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 			continue;
 		}
 		if (opt_set(o, target, s->value, base, err, sizeof(err)) < 0 ||
-		    (target == &common && o->type == OPT_STRING && wl_check_nodes(o->name, s->value, err, sizeof(err)) < 0)) {
+		    (target == &common && o->type == OPT_STRING &&
+		     (t->nodes ? wl_check_nodes_n(o->name, s->value, t->nodes, err, sizeof(err))
+			       : wl_check_nodes(o->name, s->value, err, sizeof(err))) < 0)) {
 			diags_add(d, s->line, section, s->key, "%s", err);
 			bad = true;
 			continue;
@@ -438,6 +467,66 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 	}
 	sc->wl = xrealloc(sc->wl, (sc->nwl + 1) * sizeof(*sc->wl));
 	sc->wl[sc->nwl++] = wl;
+}
+
+static const struct setting *find_setting(const struct scenario *sc, const char *section, const char *key)
+{
+	for (size_t i = 0; i < sc->nset; i++)
+		if (strcmp(sc->set[i].section, section) == 0 && strcmp(sc->set[i].key, key) == 0)
+			return &sc->set[i];
+	return NULL;
+}
+
+/* [machine] numa and swap are lists and tagged sizes: parsed here, after opt_set. */
+static void check_machine(struct scenario *sc, struct diags *d, const struct collect *c)
+{
+	struct scen_main *m = &sc->m;
+	sc->machine_line = header_line(c, "machine");
+	sc->machine = sc->machine_line > 0;
+	if (!sc->machine)
+		return;
+	const struct setting *s = find_setting(sc, "machine", "numa");
+	if (m->machine_numa) {
+		uint64_t sum = 0;
+		char *copy = xstrdup(m->machine_numa), *save = NULL;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			uint64_t v;
+			if (sc->nnuma == MACHINE_MAX_NODES) {
+				diags_add(d, s->line, "machine", "numa", "at most %d nodes", MACHINE_MAX_NODES);
+				break;
+			}
+			if (parse_size(strtrim(tok), &v) < 0 || v < (64ULL << 20)) {
+				diags_add(d, s->line, "machine", "numa",
+					  "expected node sizes of at least 64M separated by commas, such as 512M,512M; got '%s'", tok);
+				sc->nnuma = 0;
+				break;
+			}
+			sc->numa[sc->nnuma++] = v;
+			sum += v;
+		}
+		free(copy);
+		const struct setting *mem = find_setting(sc, "machine", "memory");
+		if (sc->nnuma && mem && sum != m->machine_memory)
+			diags_add(d, s->line, "machine", "numa", "the nodes add up to %llu MiB, memory (line %d) is %llu MiB",
+				  (unsigned long long)(sum >> 20), mem->line, (unsigned long long)(m->machine_memory >> 20));
+		else if (sc->nnuma)
+			m->machine_memory = sum;
+	}
+	s = find_setting(sc, "machine", "swap");
+	const char *sw = m->machine_swap, *colon = strchr(sw, ':');
+	sc->swap_kind = MSWAP_NONE;
+	if (strcmp(sw, "none") != 0) {
+		uint64_t v = 0;
+		bool disk = colon && colon - sw == 4 && strncmp(sw, "disk", 4) == 0;
+		bool zram = colon && colon - sw == 4 && strncmp(sw, "zram", 4) == 0;
+		if ((!disk && !zram) || parse_size(colon + 1, &v) < 0 || v < (16ULL << 20) || v > (64ULL << 30)) {
+			diags_add(d, s ? s->line : sc->machine_line, "machine", "swap",
+				  "expected none, disk:SIZE or zram:SIZE with SIZE 16M..64G; got '%s'", sw);
+		} else {
+			sc->swap_kind = disk ? MSWAP_DISK : MSWAP_ZRAM;
+			sc->swap_dev_size = v;
+		}
+	}
 }
 
 static void check_cross(struct scenario *sc, struct diags *d, const struct collect *c, const struct scen_target *t)
@@ -491,7 +580,8 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 		diags_add(d, syn, NULL, NULL, "syntax error");
 
 	if (opt_defaults(scenario_opts, &sc->m) < 0 || opt_defaults(prepare_opts, &sc->m) < 0 ||
-	    opt_defaults(swap_opts, &sc->m) < 0 || opt_defaults(record_opts, &sc->m) < 0)
+	    opt_defaults(swap_opts, &sc->m) < 0 || opt_defaults(record_opts, &sc->m) < 0 ||
+	    opt_defaults(machine_opts, &sc->m) < 0)
 		return -EINVAL;
 
 	/* every section header once: unknown ones are reported at their header */
@@ -499,10 +589,10 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 		const char *name = c.hdr[h].name;
 		if (header_line(&c, name) != c.hdr[h].line || section_find(name))
 			continue;
-		static const char *const names[] = { "scenario", "prepare", "swap", "record", "cgroup", "sysctl", "workload" };
+		static const char *const names[] = { "scenario", "prepare", "swap", "record", "machine", "cgroup", "sysctl", "workload" };
 		const char *sug = nearest_name(name, names, ARRAY_SIZE(names));
 		diags_add(d, c.hdr[h].line, name, NULL, "unknown section%s%s%s", sug ? " (did you mean [" : "",
-			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, record, cgroup, sysctl, workload NAME)");
+			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, record, machine, cgroup, sysctl, workload NAME)");
 	}
 	/* then the keys of the fixed sections, so that [cgroup] memory.max is known
 	 * to workload sections */
@@ -535,7 +625,7 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 			check_cgroup(sc, d, s, t);
 			break;
 		case SEC_SYSCTL:
-			check_sysctl(sc, d, s);
+			check_sysctl(sc, d, s, t);
 			break;
 		case SEC_WORKLOAD:
 			break;
@@ -546,7 +636,7 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 		const char *name = c.hdr[h].name;
 		const struct section_def *sd = section_find(name);
 		if (sd && sd->kind == SEC_WORKLOAD && header_line(&c, name) == c.hdr[h].line)
-			check_workload(sc, d, &c, name);
+			check_workload(sc, d, &c, name, t);
 	}
 	if (sc->m.name) {
 		const char *nm = sc->m.name;
@@ -569,6 +659,7 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 			*dot = '\0';
 		sc->m.name = n;
 	}
+	check_machine(sc, d, &c);
 	check_cross(sc, d, &c, t);
 	for (size_t i = 0; i < c.nhdr; i++)
 		free(c.hdr[i].name);
@@ -602,6 +693,9 @@ void scenario_free(struct scenario *sc)
 	free(sc->set);
 	free(sc->m.name);
 	free(sc->m.description);
+	free(sc->m.machine_kernel);
+	free(sc->m.machine_numa);
+	free(sc->m.machine_swap);
 	free(sc->file);
 	memset(sc, 0, sizeof(*sc));
 }

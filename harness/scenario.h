@@ -50,7 +50,18 @@ struct scen_main {
 	uint64_t record_interval_ms;
 	bool record_pss;
 	int record_proc;        /* 0 status, 1 statm */
+	/* [machine]: the qemu guest the scenario runs in (see vm.h) */
+	char *machine_kernel;   /* a Debian kernel ("6.12", a release, a package) or an image path */
+	uint64_t machine_memory;
+	uint64_t machine_cpus;
+	char *machine_numa;     /* "512M,512M": parsed into scenario.numa[] */
+	char *machine_swap;     /* none | disk:SIZE | zram:SIZE: parsed into scenario.swap_* */
+	int machine_cgroup;     /* 0 v2, 1 v1 */
+	uint64_t machine_timeout_ms; /* 0: derived from the scenario's own bounds */
 };
+
+enum machine_swap { MSWAP_NONE, MSWAP_DISK, MSWAP_ZRAM };
+#define MACHINE_MAX_NODES 8
 
 struct scen_cg {
 	const struct cg_knob *knob;
@@ -86,12 +97,20 @@ struct scenario {
 	struct setting *set;
 	size_t nset;
 	long long memory_max;   /* bytes, -1 when not set or "max" */
+	bool machine;           /* has a [machine] section */
+	int machine_line;       /* of its header */
+	uint64_t numa[MACHINE_MAX_NODES]; /* node sizes; nnuma 0: one node of machine_memory */
+	size_t nnuma;
+	enum machine_swap swap_kind;
+	uint64_t swap_dev_size;
 };
 
 /* Where the scenario will run: the validation depends on it. */
 struct scen_target {
 	enum cg_version cgv;
 	bool memsw;             /* v1: memory.memsw.* available */
+	int nodes;              /* NUMA nodes of a guest; 0: this machine's (checked with libnuma) */
+	bool guest;             /* a VM-target guest: guest-only sysctls allowed */
 };
 
 /* Parse and validate. Returns 0, or -EINVAL with every problem in d (file:line

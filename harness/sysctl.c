@@ -12,21 +12,22 @@
 #include <string.h>
 
 const struct sysctl_def sysctl_defs[] = {
-	{ "vm.swappiness", 0, 200, NULL, "anon versus file reclaim weight (0-200)" },
+	{ "vm.swappiness", 0, 200, NULL, "anon versus file reclaim weight (0-200)", false },
 	/* 4 GiB cap: the kernel accepts more, but that would put the host under pressure. */
-	{ "vm.min_free_kbytes", 128, 4LL * 1024 * 1024, NULL, "sum of the zones' min watermarks, KiB" },
-	{ "vm.overcommit_memory", 0, 2, NULL, "0 heuristic, 1 always, 2 never overcommit" },
-	{ "vm.overcommit_ratio", 0, 10000, "vm.overcommit_kbytes", "CommitLimit % of RAM with overcommit_memory=2" },
-	{ "vm.overcommit_kbytes", 0, 1LL << 40, "vm.overcommit_ratio", "CommitLimit in KiB (instead of the ratio)" },
-	{ "vm.zone_reclaim_mode", 0, 7, NULL, "bits: 1 reclaim locally, 2 write dirty, 4 swap" },
-	{ "vm.watermark_scale_factor", 1, 3000, NULL, "watermark gap in 1/10000 of a zone's memory" },
-	{ "vm.watermark_boost_factor", 0, 100000, NULL, "boost after fragmentation events, 1/10000" },
-	{ "vm.vfs_cache_pressure", 0, 10000, NULL, "dentry/inode cache reclaim pressure (100 = fair)" },
-	{ "vm.dirty_ratio", 0, 100, "vm.dirty_bytes", "% of memory dirty before writers write back" },
-	{ "vm.dirty_background_ratio", 0, 100, "vm.dirty_background_bytes", "% dirty before background writeback" },
-	{ "vm.dirty_bytes", 8192, 1LL << 40, "vm.dirty_ratio", "bytes dirty before writers write back" },
-	{ "vm.dirty_background_bytes", 0, 1LL << 40, "vm.dirty_background_ratio", "bytes dirty before background writeback" },
-	{ "vm.page-cluster", 0, 31, NULL, "log2 of pages read from swap at once" },
+	{ "vm.min_free_kbytes", 128, 4LL * 1024 * 1024, NULL, "sum of the zones' min watermarks, KiB", false },
+	{ "vm.overcommit_memory", 0, 2, NULL, "0 heuristic, 1 always, 2 never overcommit", false },
+	{ "vm.overcommit_ratio", 0, 10000, "vm.overcommit_kbytes", "CommitLimit % of RAM with overcommit_memory=2", false },
+	{ "vm.overcommit_kbytes", 0, 1LL << 40, "vm.overcommit_ratio", "CommitLimit in KiB (instead of the ratio)", false },
+	{ "vm.zone_reclaim_mode", 0, 7, NULL, "bits: 1 reclaim locally, 2 write dirty, 4 swap", false },
+	{ "vm.watermark_scale_factor", 1, 3000, NULL, "watermark gap in 1/10000 of a zone's memory", false },
+	{ "vm.watermark_boost_factor", 0, 100000, NULL, "boost after fragmentation events, 1/10000", false },
+	{ "vm.vfs_cache_pressure", 0, 10000, NULL, "dentry/inode cache reclaim pressure (100 = fair)", false },
+	{ "vm.dirty_ratio", 0, 100, "vm.dirty_bytes", "% of memory dirty before writers write back", false },
+	{ "vm.dirty_background_ratio", 0, 100, "vm.dirty_background_bytes", "% dirty before background writeback", false },
+	{ "vm.dirty_bytes", 8192, 1LL << 40, "vm.dirty_ratio", "bytes dirty before writers write back", false },
+	{ "vm.dirty_background_bytes", 0, 1LL << 40, "vm.dirty_background_ratio", "bytes dirty before background writeback", false },
+	{ "vm.page-cluster", 0, 31, NULL, "log2 of pages read from swap at once", false },
+	{ "vm.panic_on_oom", 0, 2, NULL, "panic instead of an OOM kill: 1 global OOM, 2 also cgroup OOM (guests only)", true },
 };
 const unsigned sysctl_ndefs = ARRAY_SIZE(sysctl_defs);
 

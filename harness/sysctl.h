@@ -4,6 +4,7 @@
 #ifndef MPH_SYSCTL_H
 #define MPH_SYSCTL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sysctl_def {
@@ -14,6 +15,7 @@ struct sysctl_def {
 	 * in force. NULL when there is none. */
 	const char *partner;
 	const char *help;
+	bool guest_only;     /* only in a VM-target guest: on a host it would take the machine down */
 };
 
 extern const struct sysctl_def sysctl_defs[];

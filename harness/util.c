@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -309,4 +310,17 @@ const char *nearest_name(const char *s, const char *const *names, size_t n)
 	size_t len = strlen(s);
 	unsigned limit = len < 6 ? 2 : (unsigned)(len / 3);
 	return bd <= limit ? best : NULL;
+}
+
+bool dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return empty;
 }

@@ -5,6 +5,7 @@
 #include "../harness/units.h"
 #include "../harness/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <numa.h>
@@ -130,6 +131,36 @@ int wl_check_nodes(const char *opt, const char *spec, char *err, size_t errlen)
 	if (!m)
 		return -EINVAL;
 	numa_bitmask_free(m);
+	return 0;
+}
+
+int wl_check_nodes_n(const char *opt, const char *spec, int nnodes, char *err, size_t errlen)
+{
+	const char *p = spec;
+	while (*p) {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			break;
+		long a = strtol(p, &end, 10), b = a;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				break;
+			b = strtol(end + 1, &end, 10);
+		}
+		if (a > b || b >= nnodes) {
+			snprintf(err, errlen, "--%s=%s: the guest has nodes 0-%d", opt, spec, nnodes - 1);
+			return -EINVAL;
+		}
+		p = end;
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			break;
+	}
+	if (*p || !*spec) {
+		snprintf(err, errlen, "--%s=%s: not a list of nodes such as 0, 0-1 or 0,2", opt, spec);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -70,6 +70,8 @@ void wl_sleep_until(double t);
 void wl_hold(struct wl_ctx *ctx, uint64_t ms, json_t *(*progress)(void *arg), void *arg);
 /* A node list for option opt that exists on this machine: 0, or -errno and err. */
 int wl_check_nodes(const char *opt, const char *spec, char *err, size_t errlen);
+/* The same for another machine of nnodes nodes (a guest): syntax and range only. */
+int wl_check_nodes_n(const char *opt, const char *spec, int nnodes, char *err, size_t errlen);
 /* Apply at most one NUMA placement (node lists checked against this machine).
  * 0, or -errno with a message for the user in err. */
 int wl_apply_numa(const char *membind, const char *interleave, const char *preferred, char *err, size_t errlen);

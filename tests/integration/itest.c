@@ -60,11 +60,11 @@ pid_t itest_spawn(const char *tag, const char **argv)
 /* Run mph with args (NULL-terminated), capture stdout and stderr. */
 struct proc_out itest_mph(const char *arg0, ...)
 {
-	const char *argv[16] = { NULL };
+	const char *argv[32] = { NULL };
 	size_t n = 1;
 	va_list ap;
 	va_start(ap, arg0);
-	for (const char *a = arg0; a && n < 15; a = va_arg(ap, const char *))
+	for (const char *a = arg0; a && n < 31; a = va_arg(ap, const char *))
 		argv[n++] = a;
 	va_end(ap);
 	int st;

@@ -29,9 +29,11 @@
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MiB(n) ((unsigned long long)(n) << 20)
 
-static const struct scen_target V1 = { CG_V1, true };
-static const struct scen_target V1_NO_MEMSW = { CG_V1, false };
-static const struct scen_target V2 = { CG_V2, false };
+static const struct scen_target V1 = { CG_V1, true, 0, false };
+static const struct scen_target V1_NO_MEMSW = { CG_V1, false, 0, false };
+static const struct scen_target V2 = { CG_V2, false, 0, false };
+/* a two-node guest */
+static const struct scen_target GUEST2 = { CG_V2, false, 2, true };
 
 /* ---- fixture -------------------------------------------------------------- */
 
@@ -191,6 +193,15 @@ static struct bad_case bad_cases[] = {
 	 * non-blank byte, so after a UTF-8 BOM (which libinih skips) the header of line 1
 	 * is unknown and its diagnostics lose their line number */
 	{ "bom-header", &V1, STRS(":1: [workload leaker] type: missing: every workload needs type = <workload>") },
+	/* [machine]: the guest of the VM target */
+	{ "machine-numa-sum", &GUEST2, STRS(":8: [machine] numa: the nodes add up to 512 MiB, memory (line 7) is 1024 MiB") },
+	{ "machine-swap", &GUEST2,
+	  STRS(":7: [machine] swap: expected none, disk:SIZE or zram:SIZE with SIZE 16M..64G; got 'nvme:1G'") },
+	{ "machine-node-range", &GUEST2, STRS(":12: [workload leaker] membind: --membind=2: the guest has nodes 0-1") },
+	{ "machine-cpus", &GUEST2,
+	  STRS(":6: [machine] cpus: '0' is out of range (allowed: 1..8)", ":7: [machine] cgroup: expected one of v2, v1; got 'v3'") },
+	{ "panic-on-host", &V1,
+	  STRS(":9: [sysctl] vm.panic_on_oom: only in a guest ([machine] section or --kernel): on this host it would take the machine down") },
 };
 
 static void test_bad(void **state)
@@ -308,6 +319,41 @@ static void test_common_options(void **state)
 	assert_string_equal(f->sc.wl[0].argv[2], "--membind=0");
 }
 
+/* [machine]: memory is the nodes' sum, swap and cgroup parsed, guest-only sysctls and
+ * the guest's second node accepted. */
+static void test_machine(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "machine", &GUEST2);
+	assert_true(f->sc.machine);
+	assert_int_equal(f->sc.machine_line, 5);
+	assert_string_equal(f->sc.m.machine_kernel, "6.1");
+	assert_int_equal(f->sc.nnuma, 2);
+	assert_int_equal(f->sc.numa[0], MiB(256));
+	assert_int_equal(f->sc.numa[1], MiB(512));
+	assert_int_equal(f->sc.m.machine_memory, MiB(768));
+	assert_int_equal(f->sc.m.machine_cpus, 2);
+	assert_int_equal(f->sc.swap_kind, MSWAP_ZRAM);
+	assert_int_equal(f->sc.swap_dev_size, MiB(128));
+	assert_int_equal(f->sc.m.machine_cgroup, 0);
+	assert_int_equal(f->sc.m.machine_timeout_ms, 3 * 60 * 1000);
+	assert_int_equal(f->sc.nsysctl, 2);
+	assert_string_equal(f->sc.sysctl[0].def->name, "vm.panic_on_oom");
+	assert_wl(&f->sc.wl[0], "leaker", 17, STRS("--size=67108864", "--membind=1"));
+}
+
+/* Without [machine] nothing of it is set, and the defaults are a 1 GiB single node. */
+static void test_no_machine(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "common-options", &V1);
+	assert_false(f->sc.machine);
+	assert_int_equal(f->sc.nnuma, 0);
+	assert_int_equal(f->sc.m.machine_memory, MiB(1024));
+	assert_int_equal(f->sc.swap_kind, MSWAP_NONE);
+	assert_null(f->sc.m.machine_kernel);
+}
+
 /* The workload's percentage is resolved against a memory.max written after it. */
 static void test_workload_before_cgroup(void **state)
 {
@@ -401,6 +447,8 @@ int main(void)
 		{ "v1-knobs.ini on cgroup v1", test_knobs, fx_setup, fx_teardown, &knobs_v1 },
 		{ "v2-knobs.ini on cgroup v2", test_knobs, fx_setup, fx_teardown, &knobs_v2 },
 		cmocka_unit_test_setup_teardown(test_common_options, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_machine, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_no_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_workload_before_cgroup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_raw_settings, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_default_name, fx_setup, fx_teardown),

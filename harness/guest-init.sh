@@ -1,0 +1,62 @@
+#!/bin/busybox sh
+# /init of an mph guest (built into the initramfs by harness/vm.c). Mounts what mph
+# needs, loads the run's kernel modules, sets up swap, runs the scenario with the same
+# `mph run` as on a host, writing into the host's 9p share, and powers off.
+# The host trusts the run only when it sees MPH-GUEST-DONE on the serial console and
+# qemu exited 0; a setup failure prints MPH-GUEST-FAIL and exits through isa-debug-exit.
+# Settings arrive as kernel command-line words: mph_repeat, mph_scenario, mph_cgroup,
+# mph_swap (none, disk, zram:BYTES).
+
+/bin/busybox mkdir -p /bin /proc /sys /dev /run /tmp /host
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+fail() {
+	echo "MPH-GUEST-FAIL: $*"
+	# isa-debug-exit at port 0xf4: qemu exits with status (1 << 1) | 1 = 3
+	printf '\001' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+	poweroff -f
+}
+
+mount -t proc proc /proc || fail "cannot mount /proc"
+mount -t sysfs sysfs /sys || fail "cannot mount /sys"
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /run/lock /var/lib/mph /tmp
+mount -t tmpfs tmpfs /run && mkdir -p /run/lock
+
+if [ -s /modules/order ]; then
+	for m in $(cat /modules/order); do
+		insmod "/modules/$m" || fail "insmod $m"
+	done
+fi
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host /host || fail "cannot mount the host's share (9p)"
+
+case "$mph_cgroup" in
+v1)
+	mount -t tmpfs cgroup /sys/fs/cgroup && mkdir /sys/fs/cgroup/memory &&
+		mount -t cgroup -o memory memory /sys/fs/cgroup/memory ||
+		fail "cannot mount the cgroup v1 memory controller (this kernel may lack it)"
+	;;
+*)
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup && echo +memory >/sys/fs/cgroup/cgroup.subtree_control ||
+		fail "cannot enable the memory controller on cgroup2"
+	;;
+esac
+
+case "$mph_swap" in
+disk)
+	mkswap /dev/vda >/dev/null && swapon /dev/vda || fail "cannot swap on /dev/vda"
+	;;
+zram:*)
+	echo "${mph_swap#zram:}" >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+		swapon /dev/zram0 || fail "cannot swap on zram"
+	;;
+esac
+
+echo "MPH-GUEST-BOOTED uptime $(cut -d' ' -f1 /proc/uptime)"
+/mph/mph run --run-dir /host --repeat "$mph_repeat" --state-dir /var/lib/mph "/mph/$mph_scenario"
+rc=$?
+sync
+umount /host
+echo "MPH-GUEST-DONE rc=$rc"
+poweroff -f

@@ -1,0 +1,869 @@
+/* vm.c - see vm.h. */
+#define _GNU_SOURCE
+#include "vm.h"
+#include "initramfs.h"
+#include "kernel.h"
+#include "result.h"
+#include "scenario.h"
+#include "supervise.h"
+#include "units.h"
+#include "util.h"
+#include "../workloads/workload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* /init, assembled in from harness/guest-init.sh (guest_init.S) */
+extern const char mph_guest_init[];
+extern const unsigned int mph_guest_init_len;
+
+#define QEMU "qemu-system-x86_64"
+#define BUSYBOX "/bin/busybox"
+#define BOOT_ALLOWANCE_MS (120ULL * 1000) /* boot, module loading, 9p: seconds under TCG, with room */
+#define QEMU_OVERHEAD (320ULL << 20)      /* qemu's own memory beside the guest's (vm.md: about 250 MB) */
+#define MAX_JOBS 8
+
+static const char *const result_names[] = {
+	[VM_OK] = "ok", [VM_PANIC] = "panic", [VM_HANG] = "hang",
+	[VM_SETUP] = "setup-failed", [VM_NO_MARKER] = "no-marker", [VM_QEMU] = "qemu-failed",
+};
+
+const char *vm_result_name(enum vm_result r)
+{
+	return result_names[r];
+}
+
+/* The line of text that starts at the first occurrence of needle, malloc'd. */
+static char *line_at(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle);
+	if (!p)
+		return NULL;
+	size_t n = strcspn(p, "\r\n");
+	return strndup(p, n);
+}
+
+enum vm_result vm_classify(int status, bool timed_out, const char *serial, int *rc, char **why)
+{
+	const char *log = serial ? serial : "";
+	char *panic = line_at(log, "Kernel panic - not syncing");
+	char *fail = line_at(log, "MPH-GUEST-FAIL: ");
+	const char *done = strstr(log, "MPH-GUEST-DONE rc=");
+	enum vm_result res;
+	*why = NULL;
+	/* a panic is named even when it came after a timeout or a marker (panic=-1 makes
+	 * qemu exit 0: the exit status alone would hide it) */
+	if (panic) {
+		res = VM_PANIC;
+		*why = xasprintf("the guest kernel panicked: %s", panic);
+	} else if (timed_out) {
+		res = VM_HANG;
+		*why = xstrdup(done ? "qemu did not exit after the guest finished: killed at the timeout"
+				    : "the guest did not finish within the timeout (hang): qemu was killed");
+	} else if (fail) {
+		res = VM_SETUP;
+		*why = xasprintf("the guest's setup failed: %s", fail + strlen("MPH-GUEST-FAIL: "));
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		res = VM_QEMU;
+		*why = WIFEXITED(status) ? xasprintf("qemu exited with status %d (see qemu.log)", WEXITSTATUS(status))
+					 : xasprintf("qemu was killed by signal %d", WTERMSIG(status));
+	} else if (!done) {
+		res = VM_NO_MARKER;
+		*why = xstrdup("the guest powered off without its completion marker (init died or the console was cut)");
+	} else {
+		res = VM_OK;
+		*rc = atoi(done + strlen("MPH-GUEST-DONE rc="));
+	}
+	free(panic);
+	free(fail);
+	return res;
+}
+
+/* ---- the guest's pieces ---------------------------------------------------- */
+
+/* Static builds of mph and the workloads: $MPH_GUEST_DIR, else <dir of mph>/build/guest. */
+static char *guest_dir(void)
+{
+	const char *e = getenv("MPH_GUEST_DIR");
+	if (e && *e)
+		return xstrdup(e);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return xstrdup("build/guest");
+	self[n] = '\0';
+	return xasprintf("%s/build/guest", dirname(self));
+}
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"), *save = NULL;
+	bool found = false;
+	for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", d, prog);
+		found = access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_rf(const char *dir)
+{
+	if (dir)
+		(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The machine shape a guest run asks for, from [machine]. */
+struct shape {
+	uint64_t memory;
+	unsigned cpus;
+	uint64_t numa[MACHINE_MAX_NODES];
+	size_t nnuma;
+	enum machine_swap swap;
+	uint64_t swap_size;
+	bool v1;
+	uint64_t timeout_ms;
+};
+
+static void shape_from(struct shape *s, const struct scenario *sc)
+{
+	memset(s, 0, sizeof(*s));
+	s->memory = sc->m.machine_memory;
+	s->cpus = (unsigned)sc->m.machine_cpus;
+	memcpy(s->numa, sc->numa, sizeof(s->numa));
+	s->nnuma = sc->nnuma;
+	s->swap = sc->swap_kind;
+	s->swap_size = sc->swap_dev_size;
+	s->v1 = sc->m.machine_cgroup == 1;
+	s->timeout_ms = sc->m.machine_timeout_ms;
+	if (!s->timeout_ms) {
+		uint64_t bound = sc->m.timeout_ms != DURATION_FOREVER ? sc->m.timeout_ms : 10ULL * 60 * 1000;
+		s->timeout_ms = BOOT_ALLOWANCE_MS + bound * sc->m.repeat;
+	}
+}
+
+static json_t *shape_json(const struct shape *s)
+{
+	json_t *nodes = json_array();
+	for (size_t i = 0; i < s->nnuma; i++)
+		json_array_append_new(nodes, json_integer((json_int_t)s->numa[i]));
+	static const char *const swaps[] = { "none", "disk", "zram" };
+	return json_pack("{s:I, s:i, s:o, s:{s:s, s:I}, s:s, s:I}", "memory_bytes", (json_int_t)s->memory, "cpus",
+			 (int)s->cpus, "numa_node_bytes", nodes, "swap", "kind", swaps[s->swap], "size_bytes",
+			 (json_int_t)s->swap_size, "cgroup", s->v1 ? "v1" : "v2", "timeout_ms", (json_int_t)s->timeout_ms);
+}
+
+struct argv {
+	char **v;
+	size_t n;
+};
+
+static void arg(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void arg(struct argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	a->v = xrealloc(a->v, (a->n + 2) * sizeof(char *));
+	a->v[a->n++] = xvasprintf(fmt, ap);
+	a->v[a->n] = NULL;
+	va_end(ap);
+}
+
+static void argv_free(struct argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+}
+
+/* qemu's command line for one guest run. */
+static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel *k, const char *initrd,
+		      const char *swapimg, const char *share, const char *serial, const char *name, unsigned rep)
+{
+	arg(a, QEMU);
+	arg(a, "-M");
+	arg(a, "q35");
+	arg(a, "-accel");
+	arg(a, "tcg");
+	arg(a, "-cpu");
+	arg(a, "max");
+	arg(a, "-m");
+	arg(a, "%lluM", (unsigned long long)(s->memory >> 20));
+	arg(a, "-smp");
+	arg(a, "%u", s->cpus);
+	for (size_t i = 0; i < s->nnuma; i++) {
+		arg(a, "-object");
+		arg(a, "memory-backend-ram,id=m%zu,size=%lluM", i, (unsigned long long)(s->numa[i] >> 20));
+		arg(a, "-numa");
+		/* CPUs round-robin over the nodes; a node left without one is memory-only */
+		char *cpus = xstrdup("");
+		for (unsigned c = (unsigned)i; c < s->cpus; c += (unsigned)s->nnuma) {
+			char *t = xasprintf("%s,cpus=%u", cpus, c);
+			free(cpus);
+			cpus = t;
+		}
+		arg(a, "node,nodeid=%zu%s,memdev=m%zu", i, cpus, i);
+		free(cpus);
+	}
+	arg(a, "-display");
+	arg(a, "none");
+	arg(a, "-nodefaults");
+	arg(a, "-no-reboot");
+	arg(a, "-monitor");
+	arg(a, "none");
+	arg(a, "-serial");
+	arg(a, "file:%s", serial);
+	arg(a, "-device");
+	arg(a, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+	arg(a, "-kernel");
+	arg(a, "%s", k->vmlinux ? k->vmlinux : k->image);
+	arg(a, "-initrd");
+	arg(a, "%s", initrd);
+	arg(a, "-virtfs");
+	arg(a, "local,path=%s,mount_tag=host,security_model=none,multidevs=remap", share);
+	if (swapimg) {
+		arg(a, "-drive");
+		arg(a, "file=%s,if=virtio,format=raw,cache=unsafe", swapimg);
+	}
+	arg(a, "-append");
+	/* psi=1: Debian builds PSI in but switched off */
+	arg(a, "console=ttyS0 quiet panic=-1 psi=1 mph_guest=1 mph_repeat=%u mph_scenario=%s.ini mph_cgroup=%s mph_swap=%s%.0llu",
+	    rep, name, s->v1 ? "v1" : "v2", s->swap == MSWAP_DISK ? "disk" : s->swap == MSWAP_ZRAM ? "zram:" : "none",
+	    s->swap == MSWAP_ZRAM ? (unsigned long long)s->swap_size : 0ULL);
+}
+
+/* The initramfs: busybox, /init, mph and the workloads, the scenario, the modules. */
+static int build_initrd(const char *path, const char *gdir, const char *scenario, const char *name, const char *moddir,
+			char **modfiles, char *err, size_t errlen)
+{
+	struct cpio *c;
+	int r = cpio_open(&c, path, err, errlen);
+	if (r < 0)
+		return r;
+	static const char *const dirs[] = { "bin", "dev", "proc", "sys", "run", "tmp", "host", "mph", "mph/workloads",
+					    "modules", "var", "var/lib", "etc" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		cpio_dir(c, dirs[i], 0755);
+	cpio_chardev(c, "dev/console", 0600, 5, 1);
+	cpio_chardev(c, "dev/null", 0666, 1, 3);
+	cpio_bytes(c, "init", 0755, mph_guest_init, mph_guest_init_len);
+	cpio_file(c, "bin/busybox", 0755, BUSYBOX);
+	char *p = xasprintf("%s/mph", gdir);
+	cpio_file(c, "mph/mph", 0755, p);
+	free(p);
+	for (size_t i = 0; workloads[i]; i++) {
+		char *src = xasprintf("%s/workloads/%s", gdir, workloads[i]->name);
+		char *dst = xasprintf("mph/workloads/%s", workloads[i]->name);
+		cpio_file(c, dst, 0755, src);
+		free(src);
+		free(dst);
+	}
+	char *dst = xasprintf("mph/%s.ini", name);
+	cpio_file(c, dst, 0644, scenario);
+	free(dst);
+	char *order = xstrdup("");
+	for (size_t i = 0; modfiles && modfiles[i]; i++) {
+		char *src = xasprintf("%s/%s", moddir, modfiles[i]);
+		char *d = xasprintf("modules/%s", modfiles[i]);
+		cpio_file(c, d, 0644, src);
+		char *t = xasprintf("%s%s\n", order, modfiles[i]);
+		free(order);
+		order = t;
+		free(src);
+		free(d);
+	}
+	cpio_bytes(c, "modules/order", 0644, order, strlen(order));
+	free(order);
+	return cpio_close(c, err, errlen);
+}
+
+/* Start qemu with its stdout and stderr in logpath. */
+static pid_t spawn(char **argv, const char *logpath, int *err)
+{
+	int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (log < 0) {
+		*err = errno;
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL); /* mph reads its signals from a signalfd */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		dprintf(2, "mph: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	*err = errno;
+	close(log);
+	return pid;
+}
+
+/* Copy a log from the temporary directory into the run directory. */
+static void keep_log(const char *src, const char *dir, const char *name)
+{
+	char *text = NULL;
+	size_t len = 0;
+	if (read_file(src, &text, &len) < 0)
+		return;
+	char *dst = xasprintf("%s/%s", dir, name);
+	int r = write_file_atomic(dst, text, len);
+	if (r < 0)
+		fprintf(stderr, "mph: cannot keep %s: %s\n", dst, strerror(-r));
+	free(dst);
+	free(text);
+}
+
+/* ---- one guest run ----------------------------------------------------------- */
+
+struct vm_ctx {
+	const struct run_opts *o;
+	const char *scenario;      /* host path */
+	const struct scenario *sc;
+	struct shape shape;
+	char *gdir;
+	int sigfd;
+};
+
+static json_t *load_json(const char *path)
+{
+	return json_load_file(path, 0, NULL);
+}
+
+static int save_json(const char *path, const json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int r = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
+	free(text);
+	return r;
+}
+
+/* One guest run: prepared and started by guest_start, judged by guest_finish. */
+struct guest {
+	const struct kernel *k;
+	unsigned rep;
+	char *dir;             /* the run directory, the guest's 9p share */
+	char *tmp;             /* initramfs, modules, swap disk, logs while running */
+	char *serial, *qlog, *initrd, *swapimg;
+	struct argv a;
+	pid_t pid;             /* qemu, -1 when it never started */
+	int pidfd;
+	uint64_t deadline_ms;
+	double t0;
+	char *why;             /* why it could not start */
+	int *code;             /* where its exit code goes (its target's) */
+};
+
+static void guest_start(struct vm_ctx *vc, struct guest *g)
+{
+	const struct shape *s = &vc->shape;
+	char err[512] = "";
+	char tmpl[] = "/tmp/mph-vm-XXXXXX";
+	g->pid = g->pidfd = -1;
+	g->t0 = now_s();
+	if (!mkdtemp(tmpl)) {
+		g->why = xasprintf("cannot make a temporary directory: %s", strerror(errno));
+		return;
+	}
+	g->tmp = xstrdup(tmpl);
+	/* modules: the 9p share always; the swap device when asked for */
+	const char *mods[8] = { "virtio_pci", "9p", "9pnet_virtio" };
+	size_t nm = 3;
+	if (s->swap == MSWAP_DISK)
+		mods[nm++] = "virtio_blk";
+	if (s->swap == MSWAP_ZRAM)
+		mods[nm++] = "zram";
+	mods[nm] = NULL;
+	char **files = NULL;
+	char *moddir = xasprintf("%s/modules", g->tmp);
+	g->initrd = xasprintf("%s/initrd.cpio", g->tmp);
+	g->swapimg = s->swap == MSWAP_DISK ? xasprintf("%s/swap.img", g->tmp) : NULL;
+	/* the logs stay in tmp while the guest runs: the run directory is the guest's
+	 * share and must be empty when its mph starts */
+	g->serial = xasprintf("%s/serial.log", g->tmp);
+	g->qlog = xasprintf("%s/qemu.log", g->tmp);
+	int r = g->k->modroot ? kernel_modules(g->k, mods, moddir, &files, err, sizeof(err)) : 0;
+	if (r == 0)
+		r = build_initrd(g->initrd, vc->gdir, vc->scenario, vc->sc->m.name, moddir, files, err, sizeof(err));
+	if (r == 0 && g->swapimg) {
+		int fd = open(g->swapimg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || ftruncate(fd, (off_t)s->swap_size) < 0) {
+			r = -errno;
+			snprintf(err, sizeof(err), "cannot make the swap disk %s: %s", g->swapimg, strerror(errno));
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	kernel_files_free(files);
+	free(moddir);
+	if (r < 0) {
+		g->why = xasprintf("preparing the guest failed: %s", err);
+		return;
+	}
+	qemu_argv(&g->a, s, g->k, g->initrd, g->swapimg, g->dir, g->serial, vc->sc->m.name, g->rep);
+	int e = 0;
+	g->t0 = now_s();
+	g->pid = spawn(g->a.v, g->qlog, &e);
+	if (g->pid < 0) {
+		g->why = xasprintf("cannot start qemu: %s", strerror(e));
+		return;
+	}
+	g->pidfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
+	g->deadline_ms = now_ms() + s->timeout_ms;
+}
+
+/* Judge a guest that ended (ended: 0 exited with status, -ETIMEDOUT, -EINTR: qemu was
+ * killed), complete its run.json, print its summary. Returns the run's exit code. */
+static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int status)
+{
+	const struct shape *s = &vc->shape;
+	const struct kernel *k = g->k;
+	int code = EXIT_RUN_FAILED, grc = -1;
+	double elapsed = g->pid > 0 ? now_s() - g->t0 : 0;
+	enum vm_result res = VM_QEMU;
+	char *why = g->why;
+	g->why = NULL;
+	if (g->pid > 0) {
+		char *log = NULL;
+		(void)read_file(g->serial, &log, NULL);
+		if (ended == -EINTR) {
+			res = VM_HANG;
+			why = xstrdup("interrupted: qemu was killed");
+			code = EXIT_INTERRUPTED;
+		} else {
+			res = vm_classify(status, ended == -ETIMEDOUT, log, &grc, &why);
+		}
+		free(log);
+		keep_log(g->serial, g->dir, "serial.log");
+		keep_log(g->qlog, g->dir, "qemu.log");
+	}
+	char *rj = xasprintf("%s/run.json", g->dir);
+	json_t *out = load_json(rj);
+	if (res == VM_OK && !out) {
+		res = VM_NO_MARKER;
+		why = xstrdup("the guest finished but wrote no run.json");
+	}
+	if (res == VM_OK)
+		code = grc;
+	if (!out) { /* the guest wrote nothing usable: run.json says why */
+		out = json_pack("{s:s, s:s, s:o, s:[], s:[]}", "schema", RUN_SCHEMA, "mph_version", MPH_VERSION, "scenario",
+				run_scenario_json(vc->sc, g->rep), "workloads", "errors");
+	}
+	/* the host's side of the machine: what was asked for and how qemu ended */
+	json_t *m = json_object_get(out, "machine");
+	if (!json_is_object(m)) {
+		m = json_pack("{s:s}", "target", "qemu");
+		json_object_set_new(out, "machine", m);
+	}
+	json_t *kj = json_object_get(m, "kernel");
+	if (!json_is_object(kj)) {
+		kj = json_object();
+		json_object_set_new(m, "kernel", kj);
+	}
+	json_object_set_new(kj, "spec", json_string(k->spec));
+	if (!json_object_get(kj, "release"))
+		json_object_set_new(kj, "release", json_string(k->release));
+	json_object_set_new(kj, "package", k->package ? json_string(k->package) : json_null());
+	json_object_set_new(kj, "package_version", k->version ? json_string(k->version) : json_null());
+	json_object_set_new(kj, "booted", json_string(k->vmlinux ? k->vmlinux : k->image));
+	if (!json_object_get(m, "cgroup"))
+		json_object_set_new(m, "cgroup", json_string(s->v1 ? "v1" : "v2"));
+	json_object_set_new(m, "requested", shape_json(s));
+	json_t *args = json_array();
+	for (size_t i = 0; i < g->a.n; i++)
+		json_array_append_new(args, json_string(g->a.v[i]));
+	json_object_set_new(m, "qemu", json_pack("{s:s, s:s, s:o, s:o, s:f, s:s, s:s}", "accel", "tcg", "result",
+						 vm_result_name(res), "exit_status",
+						 WIFEXITED(status) ? json_integer(WEXITSTATUS(status)) : json_null(),
+						 "argv", args, "elapsed_s", elapsed, "serial_log", "serial.log", "qemu_log",
+						 "qemu.log"));
+	if (why) {
+		json_t *errs = json_object_get(out, "errors");
+		if (!json_is_array(errs)) {
+			errs = json_array();
+			json_object_set_new(out, "errors", errs);
+		}
+		json_array_append_new(errs, json_string(why));
+		fprintf(stderr, "mph: guest %s: %s (serial log: %s/serial.log)\n", k->release, why, g->dir);
+	}
+	int wr = save_json(rj, out);
+	printf("guest %s: %s, %u cpu(s), %llu MiB%s%s, qemu %s after %.1fs\n", k->release,
+	       s->v1 ? "cgroup v1" : "cgroup v2", s->cpus, (unsigned long long)(s->memory >> 20),
+	       s->nnuma ? ", NUMA nodes " : "", s->nnuma ? vc->sc->m.machine_numa : "", vm_result_name(res), elapsed);
+	if (wr < 0)
+		fprintf(stderr, "mph: cannot write %s: %s\n", rj, strerror(-wr));
+	else
+		run_print_summary(out, rj);
+	fflush(stdout);
+	json_decref(out);
+	argv_free(&g->a);
+	free(why);
+	free(rj);
+	free(g->serial);
+	free(g->qlog);
+	free(g->initrd);
+	free(g->swapimg);
+	rm_rf(g->tmp);
+	free(g->tmp);
+	free(g->dir);
+	if (g->pidfd >= 0)
+		close(g->pidfd);
+	if (wr < 0 && code == EXIT_OK)
+		code = EXIT_RUN_FAILED;
+	return res == VM_OK ? code : code == EXIT_INTERRUPTED ? code : EXIT_RUN_FAILED;
+}
+
+
+/* ---- targets and the kernel matrix -------------------------------------------- */
+
+struct target {
+	const char *spec;
+	bool host;
+	struct kernel k;
+	char *label;      /* directory name in a matrix */
+	int code;
+	char *dir;        /* first run directory */
+};
+
+/* Checks of this host for guest runs; nothing is changed. */
+static int vm_preflight(struct vm_ctx *vc, struct diags *d)
+{
+	const struct scenario *sc = vc->sc;
+	if (sc->m.swap_size)
+		diags_add(d, 0, "swap", "size", "a swap file cannot be used in a guest (its root is a RAM disk): use [machine] swap = disk:SIZE");
+	if (!in_path(QEMU))
+		diags_add(d, 0, NULL, NULL, "%s not found (Debian package qemu-system-x86; `make deps` installs it)", QEMU);
+	if (access(BUSYBOX, X_OK) < 0)
+		diags_add(d, 0, NULL, NULL, "%s not found (Debian package busybox-static)", BUSYBOX);
+	char *p = xasprintf("%s/mph", vc->gdir);
+	if (access(p, X_OK) < 0)
+		diags_add(d, 0, NULL, NULL, "static guest build %s missing (run `make`, or set MPH_GUEST_DIR)", p);
+	free(p);
+	long long avail = meminfo_bytes("MemAvailable");
+	uint64_t need = vc->shape.memory + QEMU_OVERHEAD;
+	if (avail > 0 && need > (uint64_t)avail / 2)
+		diags_add(d, sc->machine_line, "machine", "memory",
+			  "a %llu MiB guest needs about %llu MiB of the host, more than half of MemAvailable (%lld MiB)",
+			  (unsigned long long)(vc->shape.memory >> 20), (unsigned long long)(need >> 20), avail >> 20);
+	return d->n ? -EINVAL : 0;
+}
+
+static void print_diags(struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *s = diag_format(d, i);
+		fprintf(stderr, "%s\n", s);
+		free(s);
+	}
+}
+
+/* Load the scenario for a guest: [machine] decides the cgroup version and the nodes
+ * that workload options may name, so it is read first and the file validated again. */
+static int load_for_guest(const char *path, struct scenario *sc, struct diags *d)
+{
+	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true };
+	int r = scenario_load(path, &t, sc, d);
+	if (r < 0)
+		return r;
+	t.cgv = sc->m.machine_cgroup == 1 ? CG_V1 : CG_V2;
+	t.memsw = t.cgv == CG_V1;
+	t.nodes = sc->nnuma ? (int)sc->nnuma : 1;
+	scenario_free(sc);
+	diags_free(d);
+	return scenario_load(path, &t, sc, d);
+}
+
+static void print_matrix(const struct vm_ctx *vc, struct target *t, size_t n, const char *group)
+{
+	json_t *runs = json_array();
+	printf("\n%s on %zu kernel(s):\n", vc->sc->m.name, n);
+	for (size_t i = 0; i < n; i++) {
+		char *rj = t[i].dir ? xasprintf("%s/run.json", t[i].dir) : NULL;
+		json_t *out = rj ? load_json(rj) : NULL, *m = json_object_get(out, "machine");
+		const char *rel = json_string_value(json_object_get(json_object_get(m, "kernel"), "release"));
+		const char *cgv = json_string_value(json_object_get(m, "cgroup"));
+		printf("  %-28s %-5s %-3s exit %d ", rel ? rel : t[i].spec, t[i].host ? "host" : "qemu", cgv ? cgv : "?",
+		       t[i].code);
+		json_t *outcomes = json_object(), *w;
+		size_t k;
+		json_array_foreach(json_object_get(out, "workloads"), k, w) {
+			const char *nm = json_string_value(json_object_get(w, "name"));
+			const char *oc = json_string_value(json_object_get(w, "outcome"));
+			printf(" %s=%s", nm, oc);
+			json_object_set_new(outcomes, nm, json_string(oc));
+		}
+		putchar('\n');
+		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:i, s:s?, s:o}", "kernel", t[i].spec,
+						      "label", t[i].label, "target", t[i].host ? "host" : "qemu", "release",
+						      rel, "cgroup", cgv, "exit_code", t[i].code, "dir",
+						      t[i].dir ? strrchr(t[i].dir, '/') + 1 : NULL, "outcomes", outcomes));
+		json_decref(out);
+		free(rj);
+	}
+	char *path = xasprintf("%s/matrix.json", group);
+	json_t *mj = json_pack("{s:s, s:s, s:s, s:o}", "schema", "mph-matrix/1", "scenario", vc->sc->m.name, "file",
+			       vc->scenario, "runs", runs);
+	if (save_json(path, mj) == 0)
+		printf("%s\n", path);
+	else
+		fprintf(stderr, "mph: cannot write %s\n", path);
+	json_decref(mj);
+	free(path);
+	fflush(stdout);
+}
+
+int vm_main(const struct run_opts *o, const char *scenario)
+{
+	struct scenario sc;
+	struct diags d;
+	int r = load_for_guest(scenario, &sc, &d);
+	if (r < 0) {
+		if (r == -EINVAL) {
+			print_diags(&d);
+			fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", scenario, d.n);
+		} else {
+			fprintf(stderr, "mph: cannot read %s: %s\n", scenario, strerror(-r));
+		}
+		scenario_free(&sc);
+		diags_free(&d);
+		return EXIT_BAD_INPUT;
+	}
+	struct vm_ctx vc = { .o = o, .scenario = scenario, .sc = &sc, .gdir = guest_dir(), .sigfd = -1 };
+	shape_from(&vc.shape, &sc);
+	size_t n = o->nkernels ? o->nkernels : 1;
+	struct target *t = xcalloc(n, sizeof(*t));
+	bool guests = false;
+	for (size_t i = 0; i < n; i++) {
+		t[i].spec = o->nkernels ? o->kernels[i] : sc.m.machine_kernel;
+		t[i].host = t[i].spec && strcmp(t[i].spec, "host") == 0;
+		guests |= !t[i].host;
+	}
+	int code = EXIT_OK;
+	if (!t[0].spec) {
+		fprintf(stderr, "%s:%d: [machine] kernel: required to run in a guest (or give --kernel)\n", scenario,
+			sc.machine_line);
+		code = EXIT_BAD_INPUT;
+	} else if (guests && vm_preflight(&vc, &d) < 0) {
+		print_diags(&d);
+		fprintf(stderr, "mph: %s cannot run in a guest here; nothing was changed\n", scenario);
+		code = EXIT_UNSUPPORTED;
+	}
+	/* every kernel is fetched before the first run: a typo fails fast */
+	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
+		if (t[i].host) {
+			t[i].label = xstrdup("host");
+			continue;
+		}
+		char err[512];
+		fprintf(stderr, "mph: kernel %s ...\n", t[i].spec);
+		r = kernel_resolve(t[i].spec, o->cache_dir, true, &t[i].k, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "mph: --kernel %s: %s\n", t[i].spec, err);
+			code = r == -ENOENT || r == -EINVAL ? EXIT_BAD_INPUT : EXIT_UNSUPPORTED;
+		} else {
+			t[i].label = xstrdup(t[i].k.release);
+			for (size_t k = 0; k < i; k++)
+				if (t[k].label && strcmp(t[k].label, t[i].label) == 0) {
+					fprintf(stderr, "mph: --kernel %s and --kernel %s are the same kernel %s\n", t[k].spec,
+						t[i].spec, t[i].label);
+					code = EXIT_BAD_INPUT;
+				}
+		}
+	}
+	sigset_t old;
+	if (code == EXIT_OK && (vc.sigfd = sup_signals_begin(&old)) < 0) {
+		fprintf(stderr, "mph: cannot watch for Ctrl-C (signalfd: %s)\n", strerror(errno));
+		code = EXIT_RUN_FAILED;
+	}
+	char *stamp = utc_stamp(false);
+	bool matrix = o->nkernels > 0;
+	char *group = matrix ? xasprintf("%s/%s/%s", o->results, sc.m.name, stamp) : NULL;
+	/* every run, in order: host runs alone, guests up to --jobs at a time */
+	struct job {
+		struct target *t;
+		unsigned rep;
+		char *dir;
+	} *jobs = xcalloc(n * sc.m.repeat + 1, sizeof(*jobs));
+	size_t nj = 0;
+	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
+		char *base = matrix ? xasprintf("%s/%s", group, t[i].label)
+			     : o->run_dir ? xstrdup(o->run_dir) : xasprintf("%s/%s/%s", o->results, sc.m.name, stamp);
+		bool several = sc.m.repeat > 1 && !o->only_repeat;
+		t[i].dir = several ? xasprintf("%s-r1", base) : xstrdup(base);
+		if (t[i].host) {
+			jobs[nj++] = (struct job){ &t[i], 0, base };
+			continue;
+		}
+		for (unsigned rep = 1; rep <= sc.m.repeat; rep++)
+			if (!o->only_repeat || rep == o->only_repeat)
+				jobs[nj++] = (struct job){ &t[i], rep, several ? xasprintf("%s-r%u", base, rep) : xstrdup(base) };
+		free(base);
+	}
+	struct guest *run = xcalloc(o->jobs ? o->jobs : 1, sizeof(*run));
+	size_t nrun = 0, next = 0, maxrun = o->jobs ? o->jobs : 1;
+	bool stop = code != EXIT_OK;
+	while (!stop ? next < nj || nrun : nrun) {
+		while (!stop && next < nj && nrun < maxrun) {
+			struct job *jb = &jobs[next];
+			if (jb->t->host) {
+				if (nrun)
+					break; /* a host run alone: guests would disturb its timing */
+				sup_signals_end(vc.sigfd, &old); /* the local run watches signals itself */
+				vc.sigfd = -1;
+				jb->t->code = run_local(o, scenario, jb->dir);
+				if ((vc.sigfd = sup_signals_begin(&old)) < 0)
+					stop = true;
+				if (jb->t->code == EXIT_INTERRUPTED || jb->t->code == EXIT_BAD_INPUT)
+					stop = true;
+				next++;
+				continue;
+			}
+			if (mkdir_p(jb->dir) < 0 || !dir_is_empty(jb->dir)) {
+				fprintf(stderr, "mph: cannot use %s as a run directory: %s\n", jb->dir,
+					errno ? strerror(errno) : "not empty");
+				jb->t->code = EXIT_RUN_FAILED;
+				next++;
+				continue;
+			}
+			struct guest *g = &run[nrun];
+			memset(g, 0, sizeof(*g));
+			g->k = &jb->t->k;
+			g->rep = jb->rep;
+			g->dir = xstrdup(jb->dir);
+			g->code = &jb->t->code;
+			guest_start(&vc, g);
+			next++;
+			if (g->pid < 0) { /* never started: judged at once */
+				int c = guest_finish(&vc, g, 0, 0);
+				if (*g->code == EXIT_OK)
+					*g->code = c;
+				continue;
+			}
+			nrun++;
+		}
+		if (!nrun)
+			continue;
+		/* wait for any of them, its deadline, or a signal */
+		struct pollfd pf[MAX_JOBS + 1];
+		uint64_t now = now_ms(), soonest = UINT64_MAX;
+		for (size_t k = 0; k < nrun; k++) {
+			pf[k] = (struct pollfd){ run[k].pidfd, POLLIN, 0 };
+			if (run[k].deadline_ms < soonest)
+				soonest = run[k].deadline_ms;
+		}
+		pf[nrun] = (struct pollfd){ vc.sigfd, POLLIN, 0 };
+		int wait = soonest <= now ? 0 : soonest - now > 200 ? 200 : (int)(soonest - now);
+		bool interrupted = false;
+		if (poll(pf, nrun + 1, wait) > 0 && (pf[nrun].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(vc.sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
+				interrupted = stop = true;
+		}
+		now = now_ms();
+		for (size_t k = 0; k < nrun;) {
+			struct guest *g = &run[k];
+			int status = 0, ended = 1;
+			if (waitpid(g->pid, &status, WNOHANG) == g->pid)
+				ended = 0;
+			else if (interrupted || now >= g->deadline_ms) {
+				/* SIGKILL: the guest holds nothing of the host's */
+				kill(g->pid, SIGKILL);
+				waitpid(g->pid, &status, 0);
+				ended = interrupted ? -EINTR : -ETIMEDOUT;
+			}
+			if (ended == 1) {
+				k++;
+				continue;
+			}
+			int c = guest_finish(&vc, g, ended, status);
+			if (*g->code == EXIT_OK || c == EXIT_INTERRUPTED)
+				*g->code = c;
+			run[k] = run[--nrun];
+		}
+	}
+	for (size_t k = 0; k < nj; k++)
+		free(jobs[k].dir);
+	free(jobs);
+	free(run);
+	for (size_t i = 0; i < n; i++)
+		if (t[i].code == EXIT_INTERRUPTED || t[i].code == EXIT_BAD_INPUT)
+			code = t[i].code;
+	if (matrix && code != EXIT_BAD_INPUT && code != EXIT_UNSUPPORTED)
+		print_matrix(&vc, t, n, group);
+	if (vc.sigfd >= 0)
+		sup_signals_end(vc.sigfd, &old);
+	for (size_t i = 0; i < n; i++) {
+		if (code == EXIT_OK && t[i].code != EXIT_OK)
+			code = t[i].code;
+		kernel_free(&t[i].k);
+		free(t[i].label);
+		free(t[i].dir);
+	}
+	free(t);
+	free(group);
+	free(stamp);
+	free(vc.gdir);
+	scenario_free(&sc);
+	diags_free(&d);
+	return code;
+}
+
+void vm_doctor(const char *cache_dir)
+{
+	bool q = in_path(QEMU);
+	doctor_line(q ? "ok" : "no", "  qemu", q ? "%s present; guests run under TCG (software: about 5x slower on memory-heavy work)"
+						 : "%s missing (Debian package qemu-system-x86; `make deps`)", QEMU);
+	bool bb = access(BUSYBOX, X_OK) == 0;
+	doctor_line(bb ? "ok" : "no", "  busybox", bb ? "%s present (the guest's userland)" : "%s missing (Debian package busybox-static)",
+		    BUSYBOX);
+	char *g = guest_dir(), *p = xasprintf("%s/mph", g);
+	bool gb = access(p, X_OK) == 0;
+	doctor_line(gb ? "ok" : "no", "  guest build", gb ? "%s (static)" : "%s missing: run `make`", p);
+	free(p);
+	free(g);
+	static const char *const specs[] = { "6.1", "6.12" };
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		bool cached = false;
+		char *pkg = NULL, *ver = NULL, err[512] = "";
+		long long bytes = 0;
+		char *what = xasprintf("  kernel %s", specs[i]);
+		int r = kernel_plan(specs[i], cache_dir, &cached, &pkg, &ver, &bytes, err, sizeof(err));
+		if (r < 0)
+			doctor_line("no", what, "%s", err);
+		else if (cached)
+			doctor_line("ok", what, "cached in %s/kernels", cache_dir);
+		else
+			doctor_line("--", what, "not cached: the first run downloads %s %s (%lld MB) with apt-get download",
+				    pkg ? pkg : "?", ver ? ver : "?", bytes >> 20);
+		free(what);
+		free(pkg);
+		free(ver);
+	}
+}
