@@ -56,16 +56,18 @@ $(BUILD)/guest/libmph.a: $(call gobj,$(GUEST_HARNESS))
 	ar rcs $@ $^
 GUEST_LDLIBS := -static $(shell pkg-config --static --libs $(GUEST_PKGS) 2>/dev/null) -lm -lpthread
 # glibc warns that getpwnam & co in static libcgroup/libnuma need its shared libraries
-# at run time: mph never calls those paths in the guest
+# at run time: mph never calls those paths in the guest, so those warnings are dropped
+GUEST_LOG = $(BUILD)/guest/log/$(notdir $@).log
+define static_link
+	@mkdir -p $(dir $@) $(BUILD)/guest/log
+	@echo "$(CC) -static -o $@"
+	@$(CC) $(CFLAGS) -o $@ $(1) $(GUEST_LDLIBS) 2>$(GUEST_LOG) || { cat $(GUEST_LOG); exit 1; }
+	@grep -v -e 'statically linked applications requires at runtime' -e ': in function ' $(GUEST_LOG) || true
+endef
 $(BUILD)/guest/mph: $(call gobj,harness/main.c) $(BUILD)/guest/libmph.a $(LIBWL)
-	@$(CC) $(CFLAGS) -o $@ $< $(BUILD)/guest/libmph.a $(LIBWL) $(BUILD)/guest/libmph.a $(GUEST_LDLIBS) 2>$@.log \
-		|| { cat $@.log; exit 1; }
-	@echo "$(CC) -static -o $@"; grep -v -e 'statically linked applications requires at runtime' -e ': in function ' $@.log || true
+	$(call static_link,$< $(BUILD)/guest/libmph.a $(LIBWL) $(BUILD)/guest/libmph.a)
 $(BUILD)/guest/workloads/%: $(call obj,workloads/main.c) $(LIBWL) $(BUILD)/guest/libmph.a
-	@mkdir -p $(dir $@)
-	@$(CC) $(CFLAGS) -o $@ $< $(LIBWL) $(BUILD)/guest/libmph.a $(LIBWL) $(GUEST_LDLIBS) 2>$@.log \
-		|| { cat $@.log; exit 1; }
-	@echo "$(CC) -static -o $@"; grep -v -e 'statically linked applications requires at runtime' -e ': in function ' $@.log || true
+	$(call static_link,$< $(LIBWL) $(BUILD)/guest/libmph.a $(LIBWL))
 
 $(LIBMPH): $(call obj,$(HARNESS))
 	ar rcs $@ $^

@@ -62,6 +62,7 @@ static void run_usage(FILE *f)
 		   "  --repeat N        run only repeat N of the scenario's repeats\n"
 		   "  --kernel K        run in a guest booting K (6.12, 6.1, a release, a package,\n"
 		   "                    IMAGE[:MODROOT]) or `host`; repeatable\n"
+		   "  --vm KEY=VALUE    a [machine] key for this run (memory=2G, numa=1G,1G, swap=zram:512M ...)\n"
 		   "  --jobs N          guests running at once (default 1; each takes a host core per vCPU)\n"
 		   "  --cache-dir DIR   kernels and guest images (default: $MPH_CACHE_DIR or /var/cache/mph)\n"
 		   "  --state-dir DIR   journal (default: $MPH_STATE_DIR or /var/lib/mph)\n"
@@ -761,7 +762,7 @@ int run_local(const struct run_opts *o, const char *scenario, const char *base)
 		fprintf(stderr, "mph: no memory cgroup controller found (%s); see `mph doctor`\n", strerror(-r));
 		return EXIT_UNSUPPORTED;
 	}
-	struct scen_target tgt = { env.ver, env.memsw, 0, o->in_guest };
+	struct scen_target tgt = { env.ver, env.memsw, 0, o->in_guest, NULL };
 	struct scenario sc;
 	struct diags d;
 	r = scenario_load(rc.scenario, &tgt, &sc, &d);
@@ -839,7 +840,7 @@ int run_local(const struct run_opts *o, const char *scenario, const char *base)
 /* Does the scenario ask for a guest? Its validation comes later, for the target. */
 static bool wants_machine(const char *path)
 {
-	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true };
+	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true, NULL };
 	struct scenario sc;
 	struct diags d;
 	(void)scenario_load(path, &t, &sc, &d);
@@ -853,7 +854,7 @@ static bool wants_machine(const char *path)
 int run_dispatch(const struct run_opts *o, const char *scenario)
 {
 #ifndef MPH_GUEST_ONLY
-	if (!o->in_guest && (o->nkernels || wants_machine(scenario)))
+	if (!o->in_guest && (o->nkernels || o->nvm || wants_machine(scenario)))
 		return vm_main(o, scenario);
 #endif
 	/* the static build that runs inside guests has no VM target of its own */
@@ -879,6 +880,7 @@ int cmd_run(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'd' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "vm", required_argument, NULL, 'v' },
 		{ "cache-dir", required_argument, NULL, 'c' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "state-dir", required_argument, NULL, 's' },
@@ -910,6 +912,13 @@ int cmd_run(int argc, char **argv)
 				fprintf(stderr, "mph run: --jobs %s: expected 1..8 guests at once\n", optarg);
 				return EXIT_BAD_INPUT;
 			}
+			break;
+		case 'v':
+			if (o.nvm == ARRAY_SIZE(o.vm_set) - 1) {
+				fprintf(stderr, "mph run: at most %zu --vm options\n", ARRAY_SIZE(o.vm_set) - 1);
+				return EXIT_BAD_INPUT;
+			}
+			o.vm_set[o.nvm++] = optarg;
 			break;
 		case 'k':
 			if (o.nkernels == ARRAY_SIZE(o.kernels)) {

@@ -23,6 +23,8 @@ struct run_opts {
 	const char *cache_dir;   /* kernels, guest images */
 	const char *kernels[16]; /* --kernel, in order */
 	size_t nkernels;
+	const char *vm_set[17];  /* --vm KEY=VALUE: [machine] keys, NULL-terminated */
+	size_t nvm;
 	unsigned only_repeat;    /* --repeat N; 0: all of them */
 	unsigned jobs;           /* --jobs: guests at once (default 1) */
 	uint64_t wait_ms;

@@ -40,8 +40,9 @@ char *diag_format(const struct diags *d, size_t i)
 	char *where = g->section ? (g->key ? xasprintf("[%s] %s: ", g->section, g->key) : xasprintf("[%s]: ", g->section))
 		      : g->key	 ? xasprintf("%s: ", g->key)
 				 : xstrdup("");
-	char *s = g->line > 0 ? xasprintf("%s:%d: %s%s", d->file, g->line, where, g->msg)
-			      : xasprintf("%s: %s%s", d->file, where, g->msg);
+	char *s = g->line > 0	 ? xasprintf("%s:%d: %s%s", d->file, g->line, where, g->msg)
+		  : g->line == SET_CMDLINE ? xasprintf("%s: --vm: %s%s", d->file, where, g->msg)
+					   : xasprintf("%s: %s%s", d->file, where, g->msg);
 	free(where);
 	return s;
 }
@@ -472,9 +473,32 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct co
 static const struct setting *find_setting(const struct scenario *sc, const char *section, const char *key)
 {
 	for (size_t i = 0; i < sc->nset; i++)
-		if (strcmp(sc->set[i].section, section) == 0 && strcmp(sc->set[i].key, key) == 0)
+		if (strcmp(sc->set[i].section, section) == 0 && (!*key || strcmp(sc->set[i].key, key) == 0))
 			return &sc->set[i];
 	return NULL;
+}
+
+/* --vm key=value: replaces the file's [machine] key, or adds it (line 0). */
+static void apply_machine_set(struct scenario *sc, struct diags *d, const char *const *set)
+{
+	for (size_t k = 0; set && set[k]; k++) {
+		const char *eq = strchr(set[k], '=');
+		if (!eq || eq == set[k]) {
+			diags_add(d, SET_CMDLINE, NULL, NULL, "'%s': expected KEY=VALUE, such as memory=2G", set[k]);
+			continue;
+		}
+		char *key = strndup(set[k], (size_t)(eq - set[k]));
+		struct setting *s = (struct setting *)find_setting(sc, "machine", key);
+		if (s) {
+			free(s->value);
+			s->value = xstrdup(eq + 1);
+			s->line = SET_CMDLINE;
+			free(key);
+			continue;
+		}
+		sc->set = xrealloc(sc->set, (sc->nset + 1) * sizeof(*sc->set));
+		sc->set[sc->nset++] = (struct setting){ xstrdup("machine"), key, xstrdup(eq + 1), SET_CMDLINE };
+	}
 }
 
 /* [machine] numa and swap are lists and tagged sizes: parsed here, after opt_set. */
@@ -482,7 +506,7 @@ static void check_machine(struct scenario *sc, struct diags *d, const struct col
 {
 	struct scen_main *m = &sc->m;
 	sc->machine_line = header_line(c, "machine");
-	sc->machine = sc->machine_line > 0;
+	sc->machine = sc->machine_line > 0 || find_setting(sc, "machine", "") != NULL;
 	if (!sc->machine)
 		return;
 	const struct setting *s = find_setting(sc, "machine", "numa");
@@ -584,6 +608,7 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 	    opt_defaults(machine_opts, &sc->m) < 0)
 		return -EINVAL;
 
+	apply_machine_set(sc, d, t->machine_set);
 	/* every section header once: unknown ones are reported at their header */
 	for (size_t h = 0; h < c.nhdr; h++) {
 		const char *name = c.hdr[h].name;

@@ -34,8 +34,9 @@ void diags_free(struct diags *d);
 
 struct setting {
 	char *section, *key, *value;
-	int line;
+	int line;               /* SET_CMDLINE: given with mph run --vm */
 };
+#define SET_CMDLINE (-1)
 
 /* [scenario], [prepare], [swap]: filled through option tables. */
 struct scen_main {
@@ -111,6 +112,9 @@ struct scen_target {
 	bool memsw;             /* v1: memory.memsw.* available */
 	int nodes;              /* NUMA nodes of a guest; 0: this machine's (checked with libnuma) */
 	bool guest;             /* a VM-target guest: guest-only sysctls allowed */
+	/* [machine] keys from the command line (`mph run --vm memory=2G`), "key=value",
+	 * NULL-terminated; they replace the file's (line SET_CMDLINE) */
+	const char *const *machine_set;
 };
 
 /* Parse and validate. Returns 0, or -EINVAL with every problem in d (file:line

@@ -10,6 +10,7 @@
 #include "util.h"
 #include "../workloads/workload.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,6 +39,8 @@ extern const unsigned int mph_guest_init_len;
 #define BOOT_ALLOWANCE_MS (120ULL * 1000) /* boot, module loading, 9p: seconds under TCG, with room */
 #define QEMU_OVERHEAD (320ULL << 20)      /* qemu's own memory beside the guest's (vm.md: about 250 MB) */
 #define MAX_JOBS 8
+#define TMP_DIR "/tmp"
+#define TMP_PREFIX "mph-vm-"   /* TMP_DIR/mph-vm-<pid of mph>-XXXXXX: a guest's image while it runs */
 
 static const char *const result_names[] = {
 	[VM_OK] = "ok", [VM_PANIC] = "panic", [VM_HANG] = "hang",
@@ -309,8 +313,12 @@ static pid_t spawn(char **argv, const char *logpath, int *err)
 		*err = errno;
 		return -1;
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* qemu dies with mph: a guest left running would hold a core and its memory */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		int null = open("/dev/null", O_RDONLY);
 		sigset_t none;
 		sigemptyset(&none);
@@ -339,6 +347,27 @@ static void keep_log(const char *src, const char *dir, const char *name)
 		fprintf(stderr, "mph: cannot keep %s: %s\n", dst, strerror(-r));
 	free(dst);
 	free(text);
+}
+
+/* Temporary directories of guest runs whose mph was killed (SIGKILL leaves no chance
+ * to clean up): those of pids that no longer exist. */
+static void rm_stale_tmp(void)
+{
+	DIR *d = opendir(TMP_DIR);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		int pid;
+		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 ||
+		    sscanf(e->d_name + strlen(TMP_PREFIX), "%d-", &pid) != 1 || pid <= 0)
+			continue;
+		if (kill(pid, 0) < 0 && errno == ESRCH) {
+			char *p = xasprintf("%s/%s", TMP_DIR, e->d_name);
+			rm_rf(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
 }
 
 /* ---- one guest run ----------------------------------------------------------- */
@@ -385,7 +414,8 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 {
 	const struct shape *s = &vc->shape;
 	char err[512] = "";
-	char tmpl[] = "/tmp/mph-vm-XXXXXX";
+	char tmpl[64];
+	snprintf(tmpl, sizeof(tmpl), "%s/" TMP_PREFIX "%d-XXXXXX", TMP_DIR, (int)getpid());
 	g->pid = g->pidfd = -1;
 	g->t0 = now_s();
 	if (!mkdtemp(tmpl)) {
@@ -476,6 +506,8 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 		out = json_pack("{s:s, s:s, s:o, s:[], s:[]}", "schema", RUN_SCHEMA, "mph_version", MPH_VERSION, "scenario",
 				run_scenario_json(vc->sc, g->rep), "workloads", "errors");
 	}
+	/* the scenario as the host read it: its path, and --vm keys among the settings */
+	json_object_set_new(out, "scenario", run_scenario_json(vc->sc, g->rep));
 	/* the host's side of the machine: what was asked for and how qemu ended */
 	json_t *m = json_object_get(out, "machine");
 	if (!json_is_object(m)) {
@@ -586,9 +618,9 @@ static void print_diags(struct diags *d)
 
 /* Load the scenario for a guest: [machine] decides the cgroup version and the nodes
  * that workload options may name, so it is read first and the file validated again. */
-static int load_for_guest(const char *path, struct scenario *sc, struct diags *d)
+static int load_for_guest(const char *path, const char *const *machine_set, struct scenario *sc, struct diags *d)
 {
-	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true };
+	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true, machine_set };
 	int r = scenario_load(path, &t, sc, d);
 	if (r < 0)
 		return r;
@@ -643,7 +675,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 {
 	struct scenario sc;
 	struct diags d;
-	int r = load_for_guest(scenario, &sc, &d);
+	int r = load_for_guest(scenario, o->vm_set, &sc, &d);
 	if (r < 0) {
 		if (r == -EINVAL) {
 			print_diags(&d);
@@ -655,6 +687,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 		diags_free(&d);
 		return EXIT_BAD_INPUT;
 	}
+	rm_stale_tmp();
 	struct vm_ctx vc = { .o = o, .scenario = scenario, .sc = &sc, .gdir = guest_dir(), .sigfd = -1 };
 	shape_from(&vc.shape, &sc);
 	size_t n = o->nkernels ? o->nkernels : 1;
@@ -667,8 +700,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 	}
 	int code = EXIT_OK;
 	if (!t[0].spec) {
-		fprintf(stderr, "%s:%d: [machine] kernel: required to run in a guest (or give --kernel)\n", scenario,
-			sc.machine_line);
+		fprintf(stderr, "%s: [machine] kernel: required to run in a guest (or give --kernel)\n", scenario);
 		code = EXIT_BAD_INPUT;
 	} else if (guests && vm_preflight(&vc, &d) < 0) {
 		print_diags(&d);

@@ -29,11 +29,11 @@
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MiB(n) ((unsigned long long)(n) << 20)
 
-static const struct scen_target V1 = { CG_V1, true, 0, false };
-static const struct scen_target V1_NO_MEMSW = { CG_V1, false, 0, false };
-static const struct scen_target V2 = { CG_V2, false, 0, false };
+static const struct scen_target V1 = { CG_V1, true, 0, false, NULL };
+static const struct scen_target V1_NO_MEMSW = { CG_V1, false, 0, false, NULL };
+static const struct scen_target V2 = { CG_V2, false, 0, false, NULL };
 /* a two-node guest */
-static const struct scen_target GUEST2 = { CG_V2, false, 2, true };
+static const struct scen_target GUEST2 = { CG_V2, false, 2, true, NULL };
 
 /* ---- fixture -------------------------------------------------------------- */
 
@@ -342,6 +342,36 @@ static void test_machine(void **state)
 	assert_wl(&f->sc.wl[0], "leaker", 17, STRS("--size=67108864", "--membind=1"));
 }
 
+/* mph run --vm KEY=VALUE: replaces the file's [machine] key or adds one, marked as
+ * from the command line; its mistakes are reported as such. */
+static void test_machine_set(void **state)
+{
+	struct fx *f = *state;
+	static const char *const set[] = { "numa=512M,512M", "swap=none", "memory=1G", NULL };
+	struct scen_target t = GUEST2;
+	t.machine_set = set;
+	load_ok(f, "machine", &t);
+	assert_int_equal(f->sc.nnuma, 2);
+	assert_int_equal(f->sc.m.machine_memory, MiB(1024));
+	assert_int_equal(f->sc.swap_kind, MSWAP_NONE);
+	size_t from_cmdline = 0;
+	for (size_t i = 0; i < f->sc.nset; i++)
+		from_cmdline += f->sc.set[i].line == SET_CMDLINE;
+	assert_int_equal(from_cmdline, 3);
+	scenario_free(&f->sc);
+	diags_free(&f->d);
+
+	static const char *const bad[] = { "cpus=9", "size", NULL };
+	t.machine_set = bad;
+	assert_int_equal(load(f, "good", "machine", &t), -EINVAL);
+	assert_int_equal(f->d.n, 2);
+	char both[4200];
+	snprintf(both, sizeof(both), "%s\n", diag_text(f, 0));
+	snprintf(both + strlen(both), sizeof(both) - strlen(both), "%s\n", diag_text(f, 1));
+	assert_non_null(strstr(both, ": --vm: [machine] cpus: '9' is out of range (allowed: 1..8)\n"));
+	assert_non_null(strstr(both, ": --vm: 'size': expected KEY=VALUE, such as memory=2G\n"));
+}
+
 /* Without [machine] nothing of it is set, and the defaults are a 1 GiB single node. */
 static void test_no_machine(void **state)
 {
@@ -449,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_common_options, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_machine, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_machine_set, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_workload_before_cgroup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_raw_settings, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_default_name, fx_setup, fx_teardown),
