@@ -641,6 +641,7 @@ static void print_matrix(const struct vm_ctx *vc, struct target *t, size_t n, co
 		json_t *out = rj ? load_json(rj) : NULL, *m = json_object_get(out, "machine");
 		const char *rel = json_string_value(json_object_get(json_object_get(m, "kernel"), "release"));
 		const char *cgv = json_string_value(json_object_get(m, "cgroup"));
+		const char *verdict = json_string_value(json_object_get(json_object_get(m, "qemu"), "result"));
 		printf("  %-28s %-5s %-3s exit %d ", rel ? rel : t[i].spec, t[i].host ? "host" : "qemu", cgv ? cgv : "?",
 		       t[i].code);
 		json_t *outcomes = json_object(), *w;
@@ -651,10 +652,12 @@ static void print_matrix(const struct vm_ctx *vc, struct target *t, size_t n, co
 			printf(" %s=%s", nm, oc);
 			json_object_set_new(outcomes, nm, json_string(oc));
 		}
+		if (verdict && strcmp(verdict, "ok") != 0)
+			printf(" guest %s", verdict);
 		putchar('\n');
-		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:i, s:s?, s:o}", "kernel", t[i].spec,
+		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:i, s:s?, s:o}", "kernel", t[i].spec,
 						      "label", t[i].label, "target", t[i].host ? "host" : "qemu", "release",
-						      rel, "cgroup", cgv, "exit_code", t[i].code, "dir",
+						      rel, "cgroup", cgv, "guest_result", verdict, "exit_code", t[i].code, "dir",
 						      t[i].dir ? strrchr(t[i].dir, '/') + 1 : NULL, "outcomes", outcomes));
 		json_decref(out);
 		free(rj);

@@ -225,6 +225,16 @@ static void test_min_free(void **state)
 				zones++;
 			}
 		}
+		/* current kernels: low = min + max(min/4, managed x watermark_scale_factor
+		 * / 10000), high = low + the same gap (the guest keeps the default factor 10) */
+		json_array_foreach(json_object_get(json_object_get(r, "zoneinfo"), "start"), k, z) {
+			long long managed = itest_num(z, "managed_pages"), min = itest_num(z, "min_pages");
+			if (!managed)
+				continue;
+			long long gap = min / 4 > managed * 10 / 10000 ? min / 4 : managed * 10 / 10000;
+			assert_int_equal(itest_num(z, "low_pages"), min + gap);
+			assert_int_equal(itest_num(z, "high_pages"), min + 2 * gap);
+		}
 		/* each zone's share is rounded down */
 		if (sum > pages || sum < pages - zones)
 			fail_msg("%s: min watermarks add up to %lld pages, min_free_kbytes gives %lld", releases[i], sum, pages);
