@@ -4,8 +4,8 @@
 # `mph run` as on a host, writing into the host's 9p share, and powers off.
 # The host trusts the run only when it sees MPH-GUEST-DONE on the serial console and
 # qemu exited 0; a setup failure prints MPH-GUEST-FAIL and exits through isa-debug-exit.
-# Settings arrive as kernel command-line words: mph_repeat, mph_scenario, mph_cgroup,
-# mph_swap (none, disk, zram:BYTES).
+# Settings arrive as kernel command-line words: mph_repeat, mph_cgroup, mph_swap (none,
+# disk, zram:BYTES). The scenario is /mph/scenario.ini.
 
 /bin/busybox mkdir -p /bin /proc /sys /dev /run /tmp /host
 /bin/busybox --install -s /bin
@@ -54,7 +54,7 @@ zram:*)
 esac
 
 echo "MPH-GUEST-BOOTED uptime $(cut -d' ' -f1 /proc/uptime)"
-/mph/mph run --run-dir /host --repeat "$mph_repeat" --state-dir /var/lib/mph "/mph/$mph_scenario"
+/mph/mph run --run-dir /host --repeat "$mph_repeat" --state-dir /var/lib/mph /mph/scenario.ini
 rc=$?
 sync
 umount /host

@@ -752,43 +752,80 @@ undo:
 	return code;
 }
 
-int run_local(const struct run_opts *o, const char *scenario, const char *base)
+/* Load, validate and preflight a run on this machine, changing nothing. Returns an
+ * exit code; on EXIT_OK, env, sc and d are filled (free them). */
+static int local_check(struct run_cfg *rc, struct cg_env *env, struct scenario *sc, struct diags *d)
 {
-	struct run_cfg rc = { .o = o, .scenario = scenario, .results = o->results, .state_dir = o->state_dir,
-			      .sysroot = "/proc/sys", .base = base, .wait_ms = o->wait_ms };
-	struct cg_env env;
-	int r = cg_env_detect(&env);
+	const struct run_opts *o = rc->o;
+	int r = cg_env_detect(env);
 	if (r < 0) {
 		fprintf(stderr, "mph: no memory cgroup controller found (%s); see `mph doctor`\n", strerror(-r));
 		return EXIT_UNSUPPORTED;
 	}
-	struct scen_target tgt = { env.ver, env.memsw, 0, o->in_guest, NULL };
-	struct scenario sc;
-	struct diags d;
-	r = scenario_load(rc.scenario, &tgt, &sc, &d);
+	struct scen_target tgt = { env->ver, env->memsw, 0, o->in_guest, NULL };
+	r = scenario_load(rc->scenario, &tgt, sc, d);
 	if (r == -EINVAL) {
-		print_diags(&d);
-		fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", rc.scenario, d.n);
+		print_diags(d);
+		fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", rc->scenario, d->n);
 	} else if (r < 0) {
-		fprintf(stderr, "mph: cannot read %s: %s\n", rc.scenario, strerror(-r));
+		fprintf(stderr, "mph: cannot read %s: %s\n", rc->scenario, strerror(-r));
 	}
 	int code = r < 0 ? EXIT_BAD_INPUT : EXIT_OK;
-	rc.wl_dir = workload_dir();
-	if (r == 0 && o->only_repeat > sc.m.repeat) {
-		fprintf(stderr, "mph: --repeat %u: %s has %llu repeat(s)\n", o->only_repeat, rc.scenario,
-			(unsigned long long)sc.m.repeat);
+	if (r == 0 && o->only_repeat > sc->m.repeat) {
+		fprintf(stderr, "mph: --repeat %u: %s has %llu repeat(s)\n", o->only_repeat, rc->scenario,
+			(unsigned long long)sc->m.repeat);
 		code = EXIT_BAD_INPUT;
 	}
 	if (code == EXIT_OK) {
-		preflight(&rc, &sc, &d);
-		if (d.n) {
-			print_diags(&d);
-			fprintf(stderr, "mph: %s cannot run on this machine; nothing was changed\n", rc.scenario);
+		preflight(rc, sc, d);
+		if (d->n) {
+			print_diags(d);
+			fprintf(stderr, "mph: %s cannot run on this machine; nothing was changed\n", rc->scenario);
 			code = EXIT_UNSUPPORTED;
 		} else if (geteuid() != 0) {
 			fprintf(stderr, "mph: run needs root (it creates cgroups and may change sysctls and swap)\n");
 			code = EXIT_UNSUPPORTED;
 		}
+	}
+	if (code != EXIT_OK) {
+		scenario_free(sc);
+		diags_free(d);
+		cg_env_free(env);
+	}
+	return code;
+}
+
+int run_local_check(const struct run_opts *o, const char *scenario)
+{
+	struct run_cfg rc = { .o = o, .scenario = scenario, .results = o->results, .state_dir = o->state_dir,
+			      .sysroot = "/proc/sys" };
+	struct cg_env env;
+	struct scenario sc;
+	struct diags d;
+	rc.wl_dir = workload_dir();
+	int code = local_check(&rc, &env, &sc, &d);
+	if (code == EXIT_OK) {
+		scenario_free(&sc);
+		diags_free(&d);
+		cg_env_free(&env);
+	}
+	free(rc.wl_dir);
+	return code;
+}
+
+int run_local(const struct run_opts *o, const char *scenario, const char *base)
+{
+	struct run_cfg rc = { .o = o, .scenario = scenario, .results = o->results, .state_dir = o->state_dir,
+			      .sysroot = "/proc/sys", .base = base, .wait_ms = o->wait_ms };
+	struct cg_env env;
+	struct scenario sc;
+	struct diags d;
+	int r;
+	rc.wl_dir = workload_dir();
+	int code = local_check(&rc, &env, &sc, &d);
+	if (code != EXIT_OK) {
+		free(rc.wl_dir);
+		return code;
 	}
 	struct journal j;
 	int holder = 0;

@@ -34,6 +34,8 @@ struct run_opts {
 int cmd_run(int argc, char **argv);
 /* Run the scenario on this machine; base is the run directory (NULL: results/<name>/<stamp>). */
 int run_local(const struct run_opts *o, const char *scenario, const char *base);
+/* What run_local checks before it changes anything: the exit code it would refuse with, or 0. */
+int run_local_check(const struct run_opts *o, const char *scenario);
 /* Where the scenario runs: here, in a guest, or on each of --kernel (vm.c). */
 int run_dispatch(const struct run_opts *o, const char *scenario);
 bool run_in_guest(void);

@@ -509,9 +509,15 @@ static void check_machine(struct scenario *sc, struct diags *d, const struct col
 	sc->machine = sc->machine_line > 0 || find_setting(sc, "machine", "") != NULL;
 	if (!sc->machine)
 		return;
+	const struct setting *mem = find_setting(sc, "machine", "memory");
+	if (mem && m->machine_memory % (1ULL << 20))
+		diags_add(d, mem->line, "machine", "memory", "must be whole MiB (qemu's unit), got '%s'", mem->value);
 	const struct setting *s = find_setting(sc, "machine", "numa");
 	if (m->machine_numa) {
 		uint64_t sum = 0;
+		const char *nl = m->machine_numa;
+		if (!*nl || *nl == ',' || nl[strlen(nl) - 1] == ',' || strstr(nl, ",,"))
+			diags_add(d, s->line, "machine", "numa", "an empty node size in '%s'", nl);
 		char *copy = xstrdup(m->machine_numa), *save = NULL;
 		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			uint64_t v;
@@ -519,9 +525,9 @@ static void check_machine(struct scenario *sc, struct diags *d, const struct col
 				diags_add(d, s->line, "machine", "numa", "at most %d nodes", MACHINE_MAX_NODES);
 				break;
 			}
-			if (parse_size(strtrim(tok), &v) < 0 || v < (64ULL << 20)) {
+			if (parse_size(strtrim(tok), &v) < 0 || v < (64ULL << 20) || v % (1ULL << 20)) {
 				diags_add(d, s->line, "machine", "numa",
-					  "expected node sizes of at least 64M separated by commas, such as 512M,512M; got '%s'", tok);
+					  "expected node sizes of at least 64M in whole MiB, separated by commas, such as 512M,512M; got '%s'", tok);
 				sc->nnuma = 0;
 				break;
 			}
@@ -529,10 +535,12 @@ static void check_machine(struct scenario *sc, struct diags *d, const struct col
 			sum += v;
 		}
 		free(copy);
-		const struct setting *mem = find_setting(sc, "machine", "memory");
 		if (sc->nnuma && mem && sum != m->machine_memory)
 			diags_add(d, s->line, "machine", "numa", "the nodes add up to %llu MiB, memory (line %d) is %llu MiB",
 				  (unsigned long long)(sum >> 20), mem->line, (unsigned long long)(m->machine_memory >> 20));
+		else if (sc->nnuma && (sum < (128ULL << 20) || sum > (64ULL << 30)))
+			diags_add(d, s->line, "machine", "numa", "the nodes add up to %llu MiB: a guest has 128 MiB to 64 GiB",
+				  (unsigned long long)(sum >> 20));
 		else if (sc->nnuma)
 			m->machine_memory = sum;
 	}
@@ -567,6 +575,11 @@ static void check_cross(struct scenario *sc, struct diags *d, const struct colle
 		}
 		free(g->value);
 		g->value = xasprintf("%lld", sc->memory_max + g->bytes);
+	}
+	if (t->guest && sc->m.swap_size) {
+		const struct setting *s = find_setting(sc, "swap", "size");
+		diags_add(d, s ? s->line : header_line(c, "swap"), "swap", "size",
+			  "a swap file cannot be used in a guest (its root is a RAM disk): use [machine] swap = disk:SIZE");
 	}
 	if (sc->m.duration_ms && sc->m.duration_ms != DURATION_FOREVER && sc->m.timeout_ms <= sc->m.duration_ms) {
 		const struct setting *s = NULL;

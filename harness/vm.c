@@ -10,6 +10,7 @@
 #include "util.h"
 #include "../workloads/workload.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/statfs.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -39,12 +43,15 @@ extern const unsigned int mph_guest_init_len;
 #define BOOT_ALLOWANCE_MS (120ULL * 1000) /* boot, module loading, 9p: seconds under TCG, with room */
 #define QEMU_OVERHEAD (320ULL << 20)      /* qemu's own memory beside the guest's (vm.md: about 250 MB) */
 #define MAX_JOBS 8
-#define TMP_DIR "/tmp"
-#define TMP_PREFIX "mph-vm-"   /* TMP_DIR/mph-vm-<pid of mph>-XXXXXX: a guest's image while it runs */
+/* <cache>/guests/<pid>-XXXXXX: a guest's image, modules, swap disk and logs while it
+ * runs, locked (flock on its "lock" file) by the mph that made it. On the cache's
+ * file system, not /tmp: a swap disk there must not be RAM (tmpfs). */
+#define GUESTS_DIR "guests"
 
 static const char *const result_names[] = {
 	[VM_OK] = "ok", [VM_PANIC] = "panic", [VM_HANG] = "hang",
 	[VM_SETUP] = "setup-failed", [VM_NO_MARKER] = "no-marker", [VM_QEMU] = "qemu-failed",
+	[VM_NOT_STARTED] = "not-started", [VM_INTERRUPTED] = "interrupted",
 };
 
 const char *vm_result_name(enum vm_result r)
@@ -62,12 +69,34 @@ static char *line_at(const char *text, const char *needle)
 	return strndup(p, n);
 }
 
+/* The last line that starts with prefix (what /init prints is a line of its own;
+ * anything else on the console, a workload's stderr or the kernel's, could contain
+ * the same words mid-line or earlier). */
+static const char *last_line_with(const char *log, const char *prefix)
+{
+	const char *found = NULL;
+	size_t n = strlen(prefix);
+	for (const char *p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, prefix, n) == 0)
+			found = p;
+	return found;
+}
+
 enum vm_result vm_classify(int status, bool timed_out, const char *serial, int *rc, char **why)
 {
 	const char *log = serial ? serial : "";
 	char *panic = line_at(log, "Kernel panic - not syncing");
-	char *fail = line_at(log, "MPH-GUEST-FAIL: ");
-	const char *done = strstr(log, "MPH-GUEST-DONE rc=");
+	const char *fail = last_line_with(log, "MPH-GUEST-FAIL: ");
+	const char *done = last_line_with(log, "MPH-GUEST-DONE rc=");
+	long code = -1;
+	if (done) { /* "MPH-GUEST-DONE rc=N" and the line ends: anything else is not /init's */
+		char *end;
+		const char *num = done + strlen("MPH-GUEST-DONE rc=");
+		errno = 0;
+		code = isdigit((unsigned char)*num) ? strtol(num, &end, 10) : -1;
+		if (code < 0 || code > 255 || errno || (*end && *end != '\n' && *end != '\r'))
+			done = NULL;
+	}
 	enum vm_result res;
 	*why = NULL;
 	/* a panic is named even when it came after a timeout or a marker (panic=-1 makes
@@ -81,7 +110,7 @@ enum vm_result vm_classify(int status, bool timed_out, const char *serial, int *
 				    : "the guest did not finish within the timeout (hang): qemu was killed");
 	} else if (fail) {
 		res = VM_SETUP;
-		*why = xasprintf("the guest's setup failed: %s", fail + strlen("MPH-GUEST-FAIL: "));
+		*why = xasprintf("the guest's setup failed: %.*s", (int)strcspn(fail + 16, "\r\n"), fail + 16);
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		res = VM_QEMU;
 		*why = WIFEXITED(status) ? xasprintf("qemu exited with status %d (see qemu.log)", WEXITSTATUS(status))
@@ -91,10 +120,9 @@ enum vm_result vm_classify(int status, bool timed_out, const char *serial, int *
 		*why = xstrdup("the guest powered off without its completion marker (init died or the console was cut)");
 	} else {
 		res = VM_OK;
-		*rc = atoi(done + strlen("MPH-GUEST-DONE rc="));
+		*rc = (int)code;
 	}
 	free(panic);
-	free(fail);
 	return res;
 }
 
@@ -166,7 +194,7 @@ static void shape_from(struct shape *s, const struct scenario *sc)
 	s->timeout_ms = sc->m.machine_timeout_ms;
 	if (!s->timeout_ms) {
 		uint64_t bound = sc->m.timeout_ms != DURATION_FOREVER ? sc->m.timeout_ms : 10ULL * 60 * 1000;
-		s->timeout_ms = BOOT_ALLOWANCE_MS + bound * sc->m.repeat;
+		s->timeout_ms = BOOT_ALLOWANCE_MS + bound; /* each repeat boots a guest of its own */
 	}
 }
 
@@ -206,7 +234,7 @@ static void argv_free(struct argv *a)
 
 /* qemu's command line for one guest run. */
 static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel *k, const char *initrd,
-		      const char *swapimg, const char *share, const char *serial, const char *name, unsigned rep)
+		      const char *swapimg, const char *share, const char *serial, unsigned rep)
 {
 	arg(a, QEMU);
 	arg(a, "-M");
@@ -255,13 +283,12 @@ static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel
 	}
 	arg(a, "-append");
 	/* psi=1: Debian builds PSI in but switched off */
-	arg(a, "console=ttyS0 quiet panic=-1 psi=1 mph_guest=1 mph_repeat=%u mph_scenario=%s.ini mph_cgroup=%s mph_swap=%s%.0llu",
-	    rep, name, s->v1 ? "v1" : "v2", s->swap == MSWAP_DISK ? "disk" : s->swap == MSWAP_ZRAM ? "zram:" : "none",
+	arg(a, "console=ttyS0 quiet panic=-1 psi=1 mph_guest=1 mph_repeat=%u mph_cgroup=%s mph_swap=%s%.0llu", rep, s->v1 ? "v1" : "v2", s->swap == MSWAP_DISK ? "disk" : s->swap == MSWAP_ZRAM ? "zram:" : "none",
 	    s->swap == MSWAP_ZRAM ? (unsigned long long)s->swap_size : 0ULL);
 }
 
 /* The initramfs: busybox, /init, mph and the workloads, the scenario, the modules. */
-static int build_initrd(const char *path, const char *gdir, const char *scenario, const char *name, const char *moddir,
+static int build_initrd(const char *path, const char *gdir, const char *scenario, const char *moddir,
 			char **modfiles, char *err, size_t errlen)
 {
 	struct cpio *c;
@@ -286,9 +313,7 @@ static int build_initrd(const char *path, const char *gdir, const char *scenario
 		free(src);
 		free(dst);
 	}
-	char *dst = xasprintf("mph/%s.ini", name);
-	cpio_file(c, dst, 0644, scenario);
-	free(dst);
+	cpio_file(c, "mph/scenario.ini", 0644, scenario); /* the host writes run.json's scenario */
 	char *order = xstrdup("");
 	for (size_t i = 0; modfiles && modfiles[i]; i++) {
 		char *src = xasprintf("%s/%s", moddir, modfiles[i]);
@@ -349,25 +374,28 @@ static void keep_log(const char *src, const char *dir, const char *name)
 	free(text);
 }
 
-/* Temporary directories of guest runs whose mph was killed (SIGKILL leaves no chance
- * to clean up): those of pids that no longer exist. */
-static void rm_stale_tmp(void)
+/* Directories of guest runs whose mph was killed (SIGKILL leaves no chance to clean
+ * up): those whose lock nobody holds. */
+static void rm_stale_guests(const char *cache_dir)
 {
-	DIR *d = opendir(TMP_DIR);
+	char *top = xasprintf("%s/" GUESTS_DIR, cache_dir);
+	DIR *d = opendir(top);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
-		int pid;
-		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 ||
-		    sscanf(e->d_name + strlen(TMP_PREFIX), "%d-", &pid) != 1 || pid <= 0)
+		if (e->d_name[0] == '.')
 			continue;
-		if (kill(pid, 0) < 0 && errno == ESRCH) {
-			char *p = xasprintf("%s/%s", TMP_DIR, e->d_name);
+		char *p = xasprintf("%s/%s", top, e->d_name), *lk = xasprintf("%s/lock", p);
+		int fd = open(lk, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
 			rm_rf(p);
-			free(p);
-		}
+		if (fd >= 0)
+			close(fd);
+		free(lk);
+		free(p);
 	}
 	if (d)
 		closedir(d);
+	free(top);
 }
 
 /* ---- one guest run ----------------------------------------------------------- */
@@ -404,6 +432,7 @@ struct guest {
 	struct argv a;
 	pid_t pid;             /* qemu, -1 when it never started */
 	int pidfd;
+	int lockfd;            /* flock on tmp/lock while the guest's files are in use */
 	uint64_t deadline_ms;
 	double t0;
 	char *why;             /* why it could not start */
@@ -414,15 +443,25 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 {
 	const struct shape *s = &vc->shape;
 	char err[512] = "";
-	char tmpl[64];
-	snprintf(tmpl, sizeof(tmpl), "%s/" TMP_PREFIX "%d-XXXXXX", TMP_DIR, (int)getpid());
-	g->pid = g->pidfd = -1;
+	char *top = xasprintf("%s/" GUESTS_DIR, vc->o->cache_dir);
+	char *tmpl = xasprintf("%s/%d-XXXXXX", top, (int)getpid());
+	g->pid = g->pidfd = g->lockfd = -1;
 	g->t0 = now_s();
-	if (!mkdtemp(tmpl)) {
-		g->why = xasprintf("cannot make a temporary directory: %s", strerror(errno));
+	int r = mkdir_p(top);
+	free(top);
+	if (r < 0 || !mkdtemp(tmpl)) {
+		g->why = xasprintf("cannot make a directory for the guest (%s): %s", tmpl, strerror(r < 0 ? -r : errno));
+		free(tmpl);
 		return;
 	}
-	g->tmp = xstrdup(tmpl);
+	g->tmp = tmpl;
+	char *lk = xasprintf("%s/lock", g->tmp);
+	g->lockfd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lk);
+	if (g->lockfd < 0 || flock(g->lockfd, LOCK_EX) < 0) {
+		g->why = xasprintf("cannot lock %s: %s", g->tmp, strerror(errno));
+		return;
+	}
 	/* modules: the 9p share always; the swap device when asked for */
 	const char *mods[8] = { "virtio_pci", "9p", "9pnet_virtio" };
 	size_t nm = 3;
@@ -439,9 +478,9 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 	 * share and must be empty when its mph starts */
 	g->serial = xasprintf("%s/serial.log", g->tmp);
 	g->qlog = xasprintf("%s/qemu.log", g->tmp);
-	int r = g->k->modroot ? kernel_modules(g->k, mods, moddir, &files, err, sizeof(err)) : 0;
+	r = g->k->modroot ? kernel_modules(g->k, mods, moddir, &files, err, sizeof(err)) : 0;
 	if (r == 0)
-		r = build_initrd(g->initrd, vc->gdir, vc->scenario, vc->sc->m.name, moddir, files, err, sizeof(err));
+		r = build_initrd(g->initrd, vc->gdir, vc->scenario, moddir, files, err, sizeof(err));
 	if (r == 0 && g->swapimg) {
 		int fd = open(g->swapimg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || ftruncate(fd, (off_t)s->swap_size) < 0) {
@@ -457,7 +496,7 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 		g->why = xasprintf("preparing the guest failed: %s", err);
 		return;
 	}
-	qemu_argv(&g->a, s, g->k, g->initrd, g->swapimg, g->dir, g->serial, vc->sc->m.name, g->rep);
+	qemu_argv(&g->a, s, g->k, g->initrd, g->swapimg, g->dir, g->serial, g->rep);
 	int e = 0;
 	g->t0 = now_s();
 	g->pid = spawn(g->a.v, g->qlog, &e);
@@ -477,14 +516,14 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 	const struct kernel *k = g->k;
 	int code = EXIT_RUN_FAILED, grc = -1;
 	double elapsed = g->pid > 0 ? now_s() - g->t0 : 0;
-	enum vm_result res = VM_QEMU;
+	enum vm_result res = VM_NOT_STARTED;
 	char *why = g->why;
 	g->why = NULL;
 	if (g->pid > 0) {
 		char *log = NULL;
 		(void)read_file(g->serial, &log, NULL);
 		if (ended == -EINTR) {
-			res = VM_HANG;
+			res = VM_INTERRUPTED;
 			why = xstrdup("interrupted: qemu was killed");
 			code = EXIT_INTERRUPTED;
 		} else {
@@ -498,10 +537,12 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 	json_t *out = load_json(rj);
 	if (res == VM_OK && !out) {
 		res = VM_NO_MARKER;
-		why = xstrdup("the guest finished but wrote no run.json");
+		why = xasprintf("the guest's mph ended (exit code %d) but wrote no run.json", grc);
 	}
-	if (res == VM_OK)
-		code = grc;
+	if (res == VM_OK) /* the guest mph's exit code is one of mph's own, or the run failed */
+		code = grc == EXIT_OK || grc == EXIT_RUN_FAILED || grc == EXIT_BAD_INPUT || grc == EXIT_UNSUPPORTED ||
+				       grc == EXIT_REFUSED || grc == EXIT_INTERRUPTED
+			       ? grc : EXIT_RUN_FAILED;
 	if (!out) { /* the guest wrote nothing usable: run.json says why */
 		out = json_pack("{s:s, s:s, s:o, s:[], s:[]}", "schema", RUN_SCHEMA, "mph_version", MPH_VERSION, "scenario",
 				run_scenario_json(vc->sc, g->rep), "workloads", "errors");
@@ -533,7 +574,7 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 		json_array_append_new(args, json_string(g->a.v[i]));
 	json_object_set_new(m, "qemu", json_pack("{s:s, s:s, s:o, s:o, s:f, s:s, s:s}", "accel", "tcg", "result",
 						 vm_result_name(res), "exit_status",
-						 WIFEXITED(status) ? json_integer(WEXITSTATUS(status)) : json_null(),
+						 g->pid > 0 && ended == 0 && WIFEXITED(status) ? json_integer(WEXITSTATUS(status)) : json_null(),
 						 "argv", args, "elapsed_s", elapsed, "serial_log", "serial.log", "qemu_log",
 						 "qemu.log"));
 	if (why) {
@@ -543,7 +584,10 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 			json_object_set_new(out, "errors", errs);
 		}
 		json_array_append_new(errs, json_string(why));
-		fprintf(stderr, "mph: guest %s: %s (serial log: %s/serial.log)\n", k->release, why, g->dir);
+		if (g->pid > 0)
+			fprintf(stderr, "mph: guest %s: %s (serial log: %s/serial.log)\n", k->release, why, g->dir);
+		else
+			fprintf(stderr, "mph: guest %s: %s\n", k->release, why);
 	}
 	int wr = save_json(rj, out);
 	printf("guest %s: %s, %u cpu(s), %llu MiB%s%s, qemu %s after %.1fs\n", k->release,
@@ -564,12 +608,14 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 	free(g->swapimg);
 	rm_rf(g->tmp);
 	free(g->tmp);
+	if (g->lockfd >= 0)
+		close(g->lockfd);
 	free(g->dir);
 	if (g->pidfd >= 0)
 		close(g->pidfd);
 	if (wr < 0 && code == EXIT_OK)
 		code = EXIT_RUN_FAILED;
-	return res == VM_OK ? code : code == EXIT_INTERRUPTED ? code : EXIT_RUN_FAILED;
+	return res == VM_OK ? code : res == VM_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_RUN_FAILED;
 }
 
 
@@ -582,28 +628,67 @@ struct target {
 	char *label;      /* directory name in a matrix */
 	int code;
 	char *dir;        /* first run directory */
+	bool started;     /* a run of it began (else the matrix says it did not run) */
 };
 
 /* Checks of this host for guest runs; nothing is changed. */
-static int vm_preflight(struct vm_ctx *vc, struct diags *d)
+/* Guests at once: --jobs, but no more than the host has cores for their vCPUs (TCG
+ * runs a thread per vCPU; more would slow every guest) nor than there are guests. */
+static size_t vm_jobs(const struct run_opts *o, const struct shape *s, size_t nguests)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = o->jobs ? o->jobs : 1;
+	if (ncpu > 0 && n * s->cpus > (size_t)ncpu)
+		n = (size_t)ncpu / s->cpus;
+	if (n > nguests)
+		n = nguests;
+	return n ? n : 1;
+}
+
+static int vm_preflight(struct vm_ctx *vc, size_t nguests, struct diags *d)
 {
 	const struct scenario *sc = vc->sc;
-	if (sc->m.swap_size)
-		diags_add(d, 0, "swap", "size", "a swap file cannot be used in a guest (its root is a RAM disk): use [machine] swap = disk:SIZE");
+	const struct run_opts *o = vc->o;
 	if (!in_path(QEMU))
 		diags_add(d, 0, NULL, NULL, "%s not found (Debian package qemu-system-x86; `make deps` installs it)", QEMU);
 	if (access(BUSYBOX, X_OK) < 0)
 		diags_add(d, 0, NULL, NULL, "%s not found (Debian package busybox-static)", BUSYBOX);
-	char *p = xasprintf("%s/mph", vc->gdir);
-	if (access(p, X_OK) < 0)
-		diags_add(d, 0, NULL, NULL, "static guest build %s missing (run `make`, or set MPH_GUEST_DIR)", p);
-	free(p);
+	static const char *const kmod[] = { "depmod", "modprobe", "dpkg-deb" };
+	for (size_t i = 0; i < ARRAY_SIZE(kmod); i++)
+		if (!in_path(kmod[i]))
+			diags_add(d, 0, NULL, NULL, "%s not found (Debian packages kmod, dpkg; `make deps`)", kmod[i]);
+	for (size_t i = 0; i == 0 || workloads[i - 1]; i++) { /* mph, then each workload */
+		char *p = i == 0 ? xasprintf("%s/mph", vc->gdir) : xasprintf("%s/workloads/%s", vc->gdir, workloads[i - 1]->name);
+		if (access(p, X_OK) < 0)
+			diags_add(d, 0, NULL, NULL, "static guest build %s missing (run `make`, or set MPH_GUEST_DIR)", p);
+		free(p);
+	}
+	/* qemu's option syntax takes ',' as a separator: such a path would be cut */
+	const char *paths[] = { o->results, o->run_dir, o->cache_dir };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (paths[i] && strchr(paths[i], ','))
+			diags_add(d, 0, NULL, NULL, "%s: a directory for guests may not contain ',' (qemu's option separator)", paths[i]);
+	/* guests at once: each takes its memory (plus qemu's own) and a core per vCPU */
+	size_t at_once = vm_jobs(o, &vc->shape, nguests);
 	long long avail = meminfo_bytes("MemAvailable");
-	uint64_t need = vc->shape.memory + QEMU_OVERHEAD;
+	uint64_t need = (vc->shape.memory + QEMU_OVERHEAD) * at_once;
 	if (avail > 0 && need > (uint64_t)avail / 2)
 		diags_add(d, sc->machine_line, "machine", "memory",
-			  "a %llu MiB guest needs about %llu MiB of the host, more than half of MemAvailable (%lld MiB)",
-			  (unsigned long long)(vc->shape.memory >> 20), (unsigned long long)(need >> 20), avail >> 20);
+			  "%zu guest(s) of %llu MiB at once need about %llu MiB of the host, more than half of MemAvailable (%lld MiB)",
+			  at_once, (unsigned long long)(vc->shape.memory >> 20), (unsigned long long)(need >> 20), avail >> 20);
+	/* the guest's files, and a swap disk, go to the cache's file system: not RAM */
+	struct statfs fs;
+	if (mkdir_p(o->cache_dir) < 0 || statfs(o->cache_dir, &fs) < 0) {
+		diags_add(d, 0, NULL, NULL, "cache directory %s: %s", o->cache_dir, strerror(errno));
+	} else {
+		uint64_t disk = (vc->shape.swap == MSWAP_DISK ? vc->shape.swap_size : 0) + (64ULL << 20);
+		if ((uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize < disk * at_once)
+			diags_add(d, sc->machine_line, "machine", "swap", "not enough free space in %s for %zu guest(s) (%llu MiB each)",
+				  o->cache_dir, at_once, (unsigned long long)(disk >> 20));
+		if (vc->shape.swap == MSWAP_DISK && fs.f_type == TMPFS_MAGIC)
+			diags_add(d, sc->machine_line, "machine", "swap",
+				  "%s is a tmpfs: a swap disk there would be host RAM (set --cache-dir or $MPH_CACHE_DIR)", o->cache_dir);
+	}
 	return d->n ? -EINVAL : 0;
 }
 
@@ -654,9 +739,12 @@ static void print_matrix(const struct vm_ctx *vc, struct target *t, size_t n, co
 		}
 		if (verdict && strcmp(verdict, "ok") != 0)
 			printf(" guest %s", verdict);
+		if (!t[i].started)
+			printf(" not run");
 		putchar('\n');
-		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:i, s:s?, s:o}", "kernel", t[i].spec,
-						      "label", t[i].label, "target", t[i].host ? "host" : "qemu", "release",
+		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:b, s:s?, s:s?, s:s?, s:i, s:s?, s:o}", "kernel", t[i].spec,
+						      "label", t[i].label ? t[i].label : t[i].spec, "target", t[i].host ? "host" : "qemu",
+						      "ran", t[i].started, "release",
 						      rel, "cgroup", cgv, "guest_result", verdict, "exit_code", t[i].code, "dir",
 						      t[i].dir ? strrchr(t[i].dir, '/') + 1 : NULL, "outcomes", outcomes));
 		json_decref(out);
@@ -690,7 +778,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 		diags_free(&d);
 		return EXIT_BAD_INPUT;
 	}
-	rm_stale_tmp();
+	rm_stale_guests(o->cache_dir);
 	struct vm_ctx vc = { .o = o, .scenario = scenario, .sc = &sc, .gdir = guest_dir(), .sigfd = -1 };
 	shape_from(&vc.shape, &sc);
 	size_t n = o->nkernels ? o->nkernels : 1;
@@ -702,10 +790,26 @@ int vm_main(const struct run_opts *o, const char *scenario)
 		guests |= !t[i].host;
 	}
 	int code = EXIT_OK;
+	bool host = false;
+	for (size_t i = 0; i < n; i++)
+		host |= t[i].host;
+	size_t nguests = 0;
+	for (size_t i = 0; i < n; i++)
+		nguests += t[i].host ? 0 : o->only_repeat ? 1 : sc.m.repeat;
 	if (!t[0].spec) {
 		fprintf(stderr, "%s: [machine] kernel: required to run in a guest (or give --kernel)\n", scenario);
 		code = EXIT_BAD_INPUT;
-	} else if (guests && vm_preflight(&vc, &d) < 0) {
+	} else if (o->only_repeat > sc.m.repeat) {
+		fprintf(stderr, "mph: --repeat %u: %s has %llu repeat(s)\n", o->only_repeat, scenario,
+			(unsigned long long)sc.m.repeat);
+		code = EXIT_BAD_INPUT;
+	} else if (o->run_dir && o->nkernels) {
+		fprintf(stderr, "mph: --run-dir and --kernel exclude each other: --kernel puts each kernel's run in "
+				"<results>/<scenario>/<time>/<kernel>\n");
+		code = EXIT_BAD_INPUT;
+	} else if (host && (code = run_local_check(o, scenario)) != EXIT_OK) {
+		/* the host's run is checked before any guest runs: said, nothing run */
+	} else if (guests && vm_preflight(&vc, nguests, &d) < 0) {
 		print_diags(&d);
 		fprintf(stderr, "mph: %s cannot run in a guest here; nothing was changed\n", scenario);
 		code = EXIT_UNSUPPORTED;
@@ -739,7 +843,31 @@ int vm_main(const struct run_opts *o, const char *scenario)
 	}
 	char *stamp = utc_stamp(false);
 	bool matrix = o->nkernels > 0;
-	char *group = matrix ? xasprintf("%s/%s/%s", o->results, sc.m.name, stamp) : NULL;
+	/* the group (a matrix) or the run's base, unique like a host run's: .2, .3 ... */
+	char *unique = NULL;
+	if (code == EXIT_OK && !o->run_dir) {
+		char *parent = xasprintf("%s/%s", o->results, sc.m.name);
+		int e = mkdir_p(parent);
+		for (unsigned k = 1; e == 0 && k < 100 && !unique; k++) {
+			char *dir = k == 1 ? xasprintf("%s/%s", parent, stamp) : xasprintf("%s/%s.%u", parent, stamp, k);
+			/* made now, so that another mph in the same second takes the next name: a
+			 * matrix's group, or the (first) run directory */
+			char *first = !matrix && sc.m.repeat > 1 && !o->only_repeat ? xasprintf("%s-r1", dir) : xstrdup(dir);
+			if (mkdir(first, 0755) == 0)
+				unique = dir;
+			else if (errno != EEXIST)
+				e = -errno;
+			if (!unique)
+				free(dir);
+			free(first);
+		}
+		if (!unique) {
+			fprintf(stderr, "mph: cannot make a run directory under %s: %s\n", parent, strerror(e < 0 ? -e : EEXIST));
+			code = EXIT_RUN_FAILED;
+		}
+		free(parent);
+	}
+	char *group = matrix ? unique : NULL;
 	/* every run, in order: host runs alone, guests up to --jobs at a time */
 	struct job {
 		struct target *t;
@@ -748,8 +876,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 	} *jobs = xcalloc(n * sc.m.repeat + 1, sizeof(*jobs));
 	size_t nj = 0;
 	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
-		char *base = matrix ? xasprintf("%s/%s", group, t[i].label)
-			     : o->run_dir ? xstrdup(o->run_dir) : xasprintf("%s/%s/%s", o->results, sc.m.name, stamp);
+		char *base = matrix ? xasprintf("%s/%s", group, t[i].label) : xstrdup(o->run_dir ? o->run_dir : unique);
 		bool several = sc.m.repeat > 1 && !o->only_repeat;
 		t[i].dir = several ? xasprintf("%s-r1", base) : xstrdup(base);
 		if (t[i].host) {
@@ -761,12 +888,17 @@ int vm_main(const struct run_opts *o, const char *scenario)
 				jobs[nj++] = (struct job){ &t[i], rep, several ? xasprintf("%s-r%u", base, rep) : xstrdup(base) };
 		free(base);
 	}
-	struct guest *run = xcalloc(o->jobs ? o->jobs : 1, sizeof(*run));
-	size_t nrun = 0, next = 0, maxrun = o->jobs ? o->jobs : 1;
+	struct guest *run = xcalloc(MAX_JOBS, sizeof(*run));
+	bool got_signal = false;
+	size_t nrun = 0, next = 0, maxrun = vm_jobs(o, &vc.shape, nguests);
+	if (o->jobs > 1 && maxrun < o->jobs && maxrun < nguests)
+		fprintf(stderr, "mph: --jobs %u: %zu guest(s) at once, as %ld cores hold %zu of %u vCPU(s)\n", o->jobs, maxrun,
+			sysconf(_SC_NPROCESSORS_ONLN), maxrun, vc.shape.cpus);
 	bool stop = code != EXIT_OK;
 	while (!stop ? next < nj || nrun : nrun) {
 		while (!stop && next < nj && nrun < maxrun) {
 			struct job *jb = &jobs[next];
+			jb->t->started = true;
 			if (jb->t->host) {
 				if (nrun)
 					break; /* a host run alone: guests would disturb its timing */
@@ -775,14 +907,17 @@ int vm_main(const struct run_opts *o, const char *scenario)
 				jb->t->code = run_local(o, scenario, jb->dir);
 				if ((vc.sigfd = sup_signals_begin(&old)) < 0)
 					stop = true;
-				if (jb->t->code == EXIT_INTERRUPTED || jb->t->code == EXIT_BAD_INPUT)
+				if (jb->t->code == EXIT_INTERRUPTED)
+					stop = got_signal = true;
+				if (jb->t->code == EXIT_BAD_INPUT)
 					stop = true;
 				next++;
 				continue;
 			}
-			if (mkdir_p(jb->dir) < 0 || !dir_is_empty(jb->dir)) {
+			int e = mkdir_p(jb->dir);
+			if (e < 0 || !dir_is_empty(jb->dir)) {
 				fprintf(stderr, "mph: cannot use %s as a run directory: %s\n", jb->dir,
-					errno ? strerror(errno) : "not empty");
+					e < 0 ? strerror(-e) : "not empty");
 				jb->t->code = EXIT_RUN_FAILED;
 				next++;
 				continue;
@@ -819,7 +954,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 		if (poll(pf, nrun + 1, wait) > 0 && (pf[nrun].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(vc.sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
-				interrupted = stop = true;
+				interrupted = stop = got_signal = true;
 		}
 		now = now_ms();
 		for (size_t k = 0; k < nrun;) {
@@ -843,13 +978,25 @@ int vm_main(const struct run_opts *o, const char *scenario)
 			run[k] = run[--nrun];
 		}
 	}
+	/* what a stop left unstarted did not run: no directory, and not a success */
+	for (size_t k = next; k < nj; k++) {
+		struct target *tt = jobs[k].t;
+		if (tt->code == EXIT_OK)
+			tt->code = got_signal ? EXIT_INTERRUPTED : EXIT_RUN_FAILED;
+		if (!tt->started) {
+			free(tt->dir);
+			tt->dir = NULL;
+		}
+	}
 	for (size_t k = 0; k < nj; k++)
 		free(jobs[k].dir);
 	free(jobs);
 	free(run);
 	for (size_t i = 0; i < n; i++)
-		if (t[i].code == EXIT_INTERRUPTED || t[i].code == EXIT_BAD_INPUT)
+		if (t[i].code == EXIT_BAD_INPUT)
 			code = t[i].code;
+	if (got_signal && code == EXIT_OK)
+		code = EXIT_INTERRUPTED;
 	if (matrix && code != EXIT_BAD_INPUT && code != EXIT_UNSUPPORTED)
 		print_matrix(&vc, t, n, group);
 	if (vc.sigfd >= 0)
@@ -862,7 +1009,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 		free(t[i].dir);
 	}
 	free(t);
-	free(group);
+	free(unique); /* the matrix's group */
 	free(stamp);
 	free(vc.gdir);
 	scenario_free(&sc);

@@ -25,6 +25,8 @@ enum vm_result {
 	VM_SETUP,       /* /init failed before the scenario (MPH-GUEST-FAIL) */
 	VM_NO_MARKER,   /* qemu ended without the marker and without a panic message */
 	VM_QEMU,        /* qemu itself failed (bad option, missing firmware...) */
+	VM_NOT_STARTED, /* the guest could not be prepared or qemu not started */
+	VM_INTERRUPTED, /* mph was interrupted (SIGINT/SIGTERM/SIGHUP): qemu was killed */
 };
 
 const char *vm_result_name(enum vm_result r);

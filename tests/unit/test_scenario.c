@@ -200,6 +200,12 @@ static struct bad_case bad_cases[] = {
 	{ "machine-node-range", &GUEST2, STRS(":12: [workload leaker] membind: --membind=2: the guest has nodes 0-1") },
 	{ "machine-cpus", &GUEST2,
 	  STRS(":6: [machine] cpus: '0' is out of range (allowed: 1..8)", ":7: [machine] cgroup: expected one of v2, v1; got 'v3'") },
+	{ "machine-numa-empty", &GUEST2,
+	  STRS(":7: [machine] numa: an empty node size in '256M,,256M'",
+	       ":7: [machine] numa: the nodes add up to 512 MiB, memory (line 8) is 512 MiB",
+	       ":8: [machine] memory: must be whole MiB (qemu's unit), got '524300K'") },
+	{ "guest-swap-file", &GUEST2,
+	  STRS(":9: [swap] size: a swap file cannot be used in a guest (its root is a RAM disk): use [machine] swap = disk:SIZE") },
 	{ "panic-on-host", &V1,
 	  STRS(":9: [sysctl] vm.panic_on_oom: only in a guest ([machine] section or --kernel): on this host it would take the machine down") },
 };

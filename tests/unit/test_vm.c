@@ -76,6 +76,19 @@ static void test_hang(void **state)
 	expect(0, true, "MPH-GUEST-DONE rc=0\n", VM_HANG, 0, "did not exit after the guest finished");
 }
 
+/* The marker counts only as a line of its own, the last one, with a number: a
+ * workload or the kernel printing the same words must not pass a run. */
+static void test_marker_strict(void **state)
+{
+	(void)state;
+	expect(EXITED(0), false, "MPH-GUEST-DONE rc=[   3.1] x\n", VM_NO_MARKER, 0, "without its completion marker");
+	expect(EXITED(0), false, "workload says MPH-GUEST-DONE rc=0\n", VM_NO_MARKER, 0, "without its completion marker");
+	expect(EXITED(0), false, "MPH-GUEST-DONE rc=0\nMPH-GUEST-DONE rc=1\n", VM_OK, 1, NULL);
+	expect(EXITED(0), false, "MPH-GUEST-DONE rc=0 and more\n", VM_NO_MARKER, 0, "without its completion marker");
+	expect(EXITED(0), false, "MPH-GUEST-DONE rc=300\n", VM_NO_MARKER, 0, "without its completion marker");
+	expect(EXITED(0), false, "MPH-GUEST-DONE rc=2\r\n", VM_OK, 2, NULL);
+}
+
 static void test_setup_failure(void **state)
 {
 	(void)state;
@@ -166,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_ok),
 		cmocka_unit_test(test_panic),
 		cmocka_unit_test(test_hang),
+		cmocka_unit_test(test_marker_strict),
 		cmocka_unit_test(test_setup_failure),
 		cmocka_unit_test(test_no_marker),
 		cmocka_unit_test(test_cpio),
