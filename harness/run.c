@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -81,24 +80,7 @@ static void run_usage(FILE *f)
 /* Directory of the workload binaries: $MPH_WORKLOAD_DIR, else <dir of mph>/workloads. */
 static char *workload_dir(void)
 {
-	const char *e = getenv("MPH_WORKLOAD_DIR");
-	if (e && *e)
-		return xstrdup(e);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return xstrdup("workloads");
-	self[n] = '\0';
-	return xasprintf("%s/workloads", dirname(self));
-}
-
-static void print_diags(struct diags *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		char *s = diag_format(d, i);
-		fprintf(stderr, "%s\n", s);
-		free(s);
-	}
+	return path_beside_self("MPH_WORKLOAD_DIR", "workloads");
 }
 
 /* Checks against this machine, still changing nothing. Adds to d. */
@@ -765,7 +747,7 @@ static int local_check(struct run_cfg *rc, struct cg_env *env, struct scenario *
 	struct scen_target tgt = { env->ver, env->memsw, 0, o->in_guest, NULL };
 	r = scenario_load(rc->scenario, &tgt, sc, d);
 	if (r == -EINVAL) {
-		print_diags(d);
+		diags_print(d);
 		fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", rc->scenario, d->n);
 	} else if (r < 0) {
 		fprintf(stderr, "mph: cannot read %s: %s\n", rc->scenario, strerror(-r));
@@ -779,7 +761,7 @@ static int local_check(struct run_cfg *rc, struct cg_env *env, struct scenario *
 	if (code == EXIT_OK) {
 		preflight(rc, sc, d);
 		if (d->n) {
-			print_diags(d);
+			diags_print(d);
 			fprintf(stderr, "mph: %s cannot run on this machine; nothing was changed\n", rc->scenario);
 			code = EXIT_UNSUPPORTED;
 		} else if (geteuid() != 0) {

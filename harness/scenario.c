@@ -59,6 +59,15 @@ void diags_free(struct diags *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void diags_print(const struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *s = diag_format(d, i);
+		fprintf(stderr, "%s\n", s);
+		free(s);
+	}
+}
+
 static int diag_cmp(const void *a, const void *b)
 {
 	return ((const struct diag *)a)->line - ((const struct diag *)b)->line;

@@ -31,6 +31,8 @@ void diags_add(struct diags *d, int line, const char *section, const char *key, 
 /* "file:line: [section] key: message" for diagnostic i (malloc'd). */
 char *diag_format(const struct diags *d, size_t i);
 void diags_free(struct diags *d);
+/* Every diagnostic, one line each, to stderr. */
+void diags_print(const struct diags *d);
 
 struct setting {
 	char *section, *key, *value;

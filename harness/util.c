@@ -324,3 +324,19 @@ bool dir_is_empty(const char *path)
 	closedir(d);
 	return empty;
 }
+
+char *path_beside_self(const char *env, const char *rel)
+{
+	const char *e = getenv(env);
+	if (e && *e)
+		return xstrdup(e);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return xstrdup(rel);
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	return xasprintf("%s/%s", self, rel);
+}

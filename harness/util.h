@@ -20,6 +20,9 @@ int write_file(const char *path, const char *s);
 int read_file_ll(const char *path, long long *out);
 /* Write a file atomically: temp file in the same directory, fsync, rename. -errno. */
 int write_file_atomic(const char *path, const char *data, size_t len);
+/* $env if set and not empty, else <directory of this executable>/rel (malloc'd):
+ * where mph finds the programs built beside it. */
+char *path_beside_self(const char *env, const char *rel);
 /* true when path is a directory holding nothing. */
 bool dir_is_empty(const char *path);
 /* mkdir -p with mode 0755. -errno. */

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -131,15 +130,7 @@ enum vm_result vm_classify(int status, bool timed_out, const char *serial, int *
 /* Static builds of mph and the workloads: $MPH_GUEST_DIR, else <dir of mph>/build/guest. */
 static char *guest_dir(void)
 {
-	const char *e = getenv("MPH_GUEST_DIR");
-	if (e && *e)
-		return xstrdup(e);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return xstrdup("build/guest");
-	self[n] = '\0';
-	return xasprintf("%s/build/guest", dirname(self));
+	return path_beside_self("MPH_GUEST_DIR", "build/guest");
 }
 
 static bool in_path(const char *prog)
@@ -692,15 +683,6 @@ static int vm_preflight(struct vm_ctx *vc, size_t nguests, struct diags *d)
 	return d->n ? -EINVAL : 0;
 }
 
-static void print_diags(struct diags *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		char *s = diag_format(d, i);
-		fprintf(stderr, "%s\n", s);
-		free(s);
-	}
-}
-
 /* Load the scenario for a guest: [machine] decides the cgroup version and the nodes
  * that workload options may name, so it is read first and the file validated again. */
 static int load_for_guest(const char *path, const char *const *machine_set, struct scenario *sc, struct diags *d)
@@ -769,7 +751,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 	int r = load_for_guest(scenario, o->vm_set, &sc, &d);
 	if (r < 0) {
 		if (r == -EINVAL) {
-			print_diags(&d);
+			diags_print(&d);
 			fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", scenario, d.n);
 		} else {
 			fprintf(stderr, "mph: cannot read %s: %s\n", scenario, strerror(-r));
@@ -810,7 +792,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 	} else if (host && (code = run_local_check(o, scenario)) != EXIT_OK) {
 		/* the host's run is checked before any guest runs: said, nothing run */
 	} else if (guests && vm_preflight(&vc, nguests, &d) < 0) {
-		print_diags(&d);
+		diags_print(&d);
 		fprintf(stderr, "mph: %s cannot run in a guest here; nothing was changed\n", scenario);
 		code = EXIT_UNSUPPORTED;
 	}
