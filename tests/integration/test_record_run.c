@@ -251,5 +251,5 @@ int main(void)
 		cmocka_unit_test_setup(test_record_command, itest_each_setup),
 		cmocka_unit_test_setup(test_record_cgroup_until_duration, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("recorder-integration", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("recorder-integration", tests, itest_group_setup, itest_group_teardown);
 }

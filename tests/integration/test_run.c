@@ -184,5 +184,5 @@ int main(void)
 		cmocka_unit_test_setup(test_invalid_changes_nothing, itest_each_setup),
 		cmocka_unit_test_setup(test_kill9_then_restore, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("integration", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("integration", tests, itest_group_setup, itest_group_teardown);
 }

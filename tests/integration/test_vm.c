@@ -27,11 +27,10 @@ static char *cache_dir;
 
 static int vm_setup(void **state)
 {
-	itest_group_setup(state);
-	if (itest_skip_reason)
-		return 0;
 	static char why[600];
-	if (system("command -v qemu-system-x86_64 >/dev/null") != 0)
+	if (geteuid() != 0)
+		itest_skip_reason = "not root";
+	else if (system("command -v qemu-system-x86_64 >/dev/null") != 0)
 		itest_skip_reason = "qemu-system-x86_64 not installed (make deps)";
 	else if (access("/bin/busybox", X_OK) < 0)
 		itest_skip_reason = "busybox-static not installed (make deps)";
@@ -51,9 +50,11 @@ static int vm_setup(void **state)
 		}
 		kernel_free(&k);
 	}
-	if (itest_skip_reason)
+	if (itest_skip_reason) {
 		printf("SKIP: VM target tests: %s\n", itest_skip_reason);
-	return 0;
+		return 0;
+	}
+	return itest_group_setup(state); /* the lock, a results directory, the machine's state */
 }
 
 static int vm_teardown(void **state)
@@ -61,7 +62,7 @@ static int vm_teardown(void **state)
 	for (size_t i = 0; i < 2; i++)
 		free(releases[i]);
 	free(cache_dir);
-	return itest_group_teardown(state);
+	return itest_skip_reason ? 0 : itest_group_teardown(state);
 }
 
 static int each_teardown(void **state)
@@ -310,5 +311,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hang, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_kernel, itest_each_setup, each_teardown),
 	};
-	return cmocka_run_group_tests(tests, vm_setup, vm_teardown);
+	return itest_run_group("vm", tests, vm_setup, vm_teardown);
 }

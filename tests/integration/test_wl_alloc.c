@@ -121,5 +121,5 @@ int main(void)
 		cmocka_unit_test_setup(test_heap_fragmentation, itest_each_setup),
 		cmocka_unit_test_setup(test_release, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("wl_alloc", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("wl_alloc", tests, itest_group_setup, itest_group_teardown);
 }

@@ -41,5 +41,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_hot_set, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("integration-anonleak", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("integration-anonleak", tests, itest_group_setup, itest_group_teardown);
 }

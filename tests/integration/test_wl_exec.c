@@ -85,5 +85,5 @@ int main(void)
 		cmocka_unit_test_setup(test_stress_ng_exits_0_while_its_workers_are_oom_killed, itest_each_setup),
 		cmocka_unit_test_setup(test_unknown_command, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("integration-exec", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("integration-exec", tests, itest_group_setup, itest_group_teardown);
 }

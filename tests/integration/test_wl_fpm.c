@@ -291,5 +291,5 @@ int main(void)
 		cmocka_unit_test_setup(test_shared_pss, itest_each_setup),
 		cmocka_unit_test_setup(test_reload_on_sigusr2, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("integration wl_fpm", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("integration wl_fpm", tests, itest_group_setup, itest_group_teardown);
 }

@@ -160,5 +160,5 @@ int main(void)
 		cmocka_unit_test_setup(test_always, itest_each_setup),
 		cmocka_unit_test_setup(test_heuristic, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("wl_overcommit", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("wl_overcommit", tests, itest_group_setup, itest_group_teardown);
 }

@@ -120,5 +120,5 @@ int main(void)
 		cmocka_unit_test_setup(test_direct_dontneed_buffered, itest_each_setup),
 		cmocka_unit_test_setup(test_writer_over_limit, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("integration: pagecache", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("integration: pagecache", tests, itest_group_setup, itest_group_teardown);
 }

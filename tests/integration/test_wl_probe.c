@@ -108,5 +108,5 @@ int main(void)
 		cmocka_unit_test_setup(test_alone_versus_oom_filler, itest_each_setup),
 		cmocka_unit_test_setup(test_beside_page_cache_reader, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("integration-probe", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("integration-probe", tests, itest_group_setup, itest_group_teardown);
 }

@@ -146,5 +146,5 @@ int main(void)
 		cmocka_unit_test_setup(test_fits, itest_each_setup),
 		cmocka_unit_test_setup(test_swap_lets_it_survive, itest_each_setup),
 	};
-	return cmocka_run_group_tests_name("integration: shm", tests, itest_group_setup, itest_group_teardown);
+	return itest_run_group("integration: shm", tests, itest_group_setup, itest_group_teardown);
 }
