@@ -880,10 +880,10 @@ int vm_main(const struct run_opts *o, const char *scenario)
 	while (!stop ? next < nj || nrun : nrun) {
 		while (!stop && next < nj && nrun < maxrun) {
 			struct job *jb = &jobs[next];
+			if (jb->t->host && nrun)
+				break; /* a host run alone: guests would disturb its timing */
 			jb->t->started = true;
 			if (jb->t->host) {
-				if (nrun)
-					break; /* a host run alone: guests would disturb its timing */
 				sup_signals_end(vc.sigfd, &old); /* the local run watches signals itself */
 				vc.sigfd = -1;
 				jb->t->code = run_local(o, scenario, jb->dir);
