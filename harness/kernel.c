@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -27,6 +28,7 @@ extern char **environ;
 #define FLAVOUR "amd64"
 /* Refuse to decompress more than this (a vmlinux is tens of MB). */
 #define MAX_UNPACKED (1ULL << 30)
+#define KERNEL_LOCK_WAIT_MS (20ULL * 60 * 1000) /* for another mph preparing the same kernel */
 
 static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void errf(char *err, size_t errlen, const char *fmt, ...)
@@ -770,23 +772,6 @@ out:
 
 /* ---- the cache ---- */
 
-static int rm_rf_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	int r = flag == FTW_DP ? rmdir(path) : unlink(path);
-	return r < 0 && errno != ENOENT ? errno : 0;
-}
-
-/* Remove a directory tree, not following symlinks nor crossing mounts. */
-static int rm_rf(const char *path)
-{
-	int r = nftw(path, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	if (r < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return r > 0 ? -r : 0;
-}
-
 /* D such that D/lib/modules/<release> exists: root, or root/usr (merged-/usr packages). */
 static char *find_modroot(const char *root, const char *release)
 {
@@ -960,13 +945,23 @@ static int cache_prepare(const char *cache_dir, const struct apt_choice *c, char
 		errf(err, errlen, "cannot open %s: %s", lock, strerror(-r));
 		goto out;
 	}
-	/* Blocks while another mph downloads the same kernel; released when it exits. */
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
+	/* Waits while another mph downloads the same kernel (released when it exits), but
+	 * not forever: a download stuck longer than this is not worth waiting for. */
+	for (uint64_t waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 200) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
 			r = -errno;
 			errf(err, errlen, "cannot lock %s: %s", lock, strerror(-r));
 			goto out;
 		}
+		if (waited >= KERNEL_LOCK_WAIT_MS) {
+			r = -ETIMEDOUT;
+			errf(err, errlen, "another mph has been preparing kernel %s for %llu minutes (lock %s)", c->release,
+			     (unsigned long long)(KERNEL_LOCK_WAIT_MS / 60000), lock);
+			goto out;
+		}
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 	if (is_file(ready))
 		goto out;
 	if ((r = rm_rf(dir)) < 0) {

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -339,4 +340,22 @@ char *path_beside_self(const char *env, const char *rel)
 	if (slash)
 		*slash = '\0';
 	return xasprintf("%s/%s", self, rel);
+}
+
+static int rm_rf_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	int r = flag == FTW_DP ? rmdir(path) : unlink(path);
+	return r < 0 && errno != ENOENT ? errno : 0;
+}
+
+int rm_rf(const char *path)
+{
+	if (!path)
+		return 0;
+	int r = nftw(path, rm_rf_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (r < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return r > 0 ? -r : 0;
 }

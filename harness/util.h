@@ -23,6 +23,9 @@ int write_file_atomic(const char *path, const char *data, size_t len);
 /* $env if set and not empty, else <directory of this executable>/rel (malloc'd):
  * where mph finds the programs built beside it. */
 char *path_beside_self(const char *env, const char *rel);
+/* Remove a directory tree, not following symlinks nor crossing mounts; a missing path
+ * is not an error. -errno. */
+int rm_rf(const char *path);
 /* true when path is a directory holding nothing. */
 bool dir_is_empty(const char *path);
 /* mkdir -p with mode 0755. -errno. */

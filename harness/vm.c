@@ -147,19 +147,6 @@ static bool in_path(const char *prog)
 	return found;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	if (dir)
-		(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* The machine shape a guest run asks for, from [machine]. */
 struct shape {
 	uint64_t memory;
@@ -378,7 +365,7 @@ static void rm_stale_guests(const char *cache_dir)
 		char *p = xasprintf("%s/%s", top, e->d_name), *lk = xasprintf("%s/lock", p);
 		int fd = open(lk, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-			rm_rf(p);
+			(void)rm_rf(p);
 		if (fd >= 0)
 			close(fd);
 		free(lk);
@@ -597,7 +584,7 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 	free(g->qlog);
 	free(g->initrd);
 	free(g->swapimg);
-	rm_rf(g->tmp);
+	(void)rm_rf(g->tmp);
 	free(g->tmp);
 	if (g->lockfd >= 0)
 		close(g->lockfd);
