@@ -195,13 +195,11 @@ int cmd_record(int argc, char **argv)
 							      ? json_integer(WEXITSTATUS(sup.w[0].status)) : json_null());
 	}
 	json_object_set_new(res, "interrupted", json_boolean(sup.interrupted));
-	char *text = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	char *path = xasprintf("%s/record.json", dir);
-	if (!text || write_file_atomic(path, text, strlen(text)) < 0)
+	if (json_save(path, res) < 0)
 		code = EXIT_RUN_FAILED;
 	else
 		printf("%s\n", path);
-	free(text);
 	free(path);
 	json_decref(res);
 	rec_close(rec);

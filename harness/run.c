@@ -717,16 +717,14 @@ undo:
 	json_object_set_new(out, "ended_at", json_string(ended));
 	free(ended);
 	json_object_set_new(out, "errors", st->errors);
-	char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	char *path = xasprintf("%s/run.json", rundir);
-	int w = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
+	int w = json_save(path, out);
 	if (w < 0)
 		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-w));
 	else
 		run_print_summary(out, path);
 	int code = r == -EINTR ? EXIT_INTERRUPTED
 		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
-	free(text);
 	free(path);
 	free(rundir);
 	json_decref(out);
@@ -891,6 +889,20 @@ bool run_in_guest(void)
 	return yes;
 }
 
+/* A whole number 1..max given to an option; says what was expected when it is not. */
+static int uint_arg(const char *opt, const char *s, unsigned max, const char *what, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)*s) || v < 1 || v > max) {
+		fprintf(stderr, "mph run: %s %s: expected %s 1..%u\n", opt, s, what, max);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { .results = "results", .state_dir = journal_default_dir() };
@@ -908,7 +920,6 @@ int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -917,20 +928,12 @@ int cmd_run(int argc, char **argv)
 		case 'c': o.cache_dir = optarg; break;
 		case 's': o.state_dir = optarg; break;
 		case 'n':
-			errno = 0;
-			o.only_repeat = (unsigned)strtoul(optarg, &end, 10);
-			if (errno || *end || !isdigit((unsigned char)*optarg) || o.only_repeat < 1 || o.only_repeat > 1000) {
-				fprintf(stderr, "mph run: --repeat %s: expected a repeat number 1..1000\n", optarg);
+			if (uint_arg("--repeat", optarg, 1000, "a repeat number", &o.only_repeat) < 0)
 				return EXIT_BAD_INPUT;
-			}
 			break;
 		case 'j':
-			errno = 0;
-			o.jobs = (unsigned)strtoul(optarg, &end, 10);
-			if (errno || *end || !isdigit((unsigned char)*optarg) || o.jobs < 1 || o.jobs > 8) {
-				fprintf(stderr, "mph run: --jobs %s: expected 1..8 guests at once\n", optarg);
+			if (uint_arg("--jobs", optarg, 8, "guests at once", &o.jobs) < 0)
 				return EXIT_BAD_INPUT;
-			}
 			break;
 		case 'v':
 			if (o.nvm == ARRAY_SIZE(o.vm_set) - 1) {

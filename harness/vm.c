@@ -387,19 +387,6 @@ struct vm_ctx {
 	int sigfd;
 };
 
-static json_t *load_json(const char *path)
-{
-	return json_load_file(path, 0, NULL);
-}
-
-static int save_json(const char *path, const json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	int r = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
-	free(text);
-	return r;
-}
-
 /* One guest run: prepared and started by guest_start, judged by guest_finish. */
 struct guest {
 	const struct kernel *k;
@@ -512,7 +499,7 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 		keep_log(g->qlog, g->dir, "qemu.log");
 	}
 	char *rj = xasprintf("%s/run.json", g->dir);
-	json_t *out = load_json(rj);
+	json_t *out = json_load_file(rj, 0, NULL);
 	if (res == VM_OK && !out) {
 		res = VM_NO_MARKER;
 		why = xasprintf("the guest's mph ended (exit code %d) but wrote no run.json", grc);
@@ -567,7 +554,7 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 		else
 			fprintf(stderr, "mph: guest %s: %s\n", k->release, why);
 	}
-	int wr = save_json(rj, out);
+	int wr = json_save(rj, out);
 	printf("guest %s: %s, %u cpu(s), %llu MiB%s%s, qemu %s after %.1fs\n", k->release,
 	       s->v1 ? "cgroup v1" : "cgroup v2", s->cpus, (unsigned long long)(s->memory >> 20),
 	       s->nnuma ? ", NUMA nodes " : "", s->nnuma ? vc->sc->m.machine_numa : "", vm_result_name(res), elapsed);
@@ -692,7 +679,7 @@ static void print_matrix(const struct vm_ctx *vc, struct target *t, size_t n, co
 	printf("\n%s on %zu kernel(s):\n", vc->sc->m.name, n);
 	for (size_t i = 0; i < n; i++) {
 		char *rj = t[i].dir ? xasprintf("%s/run.json", t[i].dir) : NULL;
-		json_t *out = rj ? load_json(rj) : NULL, *m = json_object_get(out, "machine");
+		json_t *out = rj ? json_load_file(rj, 0, NULL) : NULL, *m = json_object_get(out, "machine");
 		const char *rel = json_string_value(json_object_get(json_object_get(m, "kernel"), "release"));
 		const char *cgv = json_string_value(json_object_get(m, "cgroup"));
 		const char *verdict = json_string_value(json_object_get(json_object_get(m, "qemu"), "result"));
@@ -722,7 +709,7 @@ static void print_matrix(const struct vm_ctx *vc, struct target *t, size_t n, co
 	char *path = xasprintf("%s/matrix.json", group);
 	json_t *mj = json_pack("{s:s, s:s, s:s, s:o}", "schema", "mph-matrix/1", "scenario", vc->sc->m.name, "file",
 			       vc->scenario, "runs", runs);
-	if (save_json(path, mj) == 0)
+	if (json_save(path, mj) == 0)
 		printf("%s\n", path);
 	else
 		fprintf(stderr, "mph: cannot write %s\n", path);

@@ -84,17 +84,32 @@ void itest_proc_free(struct proc_out *p)
 	free(p->err);
 }
 
+char *itest_last_line(const struct proc_out *p)
+{
+	char *copy = xstrdup(p->out ? p->out : ""), *last = NULL, *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		last = l;
+	char *r = last ? xstrdup(last) : NULL;
+	free(copy);
+	return r;
+}
+
+char *itest_out_dir(const struct proc_out *p)
+{
+	char *d = itest_last_line(p), *slash = d ? strrchr(d, '/') : NULL;
+	if (slash)
+		*slash = '\0';
+	return d;
+}
+
 /* run.json named on the last line of mph run's stdout */
 json_t *itest_load_result(const struct proc_out *p)
 {
-	char *copy = xstrdup(p->out), *last = NULL;
-	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
-		last = l;
-	json_error_t je;
-	json_t *j = last ? json_load_file(last, 0, &je) : NULL;
+	char *last = itest_last_line(p);
+	json_t *j = last ? json_load_file(last, 0, NULL) : NULL;
 	if (!j)
 		fail_msg("no run.json: stdout was:\n%s\nstderr:\n%s", p->out, p->err);
-	free(copy);
+	free(last);
 	return j;
 }
 

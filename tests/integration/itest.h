@@ -24,6 +24,11 @@ pid_t itest_spawn(const char *tag, const char **argv);
 /* Run mph with the NULL-terminated args, capture its output. */
 struct proc_out itest_mph(const char *arg0, ...);
 void itest_proc_free(struct proc_out *p);
+/* The last line of mph's stdout, where run and record name their result file
+ * (malloc'd; NULL when there is none). */
+char *itest_last_line(const struct proc_out *p);
+/* The directory of that file (malloc'd; NULL when there is none). */
+char *itest_out_dir(const struct proc_out *p);
 /* The run.json named on the last line of mph run's stdout (fails the test if none). */
 json_t *itest_load_result(const struct proc_out *p);
 /* `mph run --results <tmp> SCENARIO` must exit 0; its run.json. */

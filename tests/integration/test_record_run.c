@@ -70,18 +70,6 @@ static long col(const struct table *t, const char *name)
 	return -1;
 }
 
-static char *run_dir(const struct proc_out *p)
-{
-	char *copy = xstrdup(p->out), *last = NULL;
-	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
-		last = l;
-	char *d = last ? xstrdup(last) : NULL;
-	free(copy);
-	if (d && strrchr(d, '/'))
-		*strrchr(d, '/') = '\0';
-	return d;
-}
-
 /* Sum of the per-sample deltas of a column (empty cells are skipped: absent). */
 static long long sum_deltas(const struct table *t, long c)
 {
@@ -105,7 +93,7 @@ static void test_samples_add_up(void **state)
 	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "tests/scenarios/int/record.ini", NULL);
 	assert_int_equal(p.code, 0);
 	json_t *r = itest_load_result(&p);
-	char *dir = run_dir(&p), *csv = xasprintf("%s/samples.csv", dir);
+	char *dir = itest_out_dir(&p), *csv = xasprintf("%s/samples.csv", dir);
 	struct table t;
 	table_load(csv, &t);
 	/* the timeline: about one sample per 10 ms over ~1.5 s (timers on a busy
@@ -156,7 +144,7 @@ static void test_oom_event(void **state)
 	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "scenarios/oom-basic.ini", NULL);
 	assert_int_equal(p.code, 0);
 	json_t *r = itest_load_result(&p);
-	char *dir = run_dir(&p), *ev = xasprintf("%s/events.jsonl", dir), *text = NULL;
+	char *dir = itest_out_dir(&p), *ev = xasprintf("%s/events.jsonl", dir), *text = NULL;
 	assert_int_equal(read_file(ev, &text, NULL), 0);
 	json_t *kill = NULL;
 	size_t nkill = 0;

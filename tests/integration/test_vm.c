@@ -83,14 +83,11 @@ static int run_matrix(const char *scenario, bool with_host, json_t **out, size_t
 			    "6.12", scenario, NULL);
 	int code = p.code;
 	/* the last line names matrix.json; its runs name their directories */
-	char *copy = xstrdup(p.out ? p.out : ""), *last = NULL;
-	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
-		last = l;
+	char *last = itest_last_line(&p);
 	json_t *m = last ? json_load_file(last, 0, NULL) : NULL;
 	if (!m)
 		fail_msg("no matrix.json (exit %d): stdout:\n%s\nstderr:\n%s", code, p.out, p.err);
-	char *group = xstrdup(last);
-	*strrchr(group, '/') = '\0';
+	char *group = itest_out_dir(&p);
 	size_t i;
 	json_t *r;
 	*n = 0;
@@ -103,7 +100,7 @@ static int run_matrix(const char *scenario, bool with_host, json_t **out, size_t
 	}
 	json_decref(m);
 	free(group);
-	free(copy);
+	free(last);
 	if (code != 0)
 		fail_msg("mph run --kernel ... %s exited %d:\n%s", scenario, code, p.err);
 	itest_proc_free(&p);
@@ -262,17 +259,14 @@ static void expect_failure(const char *scenario, const char *result, const char 
 		fail_msg("errors[0] is '%s', expected it to say '%s'", err ? err : "(none)", why);
 	assert_non_null(strstr(p.err, why));
 	/* serial.log beside run.json */
-	char *copy = xstrdup(p.out), *last = NULL;
-	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
-		last = l;
-	*strrchr(last, '/') = '\0';
-	char *serial = xasprintf("%s/serial.log", last), *text = NULL;
+	char *dir = itest_out_dir(&p);
+	char *serial = xasprintf("%s/serial.log", dir), *text = NULL;
 	assert_int_equal(read_file(serial, &text, NULL), 0);
 	assert_non_null(strstr(text, "MPH-GUEST-BOOTED"));
 	assert_null(strstr(text, "MPH-GUEST-DONE"));
 	free(text);
 	free(serial);
-	free(copy);
+	free(dir);
 	json_decref(r);
 	itest_proc_free(&p);
 }
