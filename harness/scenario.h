@@ -60,7 +60,8 @@ struct scen_main {
 	char *machine_numa;     /* "512M,512M": parsed into scenario.numa[] */
 	char *machine_swap;     /* none | disk:SIZE | zram:SIZE: parsed into scenario.swap_* */
 	int machine_cgroup;     /* 0 v2, 1 v1 */
-	uint64_t machine_timeout_ms; /* 0: derived from the scenario's own bounds */
+	uint64_t machine_timeout_ms; /* after boot; 0: derived from the scenario's own bounds */
+	uint64_t machine_boot_timeout_ms; /* boot, up to /init's MPH-GUEST-BOOTED marker */
 };
 
 enum machine_swap { MSWAP_NONE, MSWAP_DISK, MSWAP_ZRAM };

@@ -39,7 +39,8 @@ extern const unsigned int mph_guest_init_len;
 
 #define QEMU "qemu-system-x86_64"
 #define BUSYBOX "/bin/busybox"
-#define BOOT_ALLOWANCE_MS (120ULL * 1000) /* boot, module loading, 9p: seconds under TCG, with room */
+#define SETUP_ALLOWANCE_MS (60ULL * 1000) /* the guest mph's own setup and teardown around the run */
+#define BOOT_MARKER "MPH-GUEST-BOOTED"
 #define QEMU_OVERHEAD (320ULL << 20)      /* qemu's own memory beside the guest's (vm.md: about 250 MB) */
 #define MAX_JOBS 8
 /* <cache>/guests/<pid>-XXXXXX: a guest's image, modules, swap disk and logs while it
@@ -106,7 +107,9 @@ enum vm_result vm_classify(int status, bool timed_out, const char *serial, int *
 	} else if (timed_out) {
 		res = VM_HANG;
 		*why = xstrdup(done ? "qemu did not exit after the guest finished: killed at the timeout"
-				    : "the guest did not finish within the timeout (hang): qemu was killed");
+			       : !strstr(log, BOOT_MARKER)
+				       ? "the guest did not boot within the boot timeout (hang): qemu was killed"
+				       : "the guest did not finish within the timeout (hang): qemu was killed");
 	} else if (fail) {
 		res = VM_SETUP;
 		*why = xasprintf("the guest's setup failed: %.*s", (int)strcspn(fail + 16, "\r\n"), fail + 16);
@@ -156,7 +159,8 @@ struct shape {
 	enum machine_swap swap;
 	uint64_t swap_size;
 	bool v1;
-	uint64_t timeout_ms;
+	uint64_t timeout_ms;      /* from the boot marker on */
+	uint64_t boot_timeout_ms; /* from qemu's start to the boot marker */
 };
 
 static void shape_from(struct shape *s, const struct scenario *sc)
@@ -169,10 +173,14 @@ static void shape_from(struct shape *s, const struct scenario *sc)
 	s->swap = sc->swap_kind;
 	s->swap_size = sc->swap_dev_size;
 	s->v1 = sc->m.machine_cgroup == 1;
+	/* Two clocks: booting (how long depends on the host: TCG on a busy machine boots
+	 * slowly) and the run after /init's boot marker (the scenario's own bounds). A
+	 * bound on both together would make a slow host look like a hung guest. */
+	s->boot_timeout_ms = sc->m.machine_boot_timeout_ms;
 	s->timeout_ms = sc->m.machine_timeout_ms;
 	if (!s->timeout_ms) {
 		uint64_t bound = sc->m.timeout_ms != DURATION_FOREVER ? sc->m.timeout_ms : 10ULL * 60 * 1000;
-		s->timeout_ms = BOOT_ALLOWANCE_MS + bound; /* each repeat boots a guest of its own */
+		s->timeout_ms = SETUP_ALLOWANCE_MS + bound; /* each repeat boots a guest of its own */
 	}
 }
 
@@ -182,9 +190,10 @@ static json_t *shape_json(const struct shape *s)
 	for (size_t i = 0; i < s->nnuma; i++)
 		json_array_append_new(nodes, json_integer((json_int_t)s->numa[i]));
 	static const char *const swaps[] = { "none", "disk", "zram" };
-	return json_pack("{s:I, s:i, s:o, s:{s:s, s:I}, s:s, s:I}", "memory_bytes", (json_int_t)s->memory, "cpus",
+	return json_pack("{s:I, s:i, s:o, s:{s:s, s:I}, s:s, s:I, s:I}", "memory_bytes", (json_int_t)s->memory, "cpus",
 			 (int)s->cpus, "numa_node_bytes", nodes, "swap", "kind", swaps[s->swap], "size_bytes",
-			 (json_int_t)s->swap_size, "cgroup", s->v1 ? "v1" : "v2", "timeout_ms", (json_int_t)s->timeout_ms);
+			 (json_int_t)s->swap_size, "cgroup", s->v1 ? "v1" : "v2", "timeout_ms", (json_int_t)s->timeout_ms,
+			 "boot_timeout_ms", (json_int_t)s->boot_timeout_ms);
 }
 
 struct argv {
@@ -398,7 +407,9 @@ struct guest {
 	pid_t pid;             /* qemu, -1 when it never started */
 	int pidfd;
 	int lockfd;            /* flock on tmp/lock while the guest's files are in use */
-	uint64_t deadline_ms;
+	uint64_t deadline_ms;  /* the boot deadline until the boot marker, then the run's */
+	bool booted;           /* the serial log shows /init's boot marker */
+	off_t scanned;         /* how far the serial log was searched for it */
 	double t0;
 	char *why;             /* why it could not start */
 	int *code;             /* where its exit code goes (its target's) */
@@ -470,7 +481,37 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 		return;
 	}
 	g->pidfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
-	g->deadline_ms = now_ms() + s->timeout_ms;
+	g->deadline_ms = now_ms() + s->boot_timeout_ms;
+}
+
+/* Look for /init's boot marker in what the serial log gained since the last look
+ * (bounded per call; the marker's length is kept as overlap across reads). Once it is
+ * there, the run's own timeout starts. */
+static void guest_watch_boot(struct guest *g, uint64_t timeout_ms, uint64_t now)
+{
+	if (g->booted || g->pid <= 0)
+		return;
+	int fd = open(g->serial, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[64 * 1024 + 1];
+	const off_t overlap = (off_t)strlen(BOOT_MARKER) - 1;
+	for (int rounds = 0; rounds < 16 && !g->booted; rounds++) {
+		off_t from = g->scanned > overlap ? g->scanned - overlap : 0;
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		/* the console may carry NUL bytes: search each stretch between them */
+		for (char *p = buf; p < buf + n && !g->booted; p += strlen(p) + 1)
+			g->booted = strstr(p, BOOT_MARKER) != NULL;
+		if (from + n <= g->scanned)
+			break;
+		g->scanned = from + n;
+	}
+	close(fd);
+	if (g->booted)
+		g->deadline_ms = now + timeout_ms;
 }
 
 /* Judge a guest that ended (ended: 0 exited with status, -ETIMEDOUT, -EINTR: qemu was
@@ -900,6 +941,7 @@ int vm_main(const struct run_opts *o, const char *scenario)
 		struct pollfd pf[MAX_JOBS + 1];
 		uint64_t now = now_ms(), soonest = UINT64_MAX;
 		for (size_t k = 0; k < nrun; k++) {
+			guest_watch_boot(&run[k], vc.shape.timeout_ms, now);
 			pf[k] = (struct pollfd){ run[k].pidfd, POLLIN, 0 };
 			if (run[k].deadline_ms < soonest)
 				soonest = run[k].deadline_ms;
