@@ -14,8 +14,12 @@ LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WORKLOADS := anonleak alloc overcommit pagecache shm fpm probe exec
-HARNESS   := $(filter-out harness/main.c,$(wildcard harness/*.c)) harness/guest_init.S
-GUEST_HARNESS := $(filter-out harness/main.c harness/vm.c harness/kernel.c harness/initramfs.c,$(wildcard harness/*.c))
+# harness/ in layers (docs/design.md): core <- host, scenario <- target <- plan <- cmd;
+# report/ reads result files only and links nothing of host/
+HSRC      := $(wildcard harness/*/*.c)
+HARNESS   := $(filter-out harness/cmd/main.c harness/runner/noguest.c,$(HSRC)) harness/runner/guest_init.S
+# the guest's build has no VM target of its own (noguest.c stands in for it)
+GUEST_HARNESS := $(filter-out harness/cmd/main.c harness/runner/vm.c harness/runner/kernel.c harness/runner/initramfs.c,$(HSRC))
 WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
 UNITS     := $(wildcard tests/unit/test_*.c)
 INTEG     := $(wildcard tests/integration/test_*.c)
@@ -29,7 +33,7 @@ LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
-.PHONY: all deps check unit unit-asan integration demo bench clean
+.PHONY: all deps check layers unit unit-asan integration demo bench clean
 .DEFAULT_GOAL := all
 # keep intermediate objects (itest.o) instead of rebuilding them every time
 .SECONDARY:
@@ -44,14 +48,14 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # /init of the guest image is assembled into mph (.incbin)
-$(BUILD)/harness/guest_init.o: harness/guest_init.S harness/guest-init.sh
+$(BUILD)/harness/runner/guest_init.o: harness/runner/guest_init.S harness/runner/guest-init.sh
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<
 
-# Static builds of mph and the workloads for the qemu guest (VM target, harness/vm.c)
+# Static builds of mph and the workloads for the qemu guest (VM target, harness/runner/vm.c)
 $(BUILD)/guest/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -DMPH_GUEST_ONLY -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 $(BUILD)/guest/libmph.a: $(call gobj,$(GUEST_HARNESS))
 	ar rcs $@ $^
 GUEST_LDLIBS := -static $(shell pkg-config --static --libs $(GUEST_PKGS) 2>/dev/null) -lm -lpthread
@@ -64,7 +68,7 @@ define static_link
 	@$(CC) $(CFLAGS) -o $@ $(1) $(GUEST_LDLIBS) 2>$(GUEST_LOG) || { cat $(GUEST_LOG); exit 1; }
 	@grep -v -e 'statically linked applications requires at runtime' -e ': in function ' $(GUEST_LOG) || true
 endef
-$(BUILD)/guest/mph: $(call gobj,harness/main.c) $(BUILD)/guest/libmph.a $(LIBWL)
+$(BUILD)/guest/mph: $(call gobj,harness/cmd/main.c) $(BUILD)/guest/libmph.a $(LIBWL)
 	$(call static_link,$< $(BUILD)/guest/libmph.a $(LIBWL) $(BUILD)/guest/libmph.a)
 $(BUILD)/guest/workloads/%: $(call obj,workloads/main.c) $(LIBWL) $(BUILD)/guest/libmph.a
 	$(call static_link,$< $(LIBWL) $(BUILD)/guest/libmph.a $(LIBWL))
@@ -74,7 +78,7 @@ $(LIBMPH): $(call obj,$(HARNESS))
 $(LIBWL): $(call obj,$(WLLIB))
 	ar rcs $@ $^
 
-mph: $(call obj,harness/main.c) $(LIBMPH) $(LIBWL)
+mph: $(call obj,harness/cmd/main.c) $(LIBMPH) $(LIBWL)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
 
 # every workload binary is the shared main; its file name selects the workload
@@ -99,7 +103,12 @@ unit-asan:
 integration: all $(INTEG_BINS)
 	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; $$t; done
 
+# harness/'s folders are layers whose includes point one way (docs/design.md)
+layers:
+	@tests/layers.sh
+
 check: deps
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan

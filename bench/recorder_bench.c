@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../harness/cgroup.h"
-#include "../harness/recorder.h"
-#include "../harness/util.h"
+#include "../harness/host/cgroup.h"
+#include "../harness/host/recorder.h"
+#include "../harness/core/util.h"
 
 static double cpu_now(void)
 {

@@ -15,8 +15,8 @@
 #define _GNU_SOURCE
 #include "workload.h"
 #include "alloc.h"
-#include "../harness/units.h"
-#include "../harness/util.h"
+#include "../harness/core/units.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

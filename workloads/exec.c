@@ -12,7 +12,7 @@
 #define _GNU_SOURCE
 #include "workload.h"
 #include "exec.h"
-#include "../harness/util.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

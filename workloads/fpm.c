@@ -15,8 +15,8 @@
 #include "fpm.h"
 #include "hist.h"
 #include "workload.h"
-#include "../harness/units.h"
-#include "../harness/util.h"
+#include "../harness/core/units.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * the command line and --help. Common options: --report-fd, --report-interval. */
 #define _GNU_SOURCE
 #include "workload.h"
-#include "../harness/util.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <libgen.h>

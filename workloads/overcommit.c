@@ -16,8 +16,8 @@
  * The figures at the limit are read then and reported after the release. */
 #define _GNU_SOURCE
 #include "workload.h"
-#include "../harness/units.h"
-#include "../harness/util.h"
+#include "../harness/core/units.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

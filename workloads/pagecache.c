@@ -18,7 +18,7 @@
 #include "pagecache.h"
 #include "hist.h"
 #include "workload.h"
-#include "../harness/util.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

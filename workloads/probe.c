@@ -10,8 +10,8 @@
 #define _GNU_SOURCE
 #include "workload.h"
 #include "hist.h"
-#include "../harness/units.h"
-#include "../harness/util.h"
+#include "../harness/core/units.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,8 +2,8 @@
  * bounded sleeping and /proc/self/status readings. */
 #define _GNU_SOURCE
 #include "workload.h"
-#include "../harness/units.h"
-#include "../harness/util.h"
+#include "../harness/core/units.h"
+#include "../harness/core/util.h"
 
 #include <ctype.h>
 #include <errno.h>

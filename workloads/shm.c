@@ -14,8 +14,8 @@
  * nothing is left behind. */
 #define _GNU_SOURCE
 #include "workload.h"
-#include "../harness/units.h"
-#include "../harness/util.h"
+#include "../harness/core/units.h"
+#include "../harness/core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/opt.h"
+#include "../harness/core/opt.h"
 
 /* Exit codes every workload uses; mph's classification relies on them. */
 enum wl_exit {

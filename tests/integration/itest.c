@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../harness/sysctl.h"
-#include "../../harness/util.h"
+#include "../../harness/host/sysctl.h"
+#include "../../harness/core/util.h"
 
 const char *itest_skip_reason;
 char itest_tmpdir[64];

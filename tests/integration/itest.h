@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "../../harness/cgroup.h"
+#include "../../harness/host/cgroup.h"
 
 struct proc_out {
 	int code;

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
-#include "../../harness/util.h"
+#include "../../harness/core/util.h"
 
 
 struct table {

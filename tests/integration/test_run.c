@@ -22,8 +22,8 @@
 #include <cmocka.h>
 
 #include "itest.h"
-#include "../../harness/sysctl.h"
-#include "../../harness/util.h"
+#include "../../harness/host/sysctl.h"
+#include "../../harness/core/util.h"
 
 static void test_oom_basic(void **state)
 {

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "itest.h"
-#include "../../harness/kernel.h"
-#include "../../harness/util.h"
+#include "../../harness/runner/kernel.h"
+#include "../../harness/core/util.h"
 
 static const char *const kernels[] = { "6.1", "6.12" };
 static char *releases[2];

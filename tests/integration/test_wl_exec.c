@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
-#include "../../harness/util.h"
+#include "../../harness/core/util.h"
 
 static void test_stress_ng_exits_0_while_its_workers_are_oom_killed(void **state)
 {

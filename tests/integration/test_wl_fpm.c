@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
-#include "../../harness/util.h"
+#include "../../harness/core/util.h"
 
 #define MiB (1024LL * 1024)
 

@@ -18,7 +18,7 @@
 
 #include "itest.h"
 #include "wlitest.h"
-#include "../../harness/util.h"
+#include "../../harness/core/util.h"
 
 #define MiB (1LL << 20)
 

@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../harness/journal.h"
-#include "../../harness/sysctl.h"
-#include "../../harness/util.h"
+#include "../../harness/host/journal.h"
+#include "../../harness/host/sysctl.h"
+#include "../../harness/core/util.h"
 
 struct fx {
 	char root[64];    /* fake /proc/sys */

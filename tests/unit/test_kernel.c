@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../harness/kernel.h"
-#include "../../harness/util.h"
+#include "../../harness/runner/kernel.h"
+#include "../../harness/core/util.h"
 
 #define REL "6.99.1-test-amd64"
 

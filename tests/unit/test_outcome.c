@@ -13,10 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../harness/cgroup.h"
-#include "../../harness/kmsg.h"
-#include "../../harness/outcome.h"
-#include "../../harness/util.h"
+#include "../../harness/host/cgroup.h"
+#include "../../harness/host/kmsg.h"
+#include "../../harness/host/outcome.h"
+#include "../../harness/core/util.h"
 
 static void test_classify(void **state)
 {

@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../harness/recorder.h"
-#include "../../harness/util.h"
+#include "../../harness/host/recorder.h"
+#include "../../harness/core/util.h"
 
 struct csv {
 	char **head, **row;  /* header and the LAST row */

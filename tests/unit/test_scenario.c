@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "../../harness/scenario.h"
+#include "../../harness/scenario/scenario.h"
 #include "../../workloads/workload.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../harness/opt.h"
-#include "../../harness/units.h"
-#include "../../harness/util.h"
+#include "../../harness/core/opt.h"
+#include "../../harness/core/units.h"
+#include "../../harness/core/util.h"
 
 static void test_sizes(void **state)
 {

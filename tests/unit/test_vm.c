@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../harness/initramfs.h"
-#include "../../harness/util.h"
-#include "../../harness/vm.h"
+#include "../../harness/runner/initramfs.h"
+#include "../../harness/core/util.h"
+#include "../../harness/runner/vm.h"
 
 #define EXITED(code) ((code) << 8)     /* a waitpid status for exit(code) */
 

@@ -14,7 +14,7 @@
 
 #include "../../workloads/fpm.h"
 #include "../../workloads/workload.h"
-#include "../../harness/units.h"
+#include "../../harness/core/units.h"
 
 static struct fpm_cfg defaults(void)
 {

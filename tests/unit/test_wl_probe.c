@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "wltest.h"
-#include "../../harness/units.h"
+#include "../../harness/core/units.h"
 
 extern const struct workload wl_probe;
 #define W (&wl_probe)

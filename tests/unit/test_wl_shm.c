@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "wltest.h"
-#include "../../harness/units.h"
+#include "../../harness/core/units.h"
 
 extern const struct workload wl_shm;
 #define W (&wl_shm)

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../harness/units.h"
-#include "../../harness/util.h"
+#include "../../harness/core/units.h"
+#include "../../harness/core/util.h"
 #include "../../workloads/hist.h"
 #include "../../workloads/workload.h"
 

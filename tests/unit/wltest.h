@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../harness/util.h"
+#include "../../harness/core/util.h"
 #include "../../workloads/workload.h"
 
 /* A config with the table's defaults, then each "name=value" in the NULL-terminated

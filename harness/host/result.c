@@ -1,7 +1,7 @@
 /* result.c - see result.h. */
 #define _GNU_SOURCE
 #include "result.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <numa.h>

@@ -9,7 +9,7 @@
  * recovery path (cg_remove_dir) uses only rmdir so that it depends on nothing cached. */
 #define _GNU_SOURCE
 #include "cgroup.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <dirent.h>
 #include <errno.h>

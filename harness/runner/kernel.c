@@ -3,8 +3,8 @@
  * a shell, with LC_ALL=C so their output can be parsed. libarchive decompresses. */
 #define _GNU_SOURCE
 #include "kernel.h"
-#include "units.h"
-#include "util.h"
+#include "../core/units.h"
+#include "../core/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -2,7 +2,7 @@
  * reported at cpio_close, so callers add entries without checking each one. */
 #define _GNU_SOURCE
 #include "initramfs.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -2,7 +2,7 @@
  * text to be complete: a field that is missing simply stays unset. */
 #define _GNU_SOURCE
 #include "kmsg.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

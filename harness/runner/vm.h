@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "run.h"
+#include "runner.h"
 
 /* How a guest run ended, from qemu's wait status and the serial log. */
 enum vm_result {

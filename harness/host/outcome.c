@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "../workloads/workload.h"
+#include "../../workloads/workload.h"
 
 static const char *const names[] = {
 	[OUT_RUNNING] = "running", [OUT_EXITED] = "exited", [OUT_OOM_KILLED] = "oom-killed",

@@ -8,9 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
-#include "cgroup.h"
-#include "sysctl.h"
+#include "../host/cgroup.h"
+#include "../host/sysctl.h"
 
 struct workload;
 
@@ -124,5 +125,7 @@ struct scen_target {
  * each); -errno when the file cannot be read. */
 int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d);
 void scenario_free(struct scenario *sc);
+/* run.json's "scenario": file, name, description, repeat rep of repeats, settings. */
+json_t *scenario_json(const struct scenario *sc, unsigned rep);
 
 #endif

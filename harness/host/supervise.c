@@ -3,7 +3,7 @@
  * loop's timeout is the next deadline (duration: SIGTERM; timeout: SIGKILL). */
 #define _GNU_SOURCE
 #include "supervise.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  * learned (the kernel prints them in a fixed order) and fall back to a search. */
 #define _GNU_SOURCE
 #include "recorder.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,10 +10,10 @@
  * likely a mistake than a continuation. */
 #define _GNU_SOURCE
 #include "scenario.h"
-#include "opt.h"
-#include "units.h"
-#include "util.h"
-#include "../workloads/workload.h"
+#include "../core/opt.h"
+#include "../core/units.h"
+#include "../core/util.h"
+#include "../../workloads/workload.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -747,4 +747,19 @@ void scenario_free(struct scenario *sc)
 	free(sc->m.machine_swap);
 	free(sc->file);
 	memset(sc, 0, sizeof(*sc));
+}
+
+/* The scenario as run.json carries it: file, name, this repeat, every setting. */
+json_t *scenario_json(const struct scenario *sc, unsigned rep)
+{
+	json_t *set = json_array();
+	for (size_t i = 0; i < sc->nset; i++)
+		json_array_append_new(set, json_pack("{s:s, s:s, s:s, s:i}", "section", sc->set[i].section, "key",
+						     sc->set[i].key, "value", sc->set[i].value, "line", sc->set[i].line));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I}", "file", sc->file, "name", sc->m.name, "description",
+			      sc->m.description ? sc->m.description : "", "repeat", rep, "repeats", (json_int_t)sc->m.repeat);
+	json_object_set_new(j, "duration_ms", sc->m.duration_ms == DURATION_FOREVER ? json_null() : json_integer((json_int_t)sc->m.duration_ms));
+	json_object_set_new(j, "timeout_ms", sc->m.timeout_ms == DURATION_FOREVER ? json_null() : json_integer((json_int_t)sc->m.timeout_ms));
+	json_object_set_new(j, "settings", set);
+	return j;
 }

@@ -3,12 +3,14 @@
 #include "vm.h"
 #include "initramfs.h"
 #include "kernel.h"
-#include "result.h"
-#include "scenario.h"
-#include "supervise.h"
-#include "units.h"
-#include "util.h"
-#include "../workloads/workload.h"
+#include "../core/probe.h"
+#include "../core/units.h"
+#include "../core/util.h"
+#include "../host/result.h"
+#include "../host/supervise.h"
+#include "../report/report.h"
+#include "../scenario/scenario.h"
+#include "../../workloads/workload.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -551,10 +553,10 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 			       ? grc : EXIT_RUN_FAILED;
 	if (!out) { /* the guest wrote nothing usable: run.json says why */
 		out = json_pack("{s:s, s:s, s:o, s:[], s:[]}", "schema", RUN_SCHEMA, "mph_version", MPH_VERSION, "scenario",
-				run_scenario_json(vc->sc, g->rep), "workloads", "errors");
+				scenario_json(vc->sc, g->rep), "workloads", "errors");
 	}
 	/* the scenario as the host read it: its path, and --vm keys among the settings */
-	json_object_set_new(out, "scenario", run_scenario_json(vc->sc, g->rep));
+	json_object_set_new(out, "scenario", scenario_json(vc->sc, g->rep));
 	/* the host's side of the machine: what was asked for and how qemu ended */
 	json_t *m = json_object_get(out, "machine");
 	if (!json_is_object(m)) {
@@ -602,7 +604,7 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 	if (wr < 0)
 		fprintf(stderr, "mph: cannot write %s: %s\n", rj, strerror(-wr));
 	else
-		run_print_summary(out, rj);
+		report_run_summary(out, rj);
 	fflush(stdout);
 	json_decref(out);
 	argv_free(&g->a);
@@ -1018,14 +1020,14 @@ int vm_main(const struct run_opts *o, const char *scenario)
 void vm_doctor(const char *cache_dir)
 {
 	bool q = in_path(QEMU);
-	doctor_line(q ? "ok" : "no", "  qemu", q ? "%s present; guests run under TCG (software: about 5x slower on memory-heavy work)"
+	probe_line(q ? "ok" : "no", "  qemu", q ? "%s present; guests run under TCG (software: about 5x slower on memory-heavy work)"
 						 : "%s missing (Debian package qemu-system-x86; `make deps`)", QEMU);
 	bool bb = access(BUSYBOX, X_OK) == 0;
-	doctor_line(bb ? "ok" : "no", "  busybox", bb ? "%s present (the guest's userland)" : "%s missing (Debian package busybox-static)",
+	probe_line(bb ? "ok" : "no", "  busybox", bb ? "%s present (the guest's userland)" : "%s missing (Debian package busybox-static)",
 		    BUSYBOX);
 	char *g = guest_dir(), *p = xasprintf("%s/mph", g);
 	bool gb = access(p, X_OK) == 0;
-	doctor_line(gb ? "ok" : "no", "  guest build", gb ? "%s (static)" : "%s missing: run `make`", p);
+	probe_line(gb ? "ok" : "no", "  guest build", gb ? "%s (static)" : "%s missing: run `make`", p);
 	free(p);
 	free(g);
 	static const char *const specs[] = { "6.1", "6.12" };
@@ -1036,11 +1038,11 @@ void vm_doctor(const char *cache_dir)
 		char *what = xasprintf("  kernel %s", specs[i]);
 		int r = kernel_plan(specs[i], cache_dir, &cached, &pkg, &ver, &bytes, err, sizeof(err));
 		if (r < 0)
-			doctor_line("no", what, "%s", err);
+			probe_line("no", what, "%s", err);
 		else if (cached)
-			doctor_line("ok", what, "cached in %s/kernels", cache_dir);
+			probe_line("ok", what, "cached in %s/kernels", cache_dir);
 		else
-			doctor_line("--", what, "not cached: the first run downloads %s %s (%lld MB) with apt-get download",
+			probe_line("--", what, "not cached: the first run downloads %s %s (%lld MB) with apt-get download",
 				    pkg ? pkg : "?", ver ? ver : "?", bytes >> 20);
 		free(what);
 		free(pkg);

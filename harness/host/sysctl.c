@@ -2,7 +2,7 @@
  * (Documentation/admin-guide/sysctl/vm.rst) where it has them, and sane caps where
  * it does not, so a typo cannot take the host down. */
 #include "sysctl.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <ctype.h>
 #include <errno.h>

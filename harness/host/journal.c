@@ -10,7 +10,7 @@
 #include "cgroup.h"
 #include "swap.h"
 #include "sysctl.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <stdbool.h>

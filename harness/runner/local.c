@@ -1,29 +1,27 @@
-/* run.c - `mph run`: validate the scenario, then for each repeat: journal, apply
- * sysctls and swap, create the cgroup, start and supervise the workloads, read the
- * kernel's counters and log, undo everything, write run.json. Nothing on the machine
- * changes before the whole scenario and this host's support for it are checked. */
+/* local.c - the local target: run a scenario on this machine. Validate it, then for
+ * each repeat: journal, apply sysctls and swap, create the cgroup, start and supervise
+ * the workloads, read the kernel's counters and log, undo everything, write run.json.
+ * Nothing on the machine changes before the whole scenario and this host's support
+ * for it are checked. */
 #define _GNU_SOURCE
-#include "run.h"
-#include "cgroup.h"
-#include "journal.h"
-#include "kmsg.h"
-#include "outcome.h"
-#include "recorder.h"
-#include "result.h"
-#include "scenario.h"
-#include "supervise.h"
-#include "swap.h"
-#include "sysctl.h"
-#include "units.h"
-#include "util.h"
-#ifndef MPH_GUEST_ONLY
-#include "vm.h"
-#endif
-#include "../workloads/workload.h"
+#include "runner.h"
+#include "../core/units.h"
+#include "../core/util.h"
+#include "../host/cgroup.h"
+#include "../host/journal.h"
+#include "../host/kmsg.h"
+#include "../host/outcome.h"
+#include "../host/recorder.h"
+#include "../host/result.h"
+#include "../host/supervise.h"
+#include "../host/swap.h"
+#include "../host/sysctl.h"
+#include "../report/report.h"
+#include "../scenario/scenario.h"
+#include "../../workloads/workload.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <signal.h>
@@ -47,35 +45,6 @@ struct run_cfg {
 	uint64_t wait_ms;
 };
 
-static void run_usage(FILE *f)
-{
-	fprintf(f, "usage: mph run [options] [--kernel K]... SCENARIO.ini\n\n"
-		   "Runs the scenario's workloads in a new memory cgroup below mph's own, with the\n"
-		   "scenario's vm sysctls and swap, classifies how each workload ended, undoes every\n"
-		   "change, and writes <results>/<scenario>/<UTC time>/run.json.\n"
-		   "A scenario with a [machine] section, or --kernel, runs in a qemu guest instead;\n"
-		   "several --kernel options run it on each (`host`: this machine), side by side in\n"
-		   "<results>/<scenario>/<UTC time>/<kernel>/.\n\n"
-		   "  --results DIR     where run directories go (default: results)\n"
-		   "  --run-dir DIR     exactly this run directory (with several repeats: DIR-rN)\n"
-		   "  --repeat N        run only repeat N of the scenario's repeats\n"
-		   "  --kernel K        run in a guest booting K (6.12, 6.1, a release, a package,\n"
-		   "                    IMAGE[:MODROOT]) or `host`; repeatable\n"
-		   "  --vm KEY=VALUE    a [machine] key for this run (memory=2G, numa=1G,1G, swap=zram:512M ...)\n"
-		   "  --jobs N          guests running at once (default 1; each takes a host core per vCPU)\n"
-		   "  --cache-dir DIR   kernels and guest images (default: $MPH_CACHE_DIR or /var/cache/mph)\n"
-		   "  --state-dir DIR   journal (default: $MPH_STATE_DIR or /var/lib/mph)\n"
-		   "  --wait T          if another mph run is in progress, wait up to T for it (default: refuse)\n\n"
-		   "Sysctls a scenario may set ([sysctl]):\n");
-	for (unsigned i = 0; i < sysctl_ndefs; i++)
-		fprintf(f, "  %-28s %lld..%lld  %s\n", sysctl_defs[i].name, sysctl_defs[i].min, sysctl_defs[i].max,
-			sysctl_defs[i].help);
-	fprintf(f, "\nWorkloads ([workload NAME] type = ...):\n");
-	for (size_t i = 0; workloads[i]; i++)
-		fprintf(f, "  %-12s %s\n", workloads[i]->name, workloads[i]->summary);
-	fprintf(f, "\nExit codes: 0 run done (outcomes are in run.json), 1 run failed, 2 bad input,\n"
-		   "3 unsupported here, 4 refused (lock or pending journal), 130 interrupted.\n");
-}
 
 /* Directory of the workload binaries: $MPH_WORKLOAD_DIR, else <dir of mph>/workloads. */
 static char *workload_dir(void)
@@ -176,19 +145,6 @@ static char *cg_read_or_null(const struct cg *cg, const char *name)
 	return cg_read(cg, name, &buf) == 0 ? buf : NULL;
 }
 
-json_t *run_scenario_json(const struct scenario *sc, unsigned rep)
-{
-	json_t *set = json_array();
-	for (size_t i = 0; i < sc->nset; i++)
-		json_array_append_new(set, json_pack("{s:s, s:s, s:s, s:i}", "section", sc->set[i].section, "key",
-						     sc->set[i].key, "value", sc->set[i].value, "line", sc->set[i].line));
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I}", "file", sc->file, "name", sc->m.name, "description",
-			      sc->m.description ? sc->m.description : "", "repeat", rep, "repeats", (json_int_t)sc->m.repeat);
-	json_object_set_new(j, "duration_ms", sc->m.duration_ms == DURATION_FOREVER ? json_null() : json_integer((json_int_t)sc->m.duration_ms));
-	json_object_set_new(j, "timeout_ms", sc->m.timeout_ms == DURATION_FOREVER ? json_null() : json_integer((json_int_t)sc->m.timeout_ms));
-	json_object_set_new(j, "settings", set);
-	return j;
-}
 
 struct run_state {
 	const struct run_cfg *rc;
@@ -568,68 +524,6 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	return r;
 }
 
-void run_print_summary(const json_t *out, const char *path)
-{
-	const json_t *sc = json_object_get(out, "scenario"), *host = json_object_get(out, "host");
-	const json_t *mach = json_object_get(out, "machine");
-	const char *cgv = json_string_value(json_object_get(host, "cgroup")), *kern = json_string_value(json_object_get(host, "kernel"));
-	if (!host) { /* a guest that never got to write run.json: what the host knows */
-		cgv = json_string_value(json_object_get(json_object_get(mach, "requested"), "cgroup"));
-		kern = json_string_value(json_object_get(json_object_get(mach, "kernel"), "release"));
-	}
-	printf("%s (cgroup %s, kernel %s)\n", json_string_value(json_object_get(sc, "name")), cgv ? cgv : "?", kern ? kern : "?");
-	size_t i;
-	json_t *w;
-	json_array_foreach(json_object_get(out, "workloads"), i, w) {
-		printf("  %-12s %-10s %-10s at %.2fs", json_string_value(json_object_get(w, "name")),
-		       json_string_value(json_object_get(w, "type")), json_string_value(json_object_get(w, "outcome")),
-		       json_real_value(json_object_get(w, "ended_s")));
-		json_t *ec = json_object_get(w, "exit_code"), *sg = json_object_get(w, "signal");
-		if (json_is_integer(ec))
-			printf("  exit %lld", (long long)json_integer_value(ec));
-		if (json_is_string(sg))
-			printf("  SIG%s", json_string_value(sg));
-		json_t *fin = json_object_get(w, "report_final");
-		if (json_is_object(fin))
-			printf("  status %s", json_string_value(json_object_get(fin, "status")));
-		/* processes of its tree killed while it lived on (stress-ng's workers) */
-		size_t k, tree = 0;
-		json_t *v;
-		json_array_foreach(json_object_get(w, "oom_killed_pids"), k, v)
-			tree += json_integer_value(v) != json_integer_value(json_object_get(w, "pid"));
-		if (tree)
-			printf("  (%zu OOM-killed in its tree)", tree);
-		putchar('\n');
-	}
-	json_array_foreach(json_object_get(out, "oom_kills"), i, w) {
-		if (i >= 5)
-			continue;
-		const char *cons = json_string_value(json_object_get(w, "constraint"));
-		printf("  oom kill: pid %lld (%s) %s, anon-rss %lld kB", (long long)json_integer_value(json_object_get(w, "pid")),
-		       json_string_value(json_object_get(w, "comm")), cons && *cons ? cons : "(constraint not logged)",
-		       (long long)json_integer_value(json_object_get(w, "anon_rss_kb")));
-		long long shm = json_integer_value(json_object_get(w, "shmem_rss_kb"));
-		if (shm > 0)
-			printf(", shmem-rss %lld kB", shm);
-		putchar('\n');
-	}
-	if (i > 5)
-		printf("  ... and %zu more oom kills (run.json: oom_kills)\n", i - 5);
-	const json_t *cg = json_object_get(out, "cgroup");
-	json_t *peak = json_object_get(cg, "peak_bytes");
-	char b[32];
-	printf("  cgroup peak %s, oom_kill %lld\n", json_is_integer(peak) ? format_size((uint64_t)json_integer_value(peak), b, sizeof(b)) : "n/a",
-	       (long long)json_integer_value(json_object_get(cg, "oom_kill")));
-	json_array_foreach(json_object_get(out, "sysctls"), i, w)
-		printf("  %s: %s -> %s, restored to %s\n", json_string_value(json_object_get(w, "name")),
-		       json_string_value(json_object_get(w, "before")), json_string_value(json_object_get(w, "applied")),
-		       json_string_value(json_object_get(w, "after")));
-	size_t ne = json_array_size(json_object_get(out, "errors"));
-	if (ne)
-		printf("  %zu error(s), see run.json\n", ne);
-	printf("%s\n", path);
-	fflush(stdout);
-}
 
 static int run_once(struct run_state *st, unsigned rep, const char *stamp)
 {
@@ -649,7 +543,7 @@ static int run_once(struct run_state *st, unsigned rep, const char *stamp)
 	json_object_set_new(out, "started_at", json_string(started));
 	json_object_set_new(out, "host", host_json(st->env));
 	json_object_set_new(out, "machine", machine_json(st->env, st->rc->o->in_guest));
-	json_object_set_new(out, "scenario", run_scenario_json(sc, rep));
+	json_object_set_new(out, "scenario", scenario_json(sc, rep));
 	json_t *sys = json_array(), *cgset = json_array();
 	json_t *cgj = json_pack("{s:s, s:O}", "version", cg_version_name(st->env->ver), "settings", cgset);
 	json_object_set_new(out, "sysctls", sys);
@@ -722,7 +616,7 @@ undo:
 	if (w < 0)
 		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-w));
 	else
-		run_print_summary(out, path);
+		report_run_summary(out, path);
 	int code = r == -EINTR ? EXIT_INTERRUPTED
 		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
 	free(path);
@@ -853,31 +747,6 @@ int run_local(const struct run_opts *o, const char *scenario, const char *base)
 	return code;
 }
 
-#ifndef MPH_GUEST_ONLY
-/* Does the scenario ask for a guest? Its validation comes later, for the target. */
-static bool wants_machine(const char *path)
-{
-	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true, NULL };
-	struct scenario sc;
-	struct diags d;
-	(void)scenario_load(path, &t, &sc, &d);
-	bool yes = sc.machine;
-	scenario_free(&sc);
-	diags_free(&d);
-	return yes;
-}
-#endif
-
-int run_dispatch(const struct run_opts *o, const char *scenario)
-{
-#ifndef MPH_GUEST_ONLY
-	if (!o->in_guest && (o->nkernels || o->nvm || wants_machine(scenario)))
-		return vm_main(o, scenario);
-#endif
-	/* the static build that runs inside guests has no VM target of its own */
-	return run_local(o, scenario, o->run_dir);
-}
-
 bool run_in_guest(void)
 {
 	char *cmdline = NULL;
@@ -887,132 +756,4 @@ bool run_in_guest(void)
 			yes = strcmp(w, "mph_guest=1") == 0;
 	free(cmdline);
 	return yes;
-}
-
-/* A whole number 1..max given to an option; says what was expected when it is not. */
-static int uint_arg(const char *opt, const char *s, unsigned max, const char *what, unsigned *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || !isdigit((unsigned char)*s) || v < 1 || v > max) {
-		fprintf(stderr, "mph run: %s %s: expected %s 1..%u\n", opt, s, what, max);
-		return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
-}
-
-int cmd_run(int argc, char **argv)
-{
-	struct run_opts o = { .results = "results", .state_dir = journal_default_dir() };
-	static const struct option lo[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "run-dir", required_argument, NULL, 'd' },
-		{ "repeat", required_argument, NULL, 'n' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "vm", required_argument, NULL, 'v' },
-		{ "cache-dir", required_argument, NULL, 'c' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'r': o.results = optarg; break;
-		case 'd': o.run_dir = optarg; break;
-		case 'c': o.cache_dir = optarg; break;
-		case 's': o.state_dir = optarg; break;
-		case 'n':
-			if (uint_arg("--repeat", optarg, 1000, "a repeat number", &o.only_repeat) < 0)
-				return EXIT_BAD_INPUT;
-			break;
-		case 'j':
-			if (uint_arg("--jobs", optarg, 8, "guests at once", &o.jobs) < 0)
-				return EXIT_BAD_INPUT;
-			break;
-		case 'v':
-			if (o.nvm == ARRAY_SIZE(o.vm_set) - 1) {
-				fprintf(stderr, "mph run: at most %zu --vm options\n", ARRAY_SIZE(o.vm_set) - 1);
-				return EXIT_BAD_INPUT;
-			}
-			o.vm_set[o.nvm++] = optarg;
-			break;
-		case 'k':
-			if (o.nkernels == ARRAY_SIZE(o.kernels)) {
-				fprintf(stderr, "mph run: at most %zu --kernel options\n", ARRAY_SIZE(o.kernels));
-				return EXIT_BAD_INPUT;
-			}
-			o.kernels[o.nkernels++] = optarg;
-			break;
-		case 'w':
-			if (parse_duration_ms(optarg, &o.wait_ms) < 0 || o.wait_ms > UINT32_MAX) {
-				fprintf(stderr, "mph run: --wait %s: expected a duration such as 30s or 5m\n", optarg);
-				return EXIT_BAD_INPUT;
-			}
-			break;
-		case 'h': run_usage(stdout); return EXIT_OK;
-		default: run_usage(stderr); return EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc - 1) {
-		run_usage(stderr);
-		return EXIT_BAD_INPUT;
-	}
-	o.in_guest = run_in_guest();
-	if (!o.cache_dir)
-		o.cache_dir = getenv("MPH_CACHE_DIR") && *getenv("MPH_CACHE_DIR") ? getenv("MPH_CACHE_DIR") : "/var/cache/mph";
-	return run_dispatch(&o, argv[optind]);
-}
-
-int cmd_restore(int argc, char **argv)
-{
-	const char *dir = journal_default_dir();
-	static const struct option lo[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		if (c == 's') {
-			dir = optarg;
-		} else {
-			FILE *f = c == 'h' ? stdout : stderr;
-			fprintf(f, "usage: mph restore [--state-dir DIR]\n\n"
-				   "Undoes what an interrupted `mph run` left in place, from its journal: restores\n"
-				   "sysctls, switches off and deletes swap files, kills and removes cgroups.\n");
-			return c == 'h' ? EXIT_OK : EXIT_BAD_INPUT;
-		}
-	}
-	struct journal j;
-	int holder = 0;
-	int r = journal_lock(&j, dir, "/proc/sys", 0, &holder);
-	if (r == -EBUSY) {
-		fprintf(stderr, "mph: an mph run is in progress (pid %d); it will undo its own changes\n", holder);
-		return EXIT_REFUSED;
-	}
-	if (r < 0) {
-		fprintf(stderr, "mph: cannot take the lock in %s: %s\n", dir, strerror(-r));
-		return EXIT_RUN_FAILED;
-	}
-	if (!journal_exists(&j)) {
-		printf("nothing to restore (no journal in %s)\n", dir);
-		journal_unlock(&j);
-		return EXIT_OK;
-	}
-	printf("restoring from %s:\n", j.path);
-	r = journal_replay(&j, stdout);
-	if (r < 0)
-		fprintf(stderr, "mph: restore incomplete: %s; the journal is kept, fix the cause and run `mph restore` again\n",
-			strerror(-r));
-	else
-		printf("restored; journal removed\n");
-	journal_unlock(&j);
-	return r < 0 ? EXIT_RUN_FAILED : EXIT_OK;
 }

@@ -2,15 +2,15 @@
  * are unavailable here and why. Reads only; the one probe that writes (lowering
  * oom_score_adj) touches mph's own process and is put back. */
 #define _GNU_SOURCE
-#include "cgroup.h"
-#include "journal.h"
-#include "result.h"
-#include "run.h"
-#include "sysctl.h"
-#include "util.h"
-#ifndef MPH_GUEST_ONLY
-#include "vm.h"
-#endif
+#include "cmd.h"
+#include "../core/probe.h"
+#include "../host/cgroup.h"
+#include "../host/journal.h"
+#include "../host/result.h"
+#include "../runner/runner.h"
+#include "../host/sysctl.h"
+#include "../core/util.h"
+#include "../runner/vm.h"
 
 #include <errno.h>
 #include <numa.h>
@@ -20,16 +20,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define line doctor_line
-void doctor_line(const char *state, const char *what, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%-4s %-24s ", state, what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#define line probe_line
 
 /* Lowering oom_score_adj needs CAP_SYS_RESOURCE; try by one step and put it back. */
 static int can_lower_oom_score_adj(int *cur)
@@ -153,14 +144,12 @@ int cmd_doctor(int argc, char **argv)
 	line(pending ? "no" : "ok", "journal", pending ? "%s exists: an interrupted run left changes; run `mph restore`"
 						      : "no interrupted run (%s)", pending ? jp : sd);
 	free(jp);
-#ifndef MPH_GUEST_ONLY
-	line("--", "global pressure", "not on this host: min_free_kbytes, watermarks and zone_reclaim_mode run in a guest:");
-	vm_doctor(cache_dir);
-#else
-	(void)cache_dir;
-	if (run_in_guest())
+	if (run_in_guest()) {
 		line("ok", "global pressure", "this is an mph guest: scenarios may leave out memory.max");
-#endif
+	} else {
+		line("--", "global pressure", "not on this host: min_free_kbytes, watermarks and zone_reclaim_mode run in a guest:");
+		vm_doctor(cache_dir);
+	}
 	if (r == 0)
 		cg_env_free(&env);
 	return problems ? EXIT_UNSUPPORTED : EXIT_OK;

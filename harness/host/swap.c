@@ -1,7 +1,7 @@
 /* swap.c - see swap.h. mkswap comes from util-linux (present on every Debian). */
 #define _GNU_SOURCE
 #include "swap.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,13 +2,14 @@
  * create (a production service) or for a command it starts, until Ctrl-C, the
  * command's end or --duration. Writes samples.csv, events.jsonl and record.json. */
 #define _GNU_SOURCE
-#include "cgroup.h"
-#include "recorder.h"
-#include "result.h"
-#include "run.h"
-#include "supervise.h"
-#include "units.h"
-#include "util.h"
+#include "../host/cgroup.h"
+#include "../host/recorder.h"
+#include "../host/result.h"
+#include "cmd.h"
+#include "../runner/runner.h"
+#include "../host/supervise.h"
+#include "../core/units.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 /* main.c - mph's command dispatcher: one table entry per subcommand. */
-#include "run.h"
-#include "util.h"
+#include "cmd.h"
+#include "../core/util.h"
 
 #include <signal.h>
 #include <stdio.h>

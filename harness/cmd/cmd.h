@@ -1,0 +1,10 @@
+/* cmd.h - mph's subcommands. Each returns a process exit code (core/exit.h). */
+#ifndef MPH_CMD_H
+#define MPH_CMD_H
+
+int cmd_run(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+
+#endif
