@@ -75,18 +75,11 @@ static int diag_cmp(const void *a, const void *b)
 
 /* ---- phase 1: collect ---------------------------------------------------- */
 
-struct header {
-	char *name;
-	int line;
-};
-
 struct collect {
 	FILE *f;
 	int line;
-	struct scenario *sc;
+	struct scen_text *tx;
 	struct diags *d;
-	struct header *hdr;
-	size_t nhdr;
 };
 
 /* What inih will make of a line, decided here because inih reports only the first
@@ -111,8 +104,9 @@ static void classify_line(struct collect *c, const char *str)
 			diags_add(c->d, c->line, NULL, NULL, "syntax error: a section header needs a closing ']'");
 			return;
 		}
-		c->hdr = xrealloc(c->hdr, (c->nhdr + 1) * sizeof(*c->hdr));
-		c->hdr[c->nhdr++] = (struct header){ strndup(t + 1, (size_t)(e - t - 1)), c->line };
+		struct scen_text *tx = c->tx;
+		tx->hdr = xrealloc(tx->hdr, (tx->nhdr + 1) * sizeof(*tx->hdr));
+		tx->hdr[tx->nhdr++] = (struct scen_header){ strndup(t + 1, (size_t)(e - t - 1)), c->line };
 		return;
 	}
 	for (const char *p = t; *p && *p != '\n'; p++) {
@@ -150,21 +144,75 @@ static char *reader(char *str, int num, void *stream)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct collect *c = user;
-	struct scenario *sc = c->sc;
-	sc->set = xrealloc(sc->set, (sc->nset + 1) * sizeof(*sc->set));
-	sc->set[sc->nset++] = (struct setting){ xstrdup(section), xstrdup(name), xstrdup(value ? value : ""), c->line };
+	struct scen_text *tx = c->tx;
+	tx->set = xrealloc(tx->set, (tx->nset + 1) * sizeof(*tx->set));
+	tx->set[tx->nset++] = (struct setting){ xstrdup(section), xstrdup(name), xstrdup(value ? value : ""), c->line };
 	return 1;
 }
 
-static int header_line(const struct collect *c, const char *section)
+int scen_header_line(const struct scen_text *tx, const char *section)
 {
-	for (size_t i = 0; i < c->nhdr; i++)
-		if (strcmp(c->hdr[i].name, section) == 0)
-			return c->hdr[i].line;
+	for (size_t i = 0; i < tx->nhdr; i++)
+		if (strcmp(tx->hdr[i].name, section) == 0)
+			return tx->hdr[i].line;
 	return 0;
+}
+#define header_line scen_header_line
+
+int scenario_parse(const char *path, struct scen_text *tx, struct diags *d)
+{
+	memset(tx, 0, sizeof(*tx));
+	memset(d, 0, sizeof(*d));
+	tx->file = xstrdup(path);
+	d->file = xstrdup(path);
+	struct collect c = { .tx = tx, .d = d };
+	c.f = fopen(path, "re");
+	if (!c.f)
+		return -errno;
+	ini_allow_multiline = false;
+	int syn = ini_parse_stream(reader, &c, handler, &c);
+	fclose(c.f);
+	bool seen = false; /* classify_line() should have caught inih's first error */
+	for (size_t i = 0; i < d->n; i++)
+		seen |= d->v[i].line == syn;
+	if (syn > 0 && !seen)
+		diags_add(d, syn, NULL, NULL, "syntax error");
+	return d->n ? -EINVAL : 0;
+}
+
+void scen_text_free(struct scen_text *tx)
+{
+	for (size_t i = 0; i < tx->nset; i++) {
+		free(tx->set[i].section);
+		free(tx->set[i].key);
+		free(tx->set[i].value);
+	}
+	free(tx->set);
+	for (size_t i = 0; i < tx->nhdr; i++)
+		free(tx->hdr[i].name);
+	free(tx->hdr);
+	free(tx->file);
+	memset(tx, 0, sizeof(*tx));
+}
+
+void scen_text_copy(struct scen_text *dst, const struct scen_text *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->file = xstrdup(src->file);
+	dst->set = xcalloc(src->nset + 1, sizeof(*dst->set));
+	for (size_t i = 0; i < src->nset; i++)
+		dst->set[i] = (struct setting){ xstrdup(src->set[i].section), xstrdup(src->set[i].key),
+						xstrdup(src->set[i].value), src->set[i].line };
+	dst->nset = src->nset;
+	dst->hdr = xcalloc(src->nhdr + 1, sizeof(*dst->hdr));
+	for (size_t i = 0; i < src->nhdr; i++)
+		dst->hdr[i] = (struct scen_header){ xstrdup(src->hdr[i].name), src->hdr[i].line };
+	dst->nhdr = src->nhdr;
 }
 
 /* ---- phase 2: validate ----------------------------------------------------- */
+
+static const char *const sweep_modes[] = { "product", "zip", NULL };
 
 static const struct opt scenario_opts[] = {
 	{ "name", OPT_STRING, offsetof(struct scen_main, name), NULL, 0, 0, NULL, "scenario name (default: file name)", false },
@@ -174,6 +222,8 @@ static const struct opt scenario_opts[] = {
 	{ "timeout", OPT_DURATION, offsetof(struct scen_main, timeout_ms), "10m", 100, 30ULL * 24 * 3600 * 1000, NULL,
 	  "hard limit: workloads still running are killed and classified timed-out", false },
 	{ "repeat", OPT_UINT, offsetof(struct scen_main, repeat), "1", 1, 1000, NULL, "how many runs", false },
+	{ "sweep", OPT_ENUM, offsetof(struct scen_main, sweep), "product", 0, 0, sweep_modes,
+	  "lists of values: every combination (product), or side by side (zip)", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
@@ -225,7 +275,7 @@ static const struct opt machine_opts[] = {
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
-enum section_kind { SEC_OPTS, SEC_CGROUP, SEC_SYSCTL, SEC_WORKLOAD };
+enum section_kind { SEC_OPTS, SEC_CGROUP, SEC_SYSCTL, SEC_WORKLOAD, SEC_EXPECT };
 
 static const struct section_def {
 	const char *name;
@@ -240,13 +290,16 @@ static const struct section_def {
 	{ "cgroup", SEC_CGROUP, NULL },
 	{ "sysctl", SEC_SYSCTL, NULL },
 	{ "workload", SEC_WORKLOAD, NULL }, /* "[workload NAME]" */
+	{ "expect", SEC_EXPECT, NULL },     /* "[expect]", "[expect KEY=VALUE ...]": checked by the plan */
 };
 
 static const struct section_def *section_find(const char *s)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
-		bool wl = sections[i].kind == SEC_WORKLOAD && strncmp(s, "workload", 8) == 0 && (!s[8] || s[8] == ' ');
-		if (wl || strcmp(s, sections[i].name) == 0)
+		size_t n = strlen(sections[i].name);
+		bool named = (sections[i].kind == SEC_WORKLOAD || sections[i].kind == SEC_EXPECT) &&
+			     strncmp(s, sections[i].name, n) == 0 && s[n] == ' ';
+		if (named || strcmp(s, sections[i].name) == 0)
 			return &sections[i];
 	}
 	return NULL;
@@ -380,7 +433,7 @@ static void check_sysctl(struct scenario *sc, struct diags *d, const struct sett
 	sc->sysctl[sc->nsysctl++] = (struct scen_sysctl){ def, xasprintf("%lld", v), s->line };
 }
 
-static void check_workload(struct scenario *sc, struct diags *d, const struct collect *c, const char *section,
+static void check_workload(struct scenario *sc, struct diags *d, const struct scen_text *c, const char *section,
 			   const struct scen_target *t)
 {
 	const char *name = section + 8;
@@ -513,7 +566,7 @@ static void apply_machine_set(struct scenario *sc, struct diags *d, const char *
 }
 
 /* [machine] numa and swap are lists and tagged sizes: parsed here, after opt_set. */
-static void check_machine(struct scenario *sc, struct diags *d, const struct collect *c)
+static void check_machine(struct scenario *sc, struct diags *d, const struct scen_text *c)
 {
 	struct scen_main *m = &sc->m;
 	sc->machine_line = header_line(c, "machine");
@@ -572,7 +625,7 @@ static void check_machine(struct scenario *sc, struct diags *d, const struct col
 	}
 }
 
-static void check_cross(struct scenario *sc, struct diags *d, const struct collect *c, const struct scen_target *t)
+static void check_cross(struct scenario *sc, struct diags *d, const struct scen_text *c, const struct scen_target *t)
 {
 	/* memory.swap.max on v1 means memsw = memory.max + swap allowance */
 	for (size_t i = 0; i < sc->ncg; i++) {
@@ -607,25 +660,20 @@ static void check_cross(struct scenario *sc, struct diags *d, const struct colle
 		diags_add(d, 0, NULL, NULL, "no [workload NAME] section: a scenario needs at least one workload");
 }
 
-int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d)
+int scenario_validate(const struct scen_text *tx, const struct scen_target *t, struct scenario *sc, struct diags *d)
 {
 	memset(sc, 0, sizeof(*sc));
-	memset(d, 0, sizeof(*d));
-	sc->file = xstrdup(path);
+	if (!d->file)
+		d->file = xstrdup(tx->file);
+	sc->file = xstrdup(tx->file);
 	sc->memory_max = -1;
-	d->file = xstrdup(path);
-	struct collect c = { .sc = sc, .d = d };
-	c.f = fopen(path, "re");
-	if (!c.f)
-		return -errno;
-	ini_allow_multiline = false;
-	int syn = ini_parse_stream(reader, &c, handler, &c);
-	fclose(c.f);
-	bool seen = false; /* classify_line() should have caught inih's first error */
-	for (size_t i = 0; i < d->n; i++)
-		seen |= d->v[i].line == syn;
-	if (syn > 0 && !seen)
-		diags_add(d, syn, NULL, NULL, "syntax error");
+	sc->set = xcalloc(tx->nset + 1, sizeof(*sc->set));
+	for (size_t i = 0; i < tx->nset; i++)
+		sc->set[i] = (struct setting){ xstrdup(tx->set[i].section), xstrdup(tx->set[i].key), xstrdup(tx->set[i].value),
+					       tx->set[i].line };
+	sc->nset = tx->nset;
+	const struct scen_text *c = tx;
+	size_t nd0 = d->n;
 
 	if (opt_defaults(scenario_opts, &sc->m) < 0 || opt_defaults(prepare_opts, &sc->m) < 0 ||
 	    opt_defaults(swap_opts, &sc->m) < 0 || opt_defaults(record_opts, &sc->m) < 0 ||
@@ -634,14 +682,14 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 
 	apply_machine_set(sc, d, t->machine_set);
 	/* every section header once: unknown ones are reported at their header */
-	for (size_t h = 0; h < c.nhdr; h++) {
-		const char *name = c.hdr[h].name;
-		if (header_line(&c, name) != c.hdr[h].line || section_find(name))
+	for (size_t h = 0; h < c->nhdr; h++) {
+		const char *name = c->hdr[h].name;
+		if (header_line(c, name) != c->hdr[h].line || section_find(name))
 			continue;
-		static const char *const names[] = { "scenario", "prepare", "swap", "record", "machine", "cgroup", "sysctl", "workload" };
+		static const char *const names[] = { "scenario", "prepare", "swap", "record", "machine", "cgroup", "sysctl", "workload", "expect" };
 		const char *sug = nearest_name(name, names, ARRAY_SIZE(names));
-		diags_add(d, c.hdr[h].line, name, NULL, "unknown section%s%s%s", sug ? " (did you mean [" : "",
-			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, record, machine, cgroup, sysctl, workload NAME)");
+		diags_add(d, c->hdr[h].line, name, NULL, "unknown section%s%s%s", sug ? " (did you mean [" : "",
+			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, record, machine, cgroup, sysctl, workload NAME, expect)");
 	}
 	/* then the keys of the fixed sections, so that [cgroup] memory.max is known
 	 * to workload sections */
@@ -677,15 +725,16 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 			check_sysctl(sc, d, s, t);
 			break;
 		case SEC_WORKLOAD:
+		case SEC_EXPECT:
 			break;
 		}
 	}
 	/* then each workload section once, keys or not */
-	for (size_t h = 0; h < c.nhdr; h++) {
-		const char *name = c.hdr[h].name;
+	for (size_t h = 0; h < c->nhdr; h++) {
+		const char *name = c->hdr[h].name;
 		const struct section_def *sd = section_find(name);
-		if (sd && sd->kind == SEC_WORKLOAD && header_line(&c, name) == c.hdr[h].line)
-			check_workload(sc, d, &c, name, t);
+		if (sd && sd->kind == SEC_WORKLOAD && header_line(c, name) == c->hdr[h].line)
+			check_workload(sc, d, c, name, t);
 	}
 	if (sc->m.name) {
 		const char *nm = sc->m.name;
@@ -702,18 +751,35 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 		}
 	}
 	if (!sc->m.name) {
+		const char *path = tx->file;
 		const char *b = strrchr(path, '/');
 		char *n = xstrdup(b ? b + 1 : path), *dot = strrchr(n, '.');
 		if (dot && strcmp(dot, ".ini") == 0)
 			*dot = '\0';
 		sc->m.name = n;
 	}
-	check_machine(sc, d, &c);
-	check_cross(sc, d, &c, t);
-	for (size_t i = 0; i < c.nhdr; i++)
-		free(c.hdr[i].name);
-	free(c.hdr);
-	if (d->n) {
+	check_machine(sc, d, c);
+	check_cross(sc, d, c, t);
+	if (d->n > nd0) {
+		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d)
+{
+	struct scen_text tx;
+	int r = scenario_parse(path, &tx, d);
+	if (r < 0 && r != -EINVAL) {
+		memset(sc, 0, sizeof(*sc));
+		scen_text_free(&tx);
+		return r;
+	}
+	/* syntax errors and invalid keys are reported together: every problem at once */
+	int v = scenario_validate(&tx, t, sc, d);
+	scen_text_free(&tx);
+	if (r < 0 || v < 0) {
 		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
 		return -EINVAL;
 	}

@@ -48,6 +48,7 @@ struct scen_main {
 	uint64_t duration_ms;   /* 0: until the workloads end */
 	uint64_t timeout_ms;    /* hard limit; workloads still running are killed */
 	uint64_t repeat;
+	int sweep;              /* 0 product, 1 zip: how lists combine into variants */
 	bool drop_caches;
 	bool compact_memory;
 	uint64_t swap_size;     /* 0: no swap file */
@@ -121,6 +122,31 @@ struct scen_target {
 	const char *const *machine_set;
 };
 
+/* A scenario file as text: every key raw (section, key, value, line) in file order,
+ * and every section header with its line. What a sweep varies and what is validated. */
+struct scen_header {
+	char *name;
+	int line;
+};
+
+struct scen_text {
+	char *file;
+	struct setting *set;
+	size_t nset;
+	struct scen_header *hdr;
+	size_t nhdr;
+};
+
+/* Parse (INI -> settings). Returns 0; -EINVAL with the syntax errors in d (the keys
+ * around them are still collected); -errno when the file cannot be read. */
+int scenario_parse(const char *path, struct scen_text *tx, struct diags *d);
+void scen_text_free(struct scen_text *tx);
+void scen_text_copy(struct scen_text *dst, const struct scen_text *src);
+/* The line of a section's header, 0 when there is none. */
+int scen_header_line(const struct scen_text *tx, const char *section);
+/* Validate (settings -> scenario) for where it will run, from the settings alone.
+ * Returns 0, or -EINVAL with every problem added to d (file:line each). */
+int scenario_validate(const struct scen_text *tx, const struct scen_target *t, struct scenario *sc, struct diags *d);
 /* Parse and validate. Returns 0, or -EINVAL with every problem in d (file:line
  * each); -errno when the file cannot be read. */
 int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d);
