@@ -314,22 +314,21 @@ static char *short_name(const char *section, const char *key)
 	return wl ? xasprintf("%s.%s", wl, key) : xstrdup(dot ? dot + 1 : key);
 }
 
+/* Short names, except where two axes share one: those are written in full. */
 static void name_axes(struct sweep_axis *ax, size_t n)
 {
+	char **shorts = xcalloc(n, sizeof(*shorts));
 	for (size_t i = 0; i < n; i++)
-		ax[i].name = short_name(ax[i].section, ax[i].key);
+		shorts[i] = short_name(ax[i].section, ax[i].key);
 	for (size_t i = 0; i < n; i++) {
 		bool clash = false;
-		for (size_t j = 0; j < n; j++) {
-			char *o = short_name(ax[j].section, ax[j].key);
-			clash |= j != i && strcmp(o, ax[i].name) == 0;
-			free(o);
-		}
-		if (clash) {
-			free(ax[i].name);
-			ax[i].name = full_name(ax[i].section, ax[i].key);
-		}
+		for (size_t j = 0; j < n && !clash; j++)
+			clash = j != i && strcmp(shorts[j], shorts[i]) == 0;
+		ax[i].name = clash ? full_name(ax[i].section, ax[i].key) : xstrdup(shorts[i]);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(shorts[i]);
+	free(shorts);
 }
 
 static uint64_t fnv1a(const char *s)
@@ -576,8 +575,7 @@ static const struct sweep_key *find_key(const struct variant *v, const char *key
 	for (size_t i = 0; i < v->nkeys; i++) {
 		const struct sweep_key *k = &v->keys[i];
 		char *full = full_name(k->section, k->key), *shrt = short_name(k->section, k->key);
-		bool hit = strcmp(key, k->name) == 0 || strcmp(key, full) == 0 || strcmp(key, k->key) == 0 ||
-			   strcmp(key, shrt) == 0;
+		bool hit = strcmp(key, full) == 0 || strcmp(key, k->key) == 0 || strcmp(key, shrt) == 0;
 		free(full);
 		free(shrt);
 		if (hit && found)
