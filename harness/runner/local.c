@@ -36,13 +36,9 @@
 
 struct run_cfg {
 	const struct run_opts *o;
-	const char *scenario;
-	const char *results;
 	const char *state_dir;
 	const char *sysroot;
-	const char *base;   /* run directory (repeats: base-rN), or NULL: results/<name>/<stamp> */
 	char *wl_dir;
-	uint64_t wait_ms;
 };
 
 
@@ -94,43 +90,6 @@ static void preflight(const struct run_cfg *rc, const struct scenario *sc, struc
 		    (uint64_t)vfs.f_bavail * vfs.f_frsize < sc->m.swap_size + (256ULL << 20))
 			diags_add(d, 0, "swap", "size", "not enough free space in %s for the swap file", rc->state_dir);
 	}
-}
-
-/* The run directory of repeat rep: base (or base-rN when several repeats run), where
- * base is --run-dir, the matrix's <kernel> directory, or results/<name>/<stamp>. A
- * given base may exist already if empty (a guest's share); a default one is made
- * unique with .2, .3 ... */
-static char *make_run_dir(const struct run_cfg *rc, const char *name, const char *stamp, unsigned rep, unsigned nrep)
-{
-	bool several = nrep > 1 && !rc->o->only_repeat;
-	if (rc->base) {
-		char *dir = several ? xasprintf("%s-r%u", rc->base, rep) : xstrdup(rc->base);
-		char *parent = xstrdup(dir), *slash = strrchr(parent, '/');
-		if (slash)
-			*slash = '\0';
-		int r = slash && slash != parent ? mkdir_p(parent) : 0;
-		free(parent);
-		if (r == 0 && (mkdir(dir, 0755) == 0 || (errno == EEXIST && dir_is_empty(dir))))
-			return dir;
-		if (r == 0 && errno == EEXIST)
-			errno = ENOTEMPTY;
-		free(dir);
-		return NULL;
-	}
-	for (unsigned k = 1; k < 100; k++) {
-		char *base = several ? xasprintf("%s/%s/%s-r%u", rc->results, name, stamp, rep) : xasprintf("%s/%s/%s", rc->results, name, stamp);
-		char *dir = k == 1 ? xstrdup(base) : xasprintf("%s.%u", base, k);
-		free(base);
-		char *parent = xasprintf("%s/%s", rc->results, name);
-		int r = mkdir_p(parent);
-		free(parent);
-		if (r == 0 && mkdir(dir, 0755) == 0)
-			return dir;
-		free(dir);
-		if (r < 0 || errno != EEXIST)
-			return NULL;
-	}
-	return NULL;
 }
 
 static char *read_or_null(const char *path)
@@ -525,15 +484,15 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 }
 
 
-static int run_once(struct run_state *st, unsigned rep, const char *stamp)
+static int run_once(struct run_state *st, unsigned rep, const char *where)
 {
 	const struct scenario *sc = st->sc;
-	char *rundir = make_run_dir(st->rc, sc->m.name, stamp, rep, (unsigned)sc->m.repeat);
-	if (!rundir) {
-		fprintf(stderr, "mph: cannot create a run directory %s: %s\n",
-			st->rc->base ? st->rc->base : st->rc->results, strerror(errno));
+	int e = mkdir_p(where);
+	if (e < 0 || !dir_is_empty(where)) {
+		fprintf(stderr, "mph: cannot use %s as a run directory: %s\n", where, e < 0 ? strerror(-e) : "not empty");
 		return EXIT_RUN_FAILED;
 	}
+	char *rundir = xstrdup(where);
 	st->out = json_object();
 	st->errors = json_array();
 	json_t *out = st->out;
@@ -615,8 +574,6 @@ undo:
 	int w = json_save(path, out);
 	if (w < 0)
 		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-w));
-	else
-		report_run_summary(out, path);
 	int code = r == -EINTR ? EXIT_INTERRUPTED
 		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
 	free(path);
@@ -626,124 +583,67 @@ undo:
 	return code;
 }
 
-/* Load, validate and preflight a run on this machine, changing nothing. Returns an
- * exit code; on EXIT_OK, env, sc and d are filled (free them). */
-static int local_check(struct run_cfg *rc, struct cg_env *env, struct scenario *sc, struct diags *d)
+int local_target(const struct run_opts *o, struct scen_target *t, struct cg_env *env)
 {
-	const struct run_opts *o = rc->o;
 	int r = cg_env_detect(env);
 	if (r < 0) {
 		fprintf(stderr, "mph: no memory cgroup controller found (%s); see `mph doctor`\n", strerror(-r));
 		return EXIT_UNSUPPORTED;
 	}
-	struct scen_target tgt = { env->ver, env->memsw, 0, o->in_guest, NULL };
-	r = scenario_load(rc->scenario, &tgt, sc, d);
-	if (r == -EINVAL) {
-		diags_print(d);
-		fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", rc->scenario, d->n);
-	} else if (r < 0) {
-		fprintf(stderr, "mph: cannot read %s: %s\n", rc->scenario, strerror(-r));
-	}
-	int code = r < 0 ? EXIT_BAD_INPUT : EXIT_OK;
-	if (r == 0 && o->only_repeat > sc->m.repeat) {
-		fprintf(stderr, "mph: --repeat %u: %s has %llu repeat(s)\n", o->only_repeat, rc->scenario,
-			(unsigned long long)sc->m.repeat);
-		code = EXIT_BAD_INPUT;
-	}
-	if (code == EXIT_OK) {
-		preflight(rc, sc, d);
-		if (d->n) {
-			diags_print(d);
-			fprintf(stderr, "mph: %s cannot run on this machine; nothing was changed\n", rc->scenario);
-			code = EXIT_UNSUPPORTED;
-		} else if (geteuid() != 0) {
-			fprintf(stderr, "mph: run needs root (it creates cgroups and may change sysctls and swap)\n");
-			code = EXIT_UNSUPPORTED;
-		}
-	}
-	if (code != EXIT_OK) {
-		scenario_free(sc);
-		diags_free(d);
-		cg_env_free(env);
-	}
-	return code;
+	*t = (struct scen_target){ env->ver, env->memsw, 0, o->in_guest, NULL };
+	return EXIT_OK;
 }
 
-int run_local_check(const struct run_opts *o, const char *scenario)
+int local_preflight(const struct run_opts *o, const struct scenario *sc, struct diags *d)
 {
-	struct run_cfg rc = { .o = o, .scenario = scenario, .results = o->results, .state_dir = o->state_dir,
-			      .sysroot = "/proc/sys" };
-	struct cg_env env;
-	struct scenario sc;
-	struct diags d;
-	rc.wl_dir = workload_dir();
-	int code = local_check(&rc, &env, &sc, &d);
-	if (code == EXIT_OK) {
-		scenario_free(&sc);
-		diags_free(&d);
-		cg_env_free(&env);
-	}
+	struct run_cfg rc = { .o = o, .state_dir = o->state_dir, .sysroot = "/proc/sys", .wl_dir = workload_dir() };
+	size_t n0 = d->n;
+	preflight(&rc, sc, d);
 	free(rc.wl_dir);
-	return code;
+	if (d->n > n0)
+		return EXIT_UNSUPPORTED;
+	if (geteuid() != 0) {
+		diags_add(d, 0, NULL, NULL, "mph run needs root (it creates cgroups and may change sysctls and swap)");
+		return EXIT_UNSUPPORTED;
+	}
+	return EXIT_OK;
 }
 
-int run_local(const struct run_opts *o, const char *scenario, const char *base)
+int local_run_job(const struct run_opts *o, const struct scenario *sc, const struct cg_env *env, unsigned rep,
+		  const char *dir)
 {
-	struct run_cfg rc = { .o = o, .scenario = scenario, .results = o->results, .state_dir = o->state_dir,
-			      .sysroot = "/proc/sys", .base = base, .wait_ms = o->wait_ms };
-	struct cg_env env;
-	struct scenario sc;
-	struct diags d;
-	int r;
-	rc.wl_dir = workload_dir();
-	int code = local_check(&rc, &env, &sc, &d);
-	if (code != EXIT_OK) {
-		free(rc.wl_dir);
-		return code;
-	}
+	struct run_cfg rc = { .o = o, .state_dir = o->state_dir, .sysroot = "/proc/sys", .wl_dir = workload_dir() };
 	struct journal j;
-	int holder = 0;
-	bool locked = false;
-	if (code == EXIT_OK) {
-		r = journal_lock(&j, rc.state_dir, rc.sysroot, (unsigned)rc.wait_ms, &holder);
-		if (r == -EBUSY) {
-			fprintf(stderr, "mph: another mph run is in progress (pid %d); runs cannot overlap\n", holder);
-			code = EXIT_REFUSED;
-		} else if (r < 0) {
-			fprintf(stderr, "mph: cannot take the lock in %s: %s\n", rc.state_dir, strerror(-r));
-			code = EXIT_RUN_FAILED;
-		} else {
-			locked = true;
-			if (journal_exists(&j)) {
-				fprintf(stderr, "mph: a previous run was interrupted and left changes in place (journal %s);\n"
-						"     run `mph restore` first\n", j.path);
-				code = EXIT_REFUSED;
-			}
-		}
+	int holder = 0, code = EXIT_OK;
+	int r = journal_lock(&j, rc.state_dir, rc.sysroot, (unsigned)o->wait_ms, &holder);
+	if (r == -EBUSY) {
+		fprintf(stderr, "mph: another mph run is in progress (pid %d); runs cannot overlap\n", holder);
+		code = EXIT_REFUSED;
+	} else if (r < 0) {
+		fprintf(stderr, "mph: cannot take the lock in %s: %s\n", rc.state_dir, strerror(-r));
+		code = EXIT_RUN_FAILED;
+	} else if (journal_exists(&j)) {
+		fprintf(stderr, "mph: a previous run was interrupted and left changes in place (journal %s);\n"
+				"     run `mph restore` first\n", j.path);
+		code = EXIT_REFUSED;
 	}
 	if (code == EXIT_OK) {
 		/* From here on signals are read from a signalfd: a Ctrl-C stops the
 		 * workloads and still undoes every change. */
 		sigset_t old;
-		struct run_state st = { .rc = &rc, .sc = &sc, .env = &env, .j = &j };
+		struct run_state st = { .rc = &rc, .sc = sc, .env = env, .j = &j };
 		st.sigfd = sup_signals_begin(&old);
 		if (st.sigfd < 0) {
 			fprintf(stderr, "mph: cannot watch for Ctrl-C (signalfd: %s); nothing was changed\n", strerror(errno));
 			code = EXIT_RUN_FAILED;
+		} else {
+			code = run_once(&st, rep, dir);
+			sup_signals_end(st.sigfd, &old);
 		}
-		char *stamp = utc_stamp(false);
-		for (unsigned rep = 1; rep <= sc.m.repeat && code == EXIT_OK; rep++)
-			if (!o->only_repeat || rep == o->only_repeat)
-				code = run_once(&st, rep, stamp);
-		free(stamp);
-		sup_signals_end(st.sigfd, &old);
 	}
-	if (locked)
+	if (r == 0)
 		journal_unlock(&j);
 	free(rc.wl_dir);
-	scenario_free(&sc);
-	diags_free(&d);
-	cg_env_free(&env);
 	return code;
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../core/exit.h"
 
@@ -22,12 +23,26 @@ struct run_opts {
 	unsigned jobs;           /* --jobs: guests at once (default 1) */
 	uint64_t wait_ms;
 	bool in_guest;           /* this mph runs inside an mph guest (mph_guest=1 on the kernel command line) */
+	FILE *out;               /* the human summary (stdout; stderr when stdout carries TAP or JSON) */
 };
 
-/* Run the scenario on this machine; base is the run directory (NULL: results/<name>/<stamp>). */
-int run_local(const struct run_opts *o, const char *scenario, const char *base);
-/* What run_local checks before it changes anything: the exit code it would refuse with, or 0. */
-int run_local_check(const struct run_opts *o, const char *scenario);
+struct scenario;
+struct scen_target;
+struct cg_env;
+struct diags;
+
+/* The local target: where validation stands (this machine's cgroup version, swap
+ * accounting), found without changing anything. An exit code; env to be freed. */
+int local_target(const struct run_opts *o, struct scen_target *t, struct cg_env *env);
+/* This machine's checks of a validated scenario (sysctls present, memory.max safe
+ * here, workload binaries, disk for swap, root), changing nothing: an exit code,
+ * EXIT_UNSUPPORTED with the reasons added to d. */
+int local_preflight(const struct run_opts *o, const struct scenario *sc, struct diags *d);
+/* One job on this machine: take the machine-wide lock (waiting o->wait_ms), refuse
+ * while a journal awaits `mph restore`, then journal, apply, run, undo repeat rep of
+ * sc and write dir/run.json (dir: made if missing, must be empty). An exit code. */
+int local_run_job(const struct run_opts *o, const struct scenario *sc, const struct cg_env *env, unsigned rep,
+		  const char *dir);
 /* Is this mph running inside an mph guest (mph_guest=1 on the kernel command line)? */
 bool run_in_guest(void);
 

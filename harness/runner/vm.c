@@ -389,17 +389,18 @@ static void rm_stale_guests(const char *cache_dir)
 
 /* ---- one guest run ----------------------------------------------------------- */
 
+/* What the guests of one plan share. */
 struct vm_ctx {
 	const struct run_opts *o;
-	const char *scenario;      /* host path */
-	const struct scenario *sc;
-	struct shape shape;
-	char *gdir;
-	int sigfd;
+	char *gdir;                /* the static guest build */
 };
 
 /* One guest run: prepared and started by guest_start, judged by guest_finish. */
-struct guest {
+struct vm_guest {
+	struct vm_ctx *vc;
+	const struct scenario *sc; /* the job's scenario, validated for the guest */
+	char *ini;                 /* the job's scenario as a file, without lists */
+	struct shape shape;
 	const struct kernel *k;
 	unsigned rep;
 	char *dir;             /* the run directory, the guest's 9p share */
@@ -414,12 +415,12 @@ struct guest {
 	off_t scanned;         /* how far the serial log was searched for it */
 	double t0;
 	char *why;             /* why it could not start */
-	int *code;             /* where its exit code goes (its target's) */
 };
+#define guest vm_guest
 
 static void guest_start(struct vm_ctx *vc, struct guest *g)
 {
-	const struct shape *s = &vc->shape;
+	const struct shape *s = &g->shape;
 	char err[512] = "";
 	char *top = xasprintf("%s/" GUESTS_DIR, vc->o->cache_dir);
 	char *tmpl = xasprintf("%s/%d-XXXXXX", top, (int)getpid());
@@ -458,7 +459,7 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 	g->qlog = xasprintf("%s/qemu.log", g->tmp);
 	r = g->k->modroot ? kernel_modules(g->k, mods, moddir, &files, err, sizeof(err)) : 0;
 	if (r == 0)
-		r = build_initrd(g->initrd, vc->gdir, vc->scenario, moddir, files, err, sizeof(err));
+		r = build_initrd(g->initrd, vc->gdir, g->ini, moddir, files, err, sizeof(err));
 	if (r == 0 && g->swapimg) {
 		int fd = open(g->swapimg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || ftruncate(fd, (off_t)s->swap_size) < 0) {
@@ -520,7 +521,7 @@ static void guest_watch_boot(struct guest *g, uint64_t timeout_ms, uint64_t now)
  * killed), complete its run.json, print its summary. Returns the run's exit code. */
 static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int status)
 {
-	const struct shape *s = &vc->shape;
+	const struct shape *s = &g->shape;
 	const struct kernel *k = g->k;
 	int code = EXIT_RUN_FAILED, grc = -1;
 	double elapsed = g->pid > 0 ? now_s() - g->t0 : 0;
@@ -553,10 +554,10 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 			       ? grc : EXIT_RUN_FAILED;
 	if (!out) { /* the guest wrote nothing usable: run.json says why */
 		out = json_pack("{s:s, s:s, s:o, s:[], s:[]}", "schema", RUN_SCHEMA, "mph_version", MPH_VERSION, "scenario",
-				scenario_json(vc->sc, g->rep), "workloads", "errors");
+				scenario_json(g->sc, g->rep), "workloads", "errors");
 	}
 	/* the scenario as the host read it: its path, and --vm keys among the settings */
-	json_object_set_new(out, "scenario", scenario_json(vc->sc, g->rep));
+	json_object_set_new(out, "scenario", scenario_json(g->sc, g->rep));
 	/* the host's side of the machine: what was asked for and how qemu ended */
 	json_t *m = json_object_get(out, "machine");
 	if (!json_is_object(m)) {
@@ -598,14 +599,13 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 			fprintf(stderr, "mph: guest %s: %s\n", k->release, why);
 	}
 	int wr = json_save(rj, out);
-	printf("guest %s: %s, %u cpu(s), %llu MiB%s%s, qemu %s after %.1fs\n", k->release,
-	       s->v1 ? "cgroup v1" : "cgroup v2", s->cpus, (unsigned long long)(s->memory >> 20),
-	       s->nnuma ? ", NUMA nodes " : "", s->nnuma ? vc->sc->m.machine_numa : "", vm_result_name(res), elapsed);
+	FILE *hf = vc->o->out ? vc->o->out : stdout;
+	fprintf(hf, "guest %s: %s, %u cpu(s), %llu MiB%s%s, qemu %s after %.1fs\n", k->release,
+		s->v1 ? "cgroup v1" : "cgroup v2", s->cpus, (unsigned long long)(s->memory >> 20),
+		s->nnuma ? ", NUMA nodes " : "", s->nnuma ? g->sc->m.machine_numa : "", vm_result_name(res), elapsed);
 	if (wr < 0)
 		fprintf(stderr, "mph: cannot write %s: %s\n", rj, strerror(-wr));
-	else
-		report_run_summary(out, rj);
-	fflush(stdout);
+	fflush(hf);
 	json_decref(out);
 	argv_free(&g->a);
 	free(why);
@@ -619,44 +619,54 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 	if (g->lockfd >= 0)
 		close(g->lockfd);
 	free(g->dir);
+	free(g->ini);
 	if (g->pidfd >= 0)
 		close(g->pidfd);
+	free(g);
 	if (wr < 0 && code == EXIT_OK)
 		code = EXIT_RUN_FAILED;
 	return res == VM_OK ? code : res == VM_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_RUN_FAILED;
 }
 
 
-/* ---- targets and the kernel matrix -------------------------------------------- */
+/* ---- the guests of a plan ------------------------------------------------------ */
 
-struct target {
-	const char *spec;
-	bool host;
-	struct kernel k;
-	char *label;      /* directory name in a matrix */
-	int code;
-	char *dir;        /* first run directory */
-	bool started;     /* a run of it began (else the matrix says it did not run) */
-};
+struct vm_ctx *vm_begin(const struct run_opts *o)
+{
+	struct vm_ctx *vc = xcalloc(1, sizeof(*vc));
+	vc->o = o;
+	vc->gdir = guest_dir();
+	rm_stale_guests(o->cache_dir);
+	return vc;
+}
 
-/* Checks of this host for guest runs; nothing is changed. */
+void vm_end(struct vm_ctx *vc)
+{
+	if (!vc)
+		return;
+	free(vc->gdir);
+	free(vc);
+}
+
 /* Guests at once: --jobs, but no more than the host has cores for their vCPUs (TCG
  * runs a thread per vCPU; more would slow every guest) nor than there are guests. */
-static size_t vm_jobs(const struct run_opts *o, const struct shape *s, size_t nguests)
+size_t vm_at_once(const struct run_opts *o, const struct scenario *sc, size_t nguests)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = o->jobs ? o->jobs : 1;
-	if (ncpu > 0 && n * s->cpus > (size_t)ncpu)
-		n = (size_t)ncpu / s->cpus;
+	size_t n = o->jobs ? o->jobs : 1, cpus = sc->m.machine_cpus ? (size_t)sc->m.machine_cpus : 1;
+	if (ncpu > 0 && n * cpus > (size_t)ncpu)
+		n = (size_t)ncpu / cpus;
 	if (n > nguests)
 		n = nguests;
 	return n ? n : 1;
 }
 
-static int vm_preflight(struct vm_ctx *vc, size_t nguests, struct diags *d)
+/* Checks of this host for guest runs of sc, at_once at a time; nothing is changed. */
+int vm_preflight(struct vm_ctx *vc, const struct scenario *sc, size_t at_once, struct diags *d)
 {
-	const struct scenario *sc = vc->sc;
 	const struct run_opts *o = vc->o;
+	struct shape shape;
+	shape_from(&shape, sc);
 	if (!in_path(QEMU))
 		diags_add(d, 0, NULL, NULL, "%s not found (Debian package qemu-system-x86; `make deps` installs it)", QEMU);
 	if (access(BUSYBOX, X_OK) < 0)
@@ -677,344 +687,91 @@ static int vm_preflight(struct vm_ctx *vc, size_t nguests, struct diags *d)
 		if (paths[i] && strchr(paths[i], ','))
 			diags_add(d, 0, NULL, NULL, "%s: a directory for guests may not contain ',' (qemu's option separator)", paths[i]);
 	/* guests at once: each takes its memory (plus qemu's own) and a core per vCPU */
-	size_t at_once = vm_jobs(o, &vc->shape, nguests);
 	long long avail = meminfo_bytes("MemAvailable");
-	uint64_t need = (vc->shape.memory + QEMU_OVERHEAD) * at_once;
+	uint64_t need = (shape.memory + QEMU_OVERHEAD) * at_once;
 	if (avail > 0 && need > (uint64_t)avail / 2)
 		diags_add(d, sc->machine_line, "machine", "memory",
 			  "%zu guest(s) of %llu MiB at once need about %llu MiB of the host, more than half of MemAvailable (%lld MiB)",
-			  at_once, (unsigned long long)(vc->shape.memory >> 20), (unsigned long long)(need >> 20), avail >> 20);
+			  at_once, (unsigned long long)(shape.memory >> 20), (unsigned long long)(need >> 20), avail >> 20);
 	/* the guest's files, and a swap disk, go to the cache's file system: not RAM */
 	struct statfs fs;
 	if (mkdir_p(o->cache_dir) < 0 || statfs(o->cache_dir, &fs) < 0) {
 		diags_add(d, 0, NULL, NULL, "cache directory %s: %s", o->cache_dir, strerror(errno));
 	} else {
-		uint64_t disk = (vc->shape.swap == MSWAP_DISK ? vc->shape.swap_size : 0) + (64ULL << 20);
+		uint64_t disk = (shape.swap == MSWAP_DISK ? shape.swap_size : 0) + (64ULL << 20);
 		if ((uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize < disk * at_once)
 			diags_add(d, sc->machine_line, "machine", "swap", "not enough free space in %s for %zu guest(s) (%llu MiB each)",
 				  o->cache_dir, at_once, (unsigned long long)(disk >> 20));
-		if (vc->shape.swap == MSWAP_DISK && fs.f_type == TMPFS_MAGIC)
+		if (shape.swap == MSWAP_DISK && fs.f_type == TMPFS_MAGIC)
 			diags_add(d, sc->machine_line, "machine", "swap",
 				  "%s is a tmpfs: a swap disk there would be host RAM (set --cache-dir or $MPH_CACHE_DIR)", o->cache_dir);
 	}
 	return d->n ? -EINVAL : 0;
 }
 
-/* Load the scenario for a guest: [machine] decides the cgroup version and the nodes
- * that workload options may name, so it is read first and the file validated again. */
-static int load_for_guest(const char *path, const char *const *machine_set, struct scenario *sc, struct diags *d)
+int vm_validate(const struct scen_text *tx, struct scenario *sc, struct diags *d)
 {
-	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true, machine_set };
-	int r = scenario_load(path, &t, sc, d);
-	if (r < 0)
-		return r;
-	t.cgv = sc->m.machine_cgroup == 1 ? CG_V1 : CG_V2;
-	t.memsw = t.cgv == CG_V1;
-	t.nodes = sc->nnuma ? (int)sc->nnuma : 1;
+	/* [machine] decides the cgroup version and the nodes that workload options may
+	 * name: it is read first, and the settings validated again for that guest */
+	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true, NULL };
+	struct diags first = { 0 };
+	int r = scenario_validate(tx, &t, sc, &first);
+	bool v1 = sc->m.machine_cgroup == 1;
+	int nodes = sc->nnuma ? (int)sc->nnuma : 1;
 	scenario_free(sc);
-	diags_free(d);
-	return scenario_load(path, &t, sc, d);
+	if (r < 0) { /* the same problems, reported once, against the widest target */
+		r = scenario_validate(tx, &t, sc, d);
+		diags_free(&first);
+		return r;
+	}
+	diags_free(&first);
+	t.cgv = v1 ? CG_V1 : CG_V2;
+	t.memsw = v1;
+	t.nodes = nodes;
+	return scenario_validate(tx, &t, sc, d);
 }
 
-static void print_matrix(const struct vm_ctx *vc, struct target *t, size_t n, const char *group)
+struct vm_guest *vm_guest_start(struct vm_ctx *vc, const struct scenario *sc, const char *ini, const struct kernel *k,
+				unsigned rep, const char *dir)
 {
-	json_t *runs = json_array();
-	printf("\n%s on %zu kernel(s):\n", vc->sc->m.name, n);
-	for (size_t i = 0; i < n; i++) {
-		char *rj = t[i].dir ? xasprintf("%s/run.json", t[i].dir) : NULL;
-		json_t *out = rj ? json_load_file(rj, 0, NULL) : NULL, *m = json_object_get(out, "machine");
-		const char *rel = json_string_value(json_object_get(json_object_get(m, "kernel"), "release"));
-		const char *cgv = json_string_value(json_object_get(m, "cgroup"));
-		const char *verdict = json_string_value(json_object_get(json_object_get(m, "qemu"), "result"));
-		printf("  %-28s %-5s %-3s exit %d ", rel ? rel : t[i].spec, t[i].host ? "host" : "qemu", cgv ? cgv : "?",
-		       t[i].code);
-		json_t *outcomes = json_object(), *w;
-		size_t k;
-		json_array_foreach(json_object_get(out, "workloads"), k, w) {
-			const char *nm = json_string_value(json_object_get(w, "name"));
-			const char *oc = json_string_value(json_object_get(w, "outcome"));
-			printf(" %s=%s", nm, oc);
-			json_object_set_new(outcomes, nm, json_string(oc));
-		}
-		if (verdict && strcmp(verdict, "ok") != 0)
-			printf(" guest %s", verdict);
-		if (!t[i].started)
-			printf(" not run");
-		putchar('\n');
-		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:b, s:s?, s:s?, s:s?, s:i, s:s?, s:o}", "kernel", t[i].spec,
-						      "label", t[i].label ? t[i].label : t[i].spec, "target", t[i].host ? "host" : "qemu",
-						      "ran", t[i].started, "release",
-						      rel, "cgroup", cgv, "guest_result", verdict, "exit_code", t[i].code, "dir",
-						      t[i].dir ? strrchr(t[i].dir, '/') + 1 : NULL, "outcomes", outcomes));
-		json_decref(out);
-		free(rj);
-	}
-	char *path = xasprintf("%s/matrix.json", group);
-	json_t *mj = json_pack("{s:s, s:s, s:s, s:o}", "schema", "mph-matrix/1", "scenario", vc->sc->m.name, "file",
-			       vc->scenario, "runs", runs);
-	if (json_save(path, mj) == 0)
-		printf("%s\n", path);
-	else
-		fprintf(stderr, "mph: cannot write %s\n", path);
-	json_decref(mj);
-	free(path);
-	fflush(stdout);
+	struct guest *g = xcalloc(1, sizeof(*g));
+	g->vc = vc;
+	g->sc = sc;
+	g->ini = xstrdup(ini);
+	shape_from(&g->shape, sc);
+	g->k = k;
+	g->rep = rep;
+	g->dir = xstrdup(dir);
+	guest_start(vc, g);
+	return g;
 }
 
-int vm_main(const struct run_opts *o, const char *scenario)
+int vm_guest_pidfd(const struct vm_guest *g)
 {
-	struct scenario sc;
-	struct diags d;
-	int r = load_for_guest(scenario, o->vm_set, &sc, &d);
-	if (r < 0) {
-		if (r == -EINVAL) {
-			diags_print(&d);
-			fprintf(stderr, "mph: %s: %zu problem(s); nothing was changed\n", scenario, d.n);
-		} else {
-			fprintf(stderr, "mph: cannot read %s: %s\n", scenario, strerror(-r));
-		}
-		scenario_free(&sc);
-		diags_free(&d);
-		return EXIT_BAD_INPUT;
+	return g->pid > 0 ? g->pidfd : -1;
+}
+
+uint64_t vm_guest_deadline(struct vm_guest *g, uint64_t now)
+{
+	guest_watch_boot(g, g->shape.timeout_ms, now);
+	return g->pid > 0 ? g->deadline_ms : now;
+}
+
+int vm_guest_poll(struct vm_guest *g, uint64_t now, bool interrupted)
+{
+	struct vm_ctx *vc = g->vc;
+	if (g->pid <= 0) /* never started: judged at once */
+		return guest_finish(vc, g, 0, 0);
+	int status = 0, ended = 1;
+	if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
+		ended = 0;
+	} else if (interrupted || now >= g->deadline_ms) {
+		/* SIGKILL: the guest holds nothing of the host's */
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, &status, 0);
+		ended = interrupted ? -EINTR : -ETIMEDOUT;
 	}
-	rm_stale_guests(o->cache_dir);
-	struct vm_ctx vc = { .o = o, .scenario = scenario, .sc = &sc, .gdir = guest_dir(), .sigfd = -1 };
-	shape_from(&vc.shape, &sc);
-	size_t n = o->nkernels ? o->nkernels : 1;
-	struct target *t = xcalloc(n, sizeof(*t));
-	bool guests = false;
-	for (size_t i = 0; i < n; i++) {
-		t[i].spec = o->nkernels ? o->kernels[i] : sc.m.machine_kernel;
-		t[i].host = t[i].spec && strcmp(t[i].spec, "host") == 0;
-		guests |= !t[i].host;
-	}
-	int code = EXIT_OK;
-	bool host = false;
-	for (size_t i = 0; i < n; i++)
-		host |= t[i].host;
-	size_t nguests = 0;
-	for (size_t i = 0; i < n; i++)
-		nguests += t[i].host ? 0 : o->only_repeat ? 1 : sc.m.repeat;
-	if (!t[0].spec) {
-		fprintf(stderr, "%s: [machine] kernel: required to run in a guest (or give --kernel)\n", scenario);
-		code = EXIT_BAD_INPUT;
-	} else if (o->only_repeat > sc.m.repeat) {
-		fprintf(stderr, "mph: --repeat %u: %s has %llu repeat(s)\n", o->only_repeat, scenario,
-			(unsigned long long)sc.m.repeat);
-		code = EXIT_BAD_INPUT;
-	} else if (o->run_dir && o->nkernels) {
-		fprintf(stderr, "mph: --run-dir and --kernel exclude each other: --kernel puts each kernel's run in "
-				"<results>/<scenario>/<time>/<kernel>\n");
-		code = EXIT_BAD_INPUT;
-	} else if (host && (code = run_local_check(o, scenario)) != EXIT_OK) {
-		/* the host's run is checked before any guest runs: said, nothing run */
-	} else if (guests && vm_preflight(&vc, nguests, &d) < 0) {
-		diags_print(&d);
-		fprintf(stderr, "mph: %s cannot run in a guest here; nothing was changed\n", scenario);
-		code = EXIT_UNSUPPORTED;
-	}
-	/* every kernel is fetched before the first run: a typo fails fast */
-	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
-		if (t[i].host) {
-			t[i].label = xstrdup("host");
-			continue;
-		}
-		char err[512];
-		fprintf(stderr, "mph: kernel %s ...\n", t[i].spec);
-		r = kernel_resolve(t[i].spec, o->cache_dir, true, &t[i].k, err, sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "mph: --kernel %s: %s\n", t[i].spec, err);
-			code = r == -ENOENT || r == -EINVAL ? EXIT_BAD_INPUT : EXIT_UNSUPPORTED;
-		} else {
-			t[i].label = xstrdup(t[i].k.release);
-			for (size_t k = 0; k < i; k++)
-				if (t[k].label && strcmp(t[k].label, t[i].label) == 0) {
-					fprintf(stderr, "mph: --kernel %s and --kernel %s are the same kernel %s\n", t[k].spec,
-						t[i].spec, t[i].label);
-					code = EXIT_BAD_INPUT;
-				}
-		}
-	}
-	sigset_t old;
-	if (code == EXIT_OK && (vc.sigfd = sup_signals_begin(&old)) < 0) {
-		fprintf(stderr, "mph: cannot watch for Ctrl-C (signalfd: %s)\n", strerror(errno));
-		code = EXIT_RUN_FAILED;
-	}
-	char *stamp = utc_stamp(false);
-	bool matrix = o->nkernels > 0;
-	/* the group (a matrix) or the run's base, unique like a host run's: .2, .3 ... */
-	char *unique = NULL;
-	if (code == EXIT_OK && !o->run_dir) {
-		char *parent = xasprintf("%s/%s", o->results, sc.m.name);
-		int e = mkdir_p(parent);
-		for (unsigned k = 1; e == 0 && k < 100 && !unique; k++) {
-			char *dir = k == 1 ? xasprintf("%s/%s", parent, stamp) : xasprintf("%s/%s.%u", parent, stamp, k);
-			/* made now, so that another mph in the same second takes the next name: a
-			 * matrix's group, or the (first) run directory */
-			char *first = !matrix && sc.m.repeat > 1 && !o->only_repeat ? xasprintf("%s-r1", dir) : xstrdup(dir);
-			if (mkdir(first, 0755) == 0)
-				unique = dir;
-			else if (errno != EEXIST)
-				e = -errno;
-			if (!unique)
-				free(dir);
-			free(first);
-		}
-		if (!unique) {
-			fprintf(stderr, "mph: cannot make a run directory under %s: %s\n", parent, strerror(e < 0 ? -e : EEXIST));
-			code = EXIT_RUN_FAILED;
-		}
-		free(parent);
-	}
-	char *group = matrix ? unique : NULL;
-	/* every run, in order: host runs alone, guests up to --jobs at a time */
-	struct job {
-		struct target *t;
-		unsigned rep;
-		char *dir;
-	} *jobs = xcalloc(n * sc.m.repeat + 1, sizeof(*jobs));
-	size_t nj = 0;
-	for (size_t i = 0; i < n && code == EXIT_OK; i++) {
-		char *base = matrix ? xasprintf("%s/%s", group, t[i].label) : xstrdup(o->run_dir ? o->run_dir : unique);
-		bool several = sc.m.repeat > 1 && !o->only_repeat;
-		t[i].dir = several ? xasprintf("%s-r1", base) : xstrdup(base);
-		if (t[i].host) {
-			jobs[nj++] = (struct job){ &t[i], 0, base };
-			continue;
-		}
-		for (unsigned rep = 1; rep <= sc.m.repeat; rep++)
-			if (!o->only_repeat || rep == o->only_repeat)
-				jobs[nj++] = (struct job){ &t[i], rep, several ? xasprintf("%s-r%u", base, rep) : xstrdup(base) };
-		free(base);
-	}
-	struct guest *run = xcalloc(MAX_JOBS, sizeof(*run));
-	bool got_signal = false;
-	size_t nrun = 0, next = 0, maxrun = vm_jobs(o, &vc.shape, nguests);
-	if (o->jobs > 1 && maxrun < o->jobs && maxrun < nguests)
-		fprintf(stderr, "mph: --jobs %u: %zu guest(s) at once, as %ld cores hold %zu of %u vCPU(s)\n", o->jobs, maxrun,
-			sysconf(_SC_NPROCESSORS_ONLN), maxrun, vc.shape.cpus);
-	bool stop = code != EXIT_OK;
-	while (!stop ? next < nj || nrun : nrun) {
-		while (!stop && next < nj && nrun < maxrun) {
-			struct job *jb = &jobs[next];
-			if (jb->t->host && nrun)
-				break; /* a host run alone: guests would disturb its timing */
-			jb->t->started = true;
-			if (jb->t->host) {
-				sup_signals_end(vc.sigfd, &old); /* the local run watches signals itself */
-				vc.sigfd = -1;
-				jb->t->code = run_local(o, scenario, jb->dir);
-				if ((vc.sigfd = sup_signals_begin(&old)) < 0)
-					stop = true;
-				if (jb->t->code == EXIT_INTERRUPTED)
-					stop = got_signal = true;
-				if (jb->t->code == EXIT_BAD_INPUT)
-					stop = true;
-				next++;
-				continue;
-			}
-			int e = mkdir_p(jb->dir);
-			if (e < 0 || !dir_is_empty(jb->dir)) {
-				fprintf(stderr, "mph: cannot use %s as a run directory: %s\n", jb->dir,
-					e < 0 ? strerror(-e) : "not empty");
-				jb->t->code = EXIT_RUN_FAILED;
-				next++;
-				continue;
-			}
-			struct guest *g = &run[nrun];
-			memset(g, 0, sizeof(*g));
-			g->k = &jb->t->k;
-			g->rep = jb->rep;
-			g->dir = xstrdup(jb->dir);
-			g->code = &jb->t->code;
-			guest_start(&vc, g);
-			next++;
-			if (g->pid < 0) { /* never started: judged at once */
-				int c = guest_finish(&vc, g, 0, 0);
-				if (*g->code == EXIT_OK)
-					*g->code = c;
-				continue;
-			}
-			nrun++;
-		}
-		if (!nrun)
-			continue;
-		/* wait for any of them, its deadline, or a signal */
-		struct pollfd pf[MAX_JOBS + 1];
-		uint64_t now = now_ms(), soonest = UINT64_MAX;
-		for (size_t k = 0; k < nrun; k++) {
-			guest_watch_boot(&run[k], vc.shape.timeout_ms, now);
-			pf[k] = (struct pollfd){ run[k].pidfd, POLLIN, 0 };
-			if (run[k].deadline_ms < soonest)
-				soonest = run[k].deadline_ms;
-		}
-		pf[nrun] = (struct pollfd){ vc.sigfd, POLLIN, 0 };
-		int wait = soonest <= now ? 0 : soonest - now > 200 ? 200 : (int)(soonest - now);
-		bool interrupted = false;
-		if (poll(pf, nrun + 1, wait) > 0 && (pf[nrun].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-			if (read(vc.sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
-				interrupted = stop = got_signal = true;
-		}
-		now = now_ms();
-		for (size_t k = 0; k < nrun;) {
-			struct guest *g = &run[k];
-			int status = 0, ended = 1;
-			if (waitpid(g->pid, &status, WNOHANG) == g->pid)
-				ended = 0;
-			else if (interrupted || now >= g->deadline_ms) {
-				/* SIGKILL: the guest holds nothing of the host's */
-				kill(g->pid, SIGKILL);
-				waitpid(g->pid, &status, 0);
-				ended = interrupted ? -EINTR : -ETIMEDOUT;
-			}
-			if (ended == 1) {
-				k++;
-				continue;
-			}
-			int c = guest_finish(&vc, g, ended, status);
-			if (*g->code == EXIT_OK || c == EXIT_INTERRUPTED)
-				*g->code = c;
-			run[k] = run[--nrun];
-		}
-	}
-	/* what a stop left unstarted did not run: no directory, and not a success */
-	for (size_t k = next; k < nj; k++) {
-		struct target *tt = jobs[k].t;
-		if (tt->code == EXIT_OK)
-			tt->code = got_signal ? EXIT_INTERRUPTED : EXIT_RUN_FAILED;
-		if (!tt->started) {
-			free(tt->dir);
-			tt->dir = NULL;
-		}
-	}
-	for (size_t k = 0; k < nj; k++)
-		free(jobs[k].dir);
-	free(jobs);
-	free(run);
-	for (size_t i = 0; i < n; i++)
-		if (t[i].code == EXIT_BAD_INPUT)
-			code = t[i].code;
-	if (got_signal && code == EXIT_OK)
-		code = EXIT_INTERRUPTED;
-	if (matrix && code != EXIT_BAD_INPUT && code != EXIT_UNSUPPORTED)
-		print_matrix(&vc, t, n, group);
-	if (vc.sigfd >= 0)
-		sup_signals_end(vc.sigfd, &old);
-	for (size_t i = 0; i < n; i++) {
-		if (code == EXIT_OK && t[i].code != EXIT_OK)
-			code = t[i].code;
-		kernel_free(&t[i].k);
-		free(t[i].label);
-		free(t[i].dir);
-	}
-	free(t);
-	free(unique); /* the matrix's group */
-	free(stamp);
-	free(vc.gdir);
-	scenario_free(&sc);
-	diags_free(&d);
-	return code;
+	return ended == 1 ? -1 : guest_finish(vc, g, ended, status);
 }
 
 void vm_doctor(const char *cache_dir)

@@ -40,8 +40,37 @@ enum vm_result vm_classify(int status, bool timed_out, const char *serial, int *
  * the kernels 6.1 and 6.12 (cached, or what would be downloaded). Reads only. */
 void vm_doctor(const char *cache_dir);
 
-/* Run a scenario on the guests --kernel names (or its [machine] kernel), and on the
- * host for `--kernel host`. Returns an mph exit code. */
-int vm_main(const struct run_opts *o, const char *scenario);
+struct scenario;
+struct scen_text;
+struct diags;
+struct kernel;
+struct vm_ctx;   /* what the guests of one plan share */
+struct vm_guest; /* one guest run */
+
+/* Validate settings for a guest: [machine] decides the cgroup version and the NUMA
+ * nodes workload options may name. 0, or -EINVAL with the problems in d. */
+int vm_validate(const struct scen_text *tx, struct scenario *sc, struct diags *d);
+
+struct vm_ctx *vm_begin(const struct run_opts *o);   /* removes guests whose mph died */
+void vm_end(struct vm_ctx *vc);                      /* accepts NULL */
+/* How many guests of sc may run at once (--jobs, capped by cores and guests). */
+size_t vm_at_once(const struct run_opts *o, const struct scenario *sc, size_t nguests);
+/* Checks of this host for guests of sc, at_once at a time; nothing is changed.
+ * 0, or -EINVAL with what is missing in d. */
+int vm_preflight(struct vm_ctx *vc, const struct scenario *sc, size_t at_once, struct diags *d);
+
+/* Boot kernel k on the scenario file ini (one variant, no lists), repeat rep, with
+ * dir (empty) as the guest's run directory. Never NULL: a guest that could not start
+ * is judged by its first vm_guest_poll. sc must outlive the guest. */
+struct vm_guest *vm_guest_start(struct vm_ctx *vc, const struct scenario *sc, const char *ini, const struct kernel *k,
+				unsigned rep, const char *dir);
+/* qemu's pidfd (readable when it exits), -1 when it is not running. */
+int vm_guest_pidfd(const struct vm_guest *g);
+/* When the guest must be judged a hang: the boot deadline until /init's boot marker
+ * shows on the console, the run's own after it. */
+uint64_t vm_guest_deadline(struct vm_guest *g, uint64_t now);
+/* -1 while it runs. Else it ended (or was killed: at its deadline, or interrupted):
+ * run.json is complete, the guest freed, and its exit code returned. */
+int vm_guest_poll(struct vm_guest *g, uint64_t now, bool interrupted);
 
 #endif

@@ -10,6 +10,7 @@
  * likely a mistake than a continuation. */
 #define _GNU_SOURCE
 #include "scenario.h"
+#include "sweep.h"
 #include "../core/opt.h"
 #include "../core/units.h"
 #include "../core/util.h"
@@ -828,4 +829,103 @@ json_t *scenario_json(const struct scenario *sc, unsigned rep)
 	json_object_set_new(j, "timeout_ms", sc->m.timeout_ms == DURATION_FOREVER ? json_null() : json_integer((json_int_t)sc->m.timeout_ms));
 	json_object_set_new(j, "settings", set);
 	return j;
+}
+
+/* ---- for sweeps and guests --------------------------------------------------- */
+
+static enum sweep_kind kind_of_opt(const struct opt *o)
+{
+	if (!o)
+		return SWEEP_NO;
+	switch (o->type) {
+	case OPT_SIZE:
+	case OPT_SIZE_PCT:
+		return SWEEP_SIZE;
+	case OPT_DURATION:
+		return SWEEP_DURATION;
+	case OPT_UINT:
+		return SWEEP_INT;
+	case OPT_BOOL:
+	case OPT_ENUM:
+	case OPT_FRACTION:
+		return SWEEP_WORD;
+	case OPT_STRING:
+		return SWEEP_NO;
+	}
+	return SWEEP_NO;
+}
+
+enum sweep_kind scenario_key_kind(void *ctx, const char *section, const char *key)
+{
+	const struct scen_text *tx = ctx;
+	const struct section_def *sd = section_find(section);
+	if (!sd)
+		return SWEEP_NO;
+	switch (sd->kind) {
+	case SEC_SYSCTL:
+		return SWEEP_INT;
+	case SEC_CGROUP: {
+		const struct cg_knob *k = cg_knob_find(key);
+		return !k ? SWEEP_NO : k->kind == CGV_BYTES_OR_MAX ? SWEEP_SIZE : k->kind == CGV_INT ? SWEEP_INT : SWEEP_WORD;
+	}
+	case SEC_OPTS:
+		/* of the fixed sections only [machine] describes the system under test */
+		return strcmp(section, "machine") == 0 ? kind_of_opt(opt_find(sd->opts, key)) : SWEEP_NO;
+	case SEC_WORKLOAD: {
+		const struct workload *w = NULL;
+		for (size_t i = 0; tx && i < tx->nset && !w; i++)
+			if (strcmp(tx->set[i].section, section) == 0 && strcmp(tx->set[i].key, "type") == 0)
+				w = workload_find(tx->set[i].value);
+		if (!w || strcmp(key, "type") == 0)
+			return SWEEP_NO;
+		const struct opt *o = opt_find(w->opts, key);
+		return kind_of_opt(o ? o : opt_find(wl_common_opts, key));
+	}
+	case SEC_EXPECT:
+		return SWEEP_NO;
+	}
+	return SWEEP_NO;
+}
+
+static bool printed(char **names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return true;
+	return false;
+}
+
+int scenario_write_ini(const struct scen_text *tx, const char *path, bool with_expect)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -errno;
+	fprintf(f, "; %s as mph ran it (one variant: every list replaced by one value)\n", tx->file);
+	/* sections in the order their headers (or, for keys given on the command line,
+	 * their first key) appear; each once, with all its keys */
+	char **done = xcalloc(tx->nhdr + tx->nset + 1, sizeof(char *));
+	size_t nd = 0;
+	for (size_t h = 0; h < tx->nhdr + tx->nset; h++) {
+		const char *sec = h < tx->nhdr ? tx->hdr[h].name : tx->set[h - tx->nhdr].section;
+		if (!*sec || printed(done, nd, sec))
+			continue;
+		done[nd++] = (char *)sec;
+		const struct section_def *sd = section_find(sec);
+		if (!with_expect && sd && sd->kind == SEC_EXPECT)
+			continue;
+		fprintf(f, "\n[%s]\n", sec);
+		for (size_t i = 0; i < tx->nset; i++)
+			if (strcmp(tx->set[i].section, sec) == 0)
+				fprintf(f, "%s = %s\n", tx->set[i].key, tx->set[i].value);
+	}
+	free(done);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -EIO;
+	}
+	int r = write_file_atomic(path, buf, len);
+	free(buf);
+	return r;
 }

@@ -151,6 +151,9 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
  * each); -errno when the file cannot be read. */
 int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d);
 void scenario_free(struct scenario *sc);
+/* Write the settings back as an INI file (for a guest's mph, or a variant to rerun);
+ * [expect] sections only when with_expect. -errno. */
+int scenario_write_ini(const struct scen_text *tx, const char *path, bool with_expect);
 /* run.json's "scenario": file, name, description, repeat rep of repeats, settings. */
 json_t *scenario_json(const struct scenario *sc, unsigned rep);
 

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "../../harness/sweep.h"
+#include "../../harness/scenario/sweep.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define S(sec, k, v, l) { (char *)(sec), (char *)(k), (char *)(v), (l) }

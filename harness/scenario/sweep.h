@@ -31,6 +31,10 @@ enum sweep_kind {
  * ([sysctl], [cgroup], [machine], [workload NAME]); section as in the file. */
 typedef enum sweep_kind (*sweep_kind_fn)(void *ctx, const char *section, const char *key);
 
+/* The scenario's own classification (scenario.c): from the option tables, the cgroup
+ * knobs and the sysctls; ctx is the scen_text (a workload's keys depend on its type). */
+enum sweep_kind scenario_key_kind(void *ctx, const char *section, const char *key);
+
 #define SWEEP_MAX_VALUES 1000    /* values of one key */
 #define SWEEP_MAX_VARIANTS 10000 /* variants of a scenario */
 #define SWEEP_NAME_MAX 200       /* longer variant names end in -<hash> at this length */

@@ -8,8 +8,8 @@
  * that one unsigned comparison and one subtraction serve all three kinds. */
 #define _GNU_SOURCE
 #include "sweep.h"
-#include "units.h"
-#include "util.h"
+#include "../core/units.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
