@@ -118,7 +118,6 @@ static void details(FILE *f, const struct report_case *c)
 		detail(f, "value", json_object_get(a, "value"));
 		detail(f, "file", json_object_get(a, "file"));
 		detail(f, "line", json_object_get(a, "line"));
-		detail(f, "message", json_object_get(a, "message"));
 		detail(f, "variant", json_object_get(a, "variant"));
 		detail(f, "kernel", json_object_get(a, "kernel"));
 	}

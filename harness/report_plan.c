@@ -133,10 +133,17 @@ static char *assertion_message(const json_t *a, enum report_kind kind)
 	const char *sep = *w ? ": " : "";
 	char *m;
 	switch (kind) {
-	case REPORT_FAIL:
-		m = xasprintf("%s%s%s: measured %s%s%s%s", w, sep, text, report_value(json_object_get(a, "value"), vb, sizeof(vb)),
-			      msg ? " (" : "", msg ? msg : "", msg ? ")" : "");
+	case REPORT_FAIL: {
+		/* the measured value is always said, once */
+		char *measured = xasprintf("measured %s", report_value(json_object_get(a, "value"), vb, sizeof(vb)));
+		if (msg && strstr(msg, measured))
+			m = xasprintf("%s%s%s: %s", w, sep, text, msg);
+		else
+			m = xasprintf("%s%s%s: %s%s%s%s", w, sep, text, measured, msg ? " (" : "", msg ? msg : "",
+				      msg ? ")" : "");
+		free(measured);
 		break;
+	}
 	case REPORT_ERROR:
 		if (strcmp(report_str(a, "verdict", ""), "error") == 0)
 			m = xasprintf("%s%s%s: could not be evaluated%s%s", w, sep, text, msg ? ": " : "", msg ? msg : "");
@@ -353,29 +360,58 @@ json_t *report_plan_summary(const json_t *plan)
 }
 
 /* The verdict table. Names come from scenario files and measured words: control
- * characters are shown as '?' so that none reaches the terminal, and a line is cut at
- * TABLE_COLS columns (at a UTF-8 character boundary). */
-static void put_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put_line(FILE *f, const char *fmt, ...)
+ * characters are shown as '?' so that none reaches the terminal. A line longer than
+ * TABLE_COLS columns is cut with "..." (the job lines: the detail at the end is in
+ * the files), or wrapped at spaces onto lines indented by indent (the messages and the
+ * verdict, which must be read whole). Columns are UTF-8 characters. */
+static void put_text(FILE *f, int wrap_indent, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put_text(FILE *f, int wrap_indent, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	/* the byte where column TABLE_COLS - 3 starts: room for "..." */
-	size_t cols = 0, cut = 0;
-	for (char *p = s; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if ((ch & 0xc0) != 0x80 && cols++ == TABLE_COLS - 3)
-			cut = (size_t)(p - s);
-		if (ch < 0x20 || ch == 0x7f)
-			*p = '?';
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = '?';
+	while (len && s[len - 1] == ' ')
+		s[--len] = '\0';
+
+	const char *p = s;
+	int width = TABLE_COLS;
+	for (;;) {
+		/* the end of the first width columns of p, and the last space before it */
+		const char *end = p, *space = NULL;
+		for (int cols = 0; *end && cols < width; cols++) {
+			if (*end == ' ' && end > p)
+				space = end;
+			end++;
+			while (((unsigned char)*end & 0xc0) == 0x80)
+				end++;
+		}
+		if (!*end) {
+			fprintf(f, "%s\n", p);
+			break;
+		}
+		if (wrap_indent < 0) {
+			for (int back = 0; back < 3 && end > p; back++)
+				do
+					end--;
+				while (end > p && ((unsigned char)*end & 0xc0) == 0x80);
+			fprintf(f, "%.*s...\n", (int)(end - p), p);
+			break;
+		}
+		const char *brk = space ? space : end;
+		fprintf(f, "%.*s\n%*s", (int)(brk - p), p, wrap_indent, "");
+		for (p = brk; *p == ' '; p++)
+			;
+		width = TABLE_COLS - wrap_indent;
 	}
-	if (cols > TABLE_COLS)
-		strcpy(s + cut, "...");
-	fprintf(f, "%s\n", s);
 	free(s);
 }
+
+#define CUT (-1)
 
 /* "text" cut to width columns with "..." (ASCII widths: a multi-byte name is cut
  * early, never split) */
@@ -418,64 +454,62 @@ static const char *plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* "(1 of 8 assertions failed, 4 jobs)" and the like, for the verdict line */
+/* What the verdict line says in brackets: "1 of 8 assertions failed, 4 jobs",
+ * "8 assertions, 4 jobs", "10 assertions: 1 failed, 2 not evaluable; 1 of 6 jobs
+ * failed", "after 1 of 3 jobs: SIGINT; 1 assertion", or a skipped plan's reason. */
 static char *verdict_detail(const json_t *plan, const struct counts *c)
 {
 	const char *verdict = report_str(plan, "verdict", "");
 	const char *reason = report_str(plan, "reason", NULL);
 	size_t i;
 	const json_t *job;
-	if (strcmp(verdict, "skipped") == 0 && !reason) /* the machine's reason, from a skipped job */
-		json_array_foreach(json_object_get(plan, "jobs"), i, job)
-			if (job_status(job) == JOB_SKIPPED && (reason = report_str(job, "reason", NULL)))
-				break;
-	if (strcmp(verdict, "skipped") == 0)
+	if (strcmp(verdict, "skipped") == 0) {
+		json_array_foreach(json_object_get(plan, "jobs"), i, job) /* the machine's reason, from a job */
+			if (!reason && job_status(job) == JOB_SKIPPED)
+				reason = report_str(job, "reason", NULL);
 		return xstrdup(reason ? reason : "this machine cannot run it");
-
-	char *d = NULL;
-#define PART(...)                                                                      \
-	do {                                                                           \
-		char *part = xasprintf(__VA_ARGS__);                                   \
-		char *next = xasprintf("%s%s%s", d ? d : "", d ? ", " : "", part);     \
-		free(part);                                                            \
-		free(d);                                                               \
-		d = next;                                                              \
-	} while (0)
-	size_t jobs_failed = c->status[JOB_FAILED] + c->status[JOB_UNKNOWN];
-	if (strcmp(verdict, "interrupted") == 0)
-		PART("interrupted after %zu of %zu %s", c->status[JOB_DONE], c->jobs, plural(c->jobs, "job", "jobs"));
-	if (reason && strcmp(verdict, "pass") != 0)
-		PART("%s", reason);
-	if (c->kind[REPORT_FAIL])
-		PART("%zu of %zu %s failed", c->kind[REPORT_FAIL], c->assertions, plural(c->assertions, "assertion", "assertions"));
-	if (c->kind[REPORT_ERROR])
-		PART("%zu %s could not be evaluated", c->kind[REPORT_ERROR],
-		     plural(c->kind[REPORT_ERROR], "assertion", "assertions"));
-	if (jobs_failed)
-		PART("%zu %s failed", jobs_failed, plural(jobs_failed, "job", "jobs"));
-	if (!c->kind[REPORT_FAIL] && !c->kind[REPORT_ERROR]) {
-		if (c->assertions)
-			PART("%zu %s", c->assertions, plural(c->assertions, "assertion", "assertions"));
-		else
-			PART("no assertions");
 	}
-	if (strcmp(verdict, "interrupted") != 0)
-		PART("%zu %s", c->jobs, plural(c->jobs, "job", "jobs"));
-#undef PART
+
+	size_t failed = c->kind[REPORT_FAIL], errors = c->kind[REPORT_ERROR];
+	const char *as = plural(c->assertions, "assertion", "assertions");
+	char *a;
+	if (!c->assertions)
+		a = xstrdup("no assertions");
+	else if (!failed && !errors)
+		a = xasprintf("%zu %s", c->assertions, as);
+	else if (!errors)
+		a = xasprintf("%zu of %zu %s failed", failed, c->assertions, as);
+	else if (!failed)
+		a = xasprintf("%zu of %zu %s not evaluable", errors, c->assertions, as);
+	else
+		a = xasprintf("%zu %s: %zu failed, %zu not evaluable", c->assertions, as, failed, errors);
+
+	size_t jobs_failed = c->status[JOB_FAILED] + c->status[JOB_UNKNOWN];
+	const char *js = plural(c->jobs, "job", "jobs");
+	char *d;
+	if (strcmp(verdict, "interrupted") == 0)
+		d = xasprintf("after %zu of %zu %s%s%s; %s", c->status[JOB_DONE], c->jobs, js, reason ? ": " : "",
+			      reason ? reason : "", a);
+	else if (jobs_failed)
+		d = xasprintf("%s; %zu of %zu %s failed%s%s", a, jobs_failed, c->jobs, js, reason ? ": " : "",
+			      reason ? reason : "");
+	else
+		d = xasprintf("%s, %zu %s%s%s", a, c->jobs, js, reason ? "; " : "", reason ? reason : "");
+	free(a);
 	return d;
 }
 
 void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir)
 {
 	if (!is_plan(plan)) {
-		put_line(f, "verdict: ERROR (not an %s plan)", REPORT_PLAN_SCHEMA);
+		put_text(f, 9, "verdict: ERROR (not an %s plan)", REPORT_PLAN_SCHEMA);
 		return;
 	}
 	struct counts c;
 	count(plan, &c);
 	const json_t *jobs = json_object_get(plan, "jobs"), *job;
 	const char *sweep = report_str(plan, "sweep", NULL);
-	put_line(f, "%s: %zu %s (%s%s%s)", report_str(plan, "scenario", "?"), c.jobs, plural(c.jobs, "job", "jobs"),
+	put_text(f, 4, "%s: %zu %s (%s%s%s)", report_str(plan, "scenario", "?"), c.jobs, plural(c.jobs, "job", "jobs"),
 		 report_str(plan, "file", "?"), sweep && json_array_size(json_object_get(plan, "axes")) ? ", sweep " : "",
 		 sweep && json_array_size(json_object_get(plan, "axes")) ? sweep : "");
 
@@ -490,7 +524,7 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir)
 	wv = wv > 32 ? 32 : wv;
 	wk = wk > 20 ? 20 : wk;
 	if (c.jobs)
-		put_line(f, "  %-*s  %-*s  %-4s %-11s %-6s %s", wv, "variant", wk, "kernel", "rep", "status", "held",
+		put_text(f, CUT, "  %-*s  %-*s  %-4s %-11s %-6s %s", wv, "variant", wk, "kernel", "rep", "status", "held",
 			 "workloads");
 	json_array_foreach(jobs, i, job) {
 		const char *variant = report_str(job, "variant", "");
@@ -505,7 +539,7 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir)
 			snprintf(held, sizeof(held), "%zu/%zu", ok, json_array_size(as));
 		enum job_status st = job_status(job);
 		char *detail = st == JOB_DONE ? outcomes(plan_dir, job) : job_message(job, st);
-		put_line(f, "  %-*s  %-*s  %-4s %-11s %-6s %s", wv, v, wk, kern, rep, report_str(job, "status", "?"), held,
+		put_text(f, CUT, "  %-*s  %-*s  %-4s %-11s %-6s %s", wv, v, wk, kern, rep, report_str(job, "status", "?"), held,
 			 detail ? detail : "");
 		free(detail);
 		free(v);
@@ -519,8 +553,8 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir)
 		for (i = 0; i < n; i++) {
 			if (cases[i].kind != REPORT_FAIL && cases[i].kind != REPORT_ERROR)
 				continue;
-			put_line(f, "%s %s", cases[i].kind == REPORT_FAIL ? "FAIL " : "ERROR", cases[i].name);
-			put_line(f, "      %s", cases[i].message ? cases[i].message : "");
+			put_text(f, 6, "%s %s", cases[i].kind == REPORT_FAIL ? "FAIL " : "ERROR", cases[i].name);
+			put_text(f, 6, "      %s", cases[i].message ? cases[i].message : "");
 		}
 		report_cases_free(cases, n);
 	}
@@ -528,7 +562,7 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir)
 	char *detail = verdict_detail(plan, &c), *verdict = xstrdup(report_str(plan, "verdict", "unknown"));
 	for (char *p = verdict; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
-	put_line(f, "verdict: %s (%s)", verdict, detail);
+	put_text(f, 9, "verdict: %s (%s)", verdict, detail);
 	free(verdict);
 	free(detail);
 }
