@@ -81,7 +81,7 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir);
 
 /* What `mph run --json` prints: schema "mph-plan-summary/1", scenario, file, verdict,
  * exit_code, reason, counts, "failed" (assertions and aggregates that failed or could
- * not be evaluated, with their values) and "jobs_not_done" (jobs that did not complete).
+ * not be evaluated, with their values) and "jobs_not_done" (every job not done).
  * New reference; NULL if plan is not a plan. */
 json_t *report_plan_summary(const json_t *plan);
 

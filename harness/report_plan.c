@@ -332,15 +332,8 @@ json_t *report_plan_summary(const json_t *plan)
 	for (size_t i = 0; i < n; i++) {
 		const struct report_case *c = &cases[i];
 		const json_t *a = c->assertion;
-		if (c->kind != REPORT_FAIL && c->kind != REPORT_ERROR)
+		if (!a || (c->kind != REPORT_FAIL && c->kind != REPORT_ERROR))
 			continue;
-		if (!a) {
-			json_array_append_new(not_done, json_pack("{sO? ss ss ss? ss}", "id", json_object_get(c->job, "id"),
-								  "name", c->name, "status", report_str(c->job, "status", ""),
-								  "reason", report_str(c->job, "reason", NULL), "message",
-								  c->message));
-			continue;
-		}
 		json_t *v = json_object_get(a, "value");
 		json_array_append_new(failed,
 				      json_pack("{ss ss ss ss? sO? ss? ss? sO? sO? ss}", "name", c->name, "verdict",
@@ -351,6 +344,18 @@ json_t *report_plan_summary(const json_t *plan)
 						"message", c->message));
 	}
 	report_cases_free(cases, n);
+	size_t i;
+	const json_t *job;
+	json_array_foreach(json_object_get(plan, "jobs"), i, job) {
+		if (job_status(job) == JOB_DONE)
+			continue;
+		char *label = report_job_label(job);
+		json_array_append_new(not_done, json_pack("{sO? ss ss sO? ss?}", "id", json_object_get(job, "id"), "name",
+							  label, "status", report_str(job, "status", ""), "exit_code",
+							  json_object_get(job, "exit_code"), "reason",
+							  report_str(job, "reason", NULL)));
+		free(label);
+	}
 	return json_pack("{ss ss ss ss ss sO? ss? so so so}", "schema", "mph-plan-summary/1", "scenario",
 			 report_str(plan, "scenario", ""), "file", report_str(plan, "file", ""), "verdict",
 			 report_str(plan, "verdict", ""), "mph_version", report_str(plan, "mph_version", ""), "exit_code",

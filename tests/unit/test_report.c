@@ -510,6 +510,18 @@ static void test_summary(void **state)
 			    "not root: creating cgroups and writing sysctls needs root");
 	json_decref(s);
 	json_decref(plan);
+
+	/* every job not done is listed, the one interrupted and the one never started */
+	plan = load("interrupted");
+	s = report_plan_summary(plan);
+	nd = json_object_get(s, "jobs_not_done");
+	assert_int_equal(json_array_size(nd), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(nd, 0), "name")), "r2");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(nd, 1), "status")), "not-run");
+	assert_true(json_is_null(json_object_get(json_array_get(nd, 1), "exit_code")));
+	assert_int_equal(json_array_size(json_object_get(s, "failed")), 0);
+	json_decref(s);
+	json_decref(plan);
 }
 
 static int setup(void **state)
