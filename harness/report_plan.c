@@ -2,6 +2,7 @@
  * counts, the terminal's verdict table and the summary of `mph run --json`. Reads
  * plan.json and run.json only. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -566,7 +567,7 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir)
 
 	char *detail = verdict_detail(plan, &c), *verdict = xstrdup(report_str(plan, "verdict", "unknown"));
 	for (char *p = verdict; *p; p++)
-		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+		*p = (char)toupper((unsigned char)*p);
 	put_text(f, 9, "verdict: %s (%s)", verdict, detail);
 	free(verdict);
 	free(detail);
