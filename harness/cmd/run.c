@@ -1,124 +1,116 @@
-/* run.c - `mph run`: its command line, then the plan. */
+/* run.c - `mph run`: its command line (an option table, core/cli.h), then the plan. */
 #include "cmd.h"
-#include "../core/units.h"
+#include "../core/cli.h"
 #include "../core/util.h"
 #include "../host/journal.h"
 #include "../host/sysctl.h"
 #include "../plan/plan.h"
 #include "../../workloads/workload.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+struct run_cli {
+	struct plan_opts po;
+	const char *vm[PLAN_MAX_SETS];
+	size_t nvm;
+	bool help;
+};
+
+#define R(f) offsetof(struct run_cli, po.run.f)
+#define P(f) offsetof(struct run_cli, po.f)
+static const struct cli_opt run_opts[] = {
+	{ "results", "DIR", CLI_STRING, R(results), 0, 0, "where plan directories go (default: results)" },
+	{ "run-dir", "DIR", CLI_STRING, R(run_dir), 0, 0,
+	  "exactly this directory: the plan's, or (one job) the run's own" },
+	{ "repeat", "N", CLI_UINT, R(only_repeat), 0, 1000, "run only repeat N of the scenario's repeats" },
+	{ "set", "S.K=V[,V...]", CLI_LIST, P(sets), P(nsets), PLAN_MAX_SETS,
+	  "set or sweep any key: sysctl.vm.swappiness=0,60  cgroup.memory.max=64M..256M/64M  leaker.size=32M" },
+	{ "kernel", "K", CLI_LIST, R(kernels), R(nkernels), 16,
+	  "run in a guest booting K (6.12, 6.1, a release, a package, IMAGE[:MODROOT]) or `host`; repeatable" },
+	{ "vm", "KEY=VALUE", CLI_LIST, offsetof(struct run_cli, vm), offsetof(struct run_cli, nvm), PLAN_MAX_SETS,
+	  "a [machine] key (the same as --set machine.KEY=VALUE)" },
+	{ "jobs", "N", CLI_UINT, R(jobs), 0, 8, "guests running at once (default 1; each takes a host core per vCPU)" },
+	{ "dry-run", NULL, CLI_FLAG, P(dry_run), 0, 0, "validate, print the jobs and what each would change; change nothing" },
+	{ "junit", "FILE", CLI_STRING, P(junit), 0, 0, "write the verdicts as JUnit XML (a testcase per job x assertion)" },
+	{ "tap", NULL, CLI_FLAG, P(tap), 0, 0, "print TAP version 14 on stdout (the human summary goes to stderr)" },
+	{ "json", NULL, CLI_FLAG, P(json), 0, 0, "print plan.json's summary on stdout (the human summary goes to stderr)" },
+	{ "quiet", NULL, CLI_FLAG, P(quiet), 0, 0, "no per-job summaries or progress: the verdict table only" },
+	{ "resume", "DIR", CLI_STRING, P(resume), 0, 0, "run the jobs of the plan in DIR that are not done (no SCENARIO)" },
+	{ "cache-dir", "DIR", CLI_STRING, R(cache_dir), 0, 0, "kernels and guest images (default: $MPH_CACHE_DIR or /var/cache/mph)" },
+	{ "state-dir", "DIR", CLI_STRING, R(state_dir), 0, 0, "journal (default: $MPH_STATE_DIR or /var/lib/mph)" },
+	{ "wait", "T", CLI_DURATION, R(wait_ms), 0, 86400, "if another mph run is in progress, wait up to T for it (default: refuse)" },
+	{ "help", NULL, CLI_FLAG, offsetof(struct run_cli, help), 0, 0, "this help" },
+	{ NULL, NULL, 0, 0, 0, 0, NULL },
+};
+#undef R
+#undef P
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: mph run [options] [--kernel K]... SCENARIO.ini\n\n"
-		   "Runs the scenario's workloads in a new memory cgroup below mph's own, with the\n"
-		   "scenario's vm sysctls and swap, classifies how each workload ended, undoes every\n"
-		   "change, and writes <results>/<scenario>/<UTC time>/run.json.\n"
-		   "A scenario with a [machine] section, or --kernel, runs in a qemu guest instead;\n"
-		   "several --kernel options run it on each (`host`: this machine), side by side in\n"
-		   "<results>/<scenario>/<UTC time>/<kernel>/.\n\n"
-		   "  --results DIR     where run directories go (default: results)\n"
-		   "  --run-dir DIR     exactly this run directory (with several repeats: DIR-rN)\n"
-		   "  --repeat N        run only repeat N of the scenario's repeats\n"
-		   "  --kernel K        run in a guest booting K (6.12, 6.1, a release, a package,\n"
-		   "                    IMAGE[:MODROOT]) or `host`; repeatable\n"
-		   "  --vm KEY=VALUE    a [machine] key for this run (memory=2G, numa=1G,1G, swap=zram:512M ...)\n"
-		   "  --jobs N          guests running at once (default 1; each takes a host core per vCPU)\n"
-		   "  --cache-dir DIR   kernels and guest images (default: $MPH_CACHE_DIR or /var/cache/mph)\n"
-		   "  --state-dir DIR   journal (default: $MPH_STATE_DIR or /var/lib/mph)\n"
-		   "  --wait T          if another mph run is in progress, wait up to T for it (default: refuse)\n\n"
-		   "Sysctls a scenario may set ([sysctl]):\n");
+	fprintf(f, "usage: mph run [options] SCENARIO.ini\n"
+		   "       mph run --resume DIR\n\n"
+		   "Runs the scenario's plan: each variant of its sweep (keys given as lists) x each\n"
+		   "kernel x each repeat. A job runs the workloads in a new memory cgroup below mph's\n"
+		   "own, with the scenario's vm sysctls and swap, classifies how each workload ended,\n"
+		   "undoes every change and writes its run.json; [expect] assertions are checked\n"
+		   "against what the kernel did. A scenario with a [machine] section, or --kernel,\n"
+		   "runs in qemu guests. Results: <results>/<scenario>/<UTC time>/plan.json.\n\n");
+	cli_help(f, run_opts);
+	fprintf(f, "\nSysctls a scenario may set ([sysctl]):\n");
 	for (unsigned i = 0; i < sysctl_ndefs; i++)
 		fprintf(f, "  %-28s %lld..%lld  %s\n", sysctl_defs[i].name, sysctl_defs[i].min, sysctl_defs[i].max,
 			sysctl_defs[i].help);
 	fprintf(f, "\nWorkloads ([workload NAME] type = ...):\n");
 	for (size_t i = 0; workloads[i]; i++)
 		fprintf(f, "  %-12s %s\n", workloads[i]->name, workloads[i]->summary);
-	fprintf(f, "\nExit codes: 0 run done (outcomes are in run.json), 1 run failed, 2 bad input,\n"
-		   "3 unsupported here, 4 refused (lock or pending journal), 130 interrupted.\n");
-}
-
-/* A whole number 1..max given to an option; says what was expected when it is not. */
-static int uint_arg(const char *opt, const char *s, unsigned max, const char *what, unsigned *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || !isdigit((unsigned char)*s) || v < 1 || v > max) {
-		fprintf(stderr, "mph run: %s %s: expected %s 1..%u\n", opt, s, what, max);
-		return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
+	fprintf(f, "\nExit codes: 0 every expectation held (or none was declared), 1 one failed or a job\n"
+		   "could not be carried out, 2 bad input, 3 this machine cannot run it, 4 refused\n"
+		   "(lock or pending journal), 130 interrupted.\n");
 }
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = { .results = "results", .state_dir = journal_default_dir() };
-	static const struct option lo[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "run-dir", required_argument, NULL, 'd' },
-		{ "repeat", required_argument, NULL, 'n' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "vm", required_argument, NULL, 'v' },
-		{ "cache-dir", required_argument, NULL, 'c' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'r': o.results = optarg; break;
-		case 'd': o.run_dir = optarg; break;
-		case 'c': o.cache_dir = optarg; break;
-		case 's': o.state_dir = optarg; break;
-		case 'n':
-			if (uint_arg("--repeat", optarg, 1000, "a repeat number", &o.only_repeat) < 0)
-				return EXIT_BAD_INPUT;
-			break;
-		case 'j':
-			if (uint_arg("--jobs", optarg, 8, "guests at once", &o.jobs) < 0)
-				return EXIT_BAD_INPUT;
-			break;
-		case 'v':
-			if (o.nvm == ARRAY_SIZE(o.vm_set) - 1) {
-				fprintf(stderr, "mph run: at most %zu --vm options\n", ARRAY_SIZE(o.vm_set) - 1);
-				return EXIT_BAD_INPUT;
-			}
-			o.vm_set[o.nvm++] = optarg;
-			break;
-		case 'k':
-			if (o.nkernels == ARRAY_SIZE(o.kernels)) {
-				fprintf(stderr, "mph run: at most %zu --kernel options\n", ARRAY_SIZE(o.kernels));
-				return EXIT_BAD_INPUT;
-			}
-			o.kernels[o.nkernels++] = optarg;
-			break;
-		case 'w':
-			if (parse_duration_ms(optarg, &o.wait_ms) < 0 || o.wait_ms > UINT32_MAX) {
-				fprintf(stderr, "mph run: --wait %s: expected a duration such as 30s or 5m\n", optarg);
-				return EXIT_BAD_INPUT;
-			}
-			break;
-		case 'h': run_usage(stdout); return EXIT_OK;
-		default: run_usage(stderr); return EXIT_BAD_INPUT;
-		}
+	static struct run_cli c; /* --vm strings live as long as the plan */
+	memset(&c, 0, sizeof(c));
+	c.po.run.results = "results";
+	c.po.run.state_dir = journal_default_dir();
+	int npos = 0;
+	if (cli_parse(run_opts, &c, argc, argv, "mph run", &npos) < 0) {
+		fprintf(stderr, "(mph run --help for the options)\n");
+		return EXIT_BAD_INPUT;
 	}
-	if (optind != argc - 1) {
+	if (c.help) {
+		run_usage(stdout);
+		return EXIT_OK;
+	}
+	if ((c.po.resume ? npos != 0 : npos != 1)) {
 		run_usage(stderr);
 		return EXIT_BAD_INPUT;
 	}
-	o.in_guest = run_in_guest();
-	if (!o.cache_dir)
-		o.cache_dir = getenv("MPH_CACHE_DIR") && *getenv("MPH_CACHE_DIR") ? getenv("MPH_CACHE_DIR") : "/var/cache/mph";
-	return plan_run(&o, argv[optind]);
+	if (c.po.tap + c.po.json > 1) {
+		fprintf(stderr, "mph run: --tap and --json both want stdout; choose one\n");
+		return EXIT_BAD_INPUT;
+	}
+	/* --vm KEY=VALUE is --set machine.KEY=VALUE */
+	static char *vmsets[PLAN_MAX_SETS];
+	for (size_t i = 0; i < c.nvm; i++) {
+		if (c.po.nsets == PLAN_MAX_SETS) {
+			fprintf(stderr, "mph run: at most %d --set and --vm options\n", PLAN_MAX_SETS);
+			return EXIT_BAD_INPUT;
+		}
+		vmsets[i] = xasprintf("machine.%s", c.vm[i]);
+		c.po.sets[c.po.nsets++] = vmsets[i];
+	}
+	c.po.run.in_guest = run_in_guest();
+	if (!c.po.run.cache_dir)
+		c.po.run.cache_dir = getenv("MPH_CACHE_DIR") && *getenv("MPH_CACHE_DIR") ? getenv("MPH_CACHE_DIR") : "/var/cache/mph";
+	/* machine-readable output owns stdout: the human summary moves to stderr */
+	c.po.run.out = c.po.tap || c.po.json ? stderr : stdout;
+	int code = plan_run(&c.po, c.po.resume ? NULL : argv[1]);
+	for (size_t i = 0; i < c.nvm; i++)
+		free(vmsets[i]);
+	return code;
 }

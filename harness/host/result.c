@@ -11,14 +11,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-int json_save(const char *path, const json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	int r = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
-	free(text);
-	return r;
-}
-
 long long meminfo_bytes(const char *key)
 {
 	return read_kb_key("/proc/meminfo", key);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "cgroup.h"
+#include "../core/json.h"
 #include "kmsg.h"
 
 #define RUN_SCHEMA "mph-run/1"
@@ -28,8 +29,7 @@ json_t *kv_json(const char *text);
 json_t *kv_delta_json(const json_t *before, const json_t *after);
 /* t: seconds since the run started (the recorder corrects the kernel clock) */
 json_t *oom_kill_json(const struct oom_kill *o, double t);
-/* Write j to path as indented JSON, atomically (write_file_atomic). -errno. */
-int json_save(const char *path, const json_t *j);
+
 /* /proc/meminfo "Key: N kB" in bytes, -1 when absent. */
 long long meminfo_bytes(const char *key);
 

@@ -1,12 +1,92 @@
-/* report.h - mph's report library: what people and CI read, made from result files
- * (run.json, plan.json) only. It links nothing that touches the machine (host/), so
- * it can never change it and is tested on saved files without root. */
+/* report.h - what people and CI read about a plan's results: JUnit XML, TAP, the
+ * terminal's verdict table and the compact summary of `mph run --json`. The writers
+ * only read plan.json (schema mph-plan/1, docs/results.md) and the runs' run.json; they
+ * never touch the machine: report/ links nothing of host/ (tests/layers.sh checks its
+ * includes, and the Makefile links its test against core/ alone). Nothing here logs: functions return -errno. */
 #ifndef MPH_REPORT_H
 #define MPH_REPORT_H
 
+#include <stdio.h>
 #include <jansson.h>
 
-/* The human summary of one run.json, then its path, on stdout. */
+#define REPORT_PLAN_SCHEMA "mph-plan/1"
+
+/* One line of a report: a job's run, an assertion checked on a job, or an aggregate.
+ * Every writer prints the same list, so JUnit, TAP and the table agree on names,
+ * verdicts and messages. */
+enum report_kind {
+	REPORT_PASS,
+	REPORT_FAIL,  /* an assertion did not hold */
+	REPORT_ERROR, /* a job failed or was interrupted, or an assertion could not be evaluated */
+	REPORT_SKIP,  /* a job skipped or not run, or an assertion not evaluated because of it */
+};
+
+struct report_case {
+	char *name;              /* "<variant>/r<N>[@<kernel>]: <assertion>", or "...: run" */
+	enum report_kind kind;
+	char *message;           /* one line, why it failed, erred or was skipped; NULL if it passed */
+	const json_t *assertion; /* the assertion or aggregate (borrowed from the plan); NULL for ": run" */
+	const json_t *job;       /* the job (borrowed); NULL for aggregates */
+	double time_s;           /* the job's elapsed_s on its first case, 0 on the others */
+};
+
+/* The plan as report cases, in plan order: per job "<job>: run" when it did not complete
+ * (or declared no assertions), then its assertions; then the aggregates; then a case
+ * "plan" if the plan's verdict is fail, error or interrupted and no case says so (a plan
+ * interrupted between jobs), or it was skipped before it had jobs. -EINVAL if plan
+ * is not an mph-plan/1 object; *cases and *n are untouched on failure. */
+int report_cases(const json_t *plan, struct report_case **cases, size_t *n);
+void report_cases_free(struct report_case *cases, size_t n);
+
+/* "<variant>/r<N>[@<kernel>]" ("r1" without a sweep on the host), malloc'd. */
+char *report_job_label(const json_t *job);
+
+/* o's string member key, dflt when it is absent or not a string */
+const char *report_str(const json_t *o, const char *key, const char *dflt);
+
+/* A measured value as text: integers as written, reals with %g's 6 digits, strings as
+ * they are, "null" for no value. Returns buf. */
+const char *report_value(const json_t *v, char *buf, size_t len);
+
+/* Load plan.json, checking its schema: -errno from reading, -EINVAL if it is not JSON
+ * or not mph-plan/1. *plan is untouched on failure. */
+int report_plan_load(const char *path, json_t **plan);
+
+/* counts as docs/results.md defines them, computed from the jobs and aggregates (the
+ * plan runner writes this object as the plan's "counts"). NULL if plan is not a plan. */
+json_t *report_plan_counts(const json_t *plan);
+
+/* JUnit XML: <testsuites> with one <testsuite> per plan (name = scenario), one
+ * <testcase> per report case. -EINVAL for a plan that is not mph-plan/1 (nothing is
+ * written then), -EIO if writing to f failed. */
+int report_junit(FILE *f, const json_t *const *plans, size_t n);
+/* The same into path, atomically (temporary file, fsync, rename). */
+int report_junit_file(const char *path, const json_t *const *plans, size_t n);
+
+/* TAP version 14: one test point per report case across all plans, failures followed by
+ * a YAML diagnostic block. Errors as report_junit. */
+int report_tap(FILE *f, const json_t *const *plans, size_t n);
+/* The same with "TAP version <version>" (13 or 14): what we write is also valid TAP 13,
+ * which is as far as older harnesses go (Test::Harness 3.44, Debian 12's prove, rejects
+ * "TAP version 14" as a parse error and fails the file). -EINVAL for another version. */
+int report_tap_version(FILE *f, const json_t *const *plans, size_t n, int version);
+int report_tap_file(const char *path, const json_t *const *plans, size_t n);
+
+/* The terminal's verdict table: a header, one line per job (variant, kernel, repeat,
+ * status, assertions held, and each workload's outcome from <plan_dir>/<dir>/run.json;
+ * plan_dir NULL or a missing run.json leaves the outcomes out), every assertion that
+ * did not hold with its value and file:line, and the verdict line. Lines stay within
+ * about 100 columns. */
+void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir);
+
+/* What `mph run --json` prints: schema "mph-plan-summary/1", scenario, file, verdict,
+ * exit_code, reason, counts, "failed" (assertions and aggregates that failed or could
+ * not be evaluated, with their values) and "jobs_not_done" (every job not done).
+ * New reference; NULL if plan is not a plan. */
+json_t *report_plan_summary(const json_t *plan);
+
+/* The human summary of one run.json, then its path: on f, or on stdout. */
+void report_run_summary_to(FILE *f, const json_t *out, const char *path);
 void report_run_summary(const json_t *out, const char *path);
 
 #endif

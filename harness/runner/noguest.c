@@ -3,6 +3,7 @@
  * nesting, and no libarchive or kernel cache in the guest image). */
 #include "vm.h"
 #include "../core/probe.h"
+#include "kernel.h"
 #include "../scenario/scenario.h"
 
 #include <errno.h>
@@ -74,4 +75,17 @@ void vm_doctor(const char *cache_dir)
 {
 	(void)cache_dir;
 	probe_line("n/a", "VM target", "this mph runs inside a guest");
+}
+
+int kernel_resolve(const char *spec, const char *cache_dir, bool may_download, struct kernel *k, char *err,
+		   size_t errlen)
+{
+	(void)cache_dir, (void)may_download, (void)k;
+	snprintf(err, errlen, "%s: this mph runs inside a guest and boots no kernels", spec);
+	return -EOPNOTSUPP;
+}
+
+void kernel_free(struct kernel *k)
+{
+	(void)k;
 }
