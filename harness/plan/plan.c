@@ -22,6 +22,7 @@
 #include "../report/report.h"
 #include "../runner/kernel.h"
 #include "../runner/vm.h"
+#include "../scenario/expect.h"
 #include "../scenario/scenario.h"
 #include "../scenario/sweep.h"
 #include "../../workloads/workload.h"
@@ -39,32 +40,6 @@
 
 #define PLAN_SCHEMA "mph-plan/1"
 #define MAX_AT_ONCE 8
-
-/* TEMPORARY until the expectation module lands (same session): no expectations. */
-struct expectations {
-	size_t n;
-};
-static int expectations_load(const struct scen_text *tx, const struct scenario *sc, const struct sweep *sw,
-			     struct expectations *ex, struct diags *d)
-{
-	(void)tx, (void)sc, (void)sw, (void)d;
-	ex->n = 0;
-	return 0;
-}
-static json_t *expectations_eval_run(const struct expectations *ex, const struct variant *v, const json_t *run)
-{
-	(void)ex, (void)v, (void)run;
-	return json_array();
-}
-static json_t *expectations_eval_plan(const struct expectations *ex, const struct sweep *sw, const char *dir, unsigned only)
-{
-	(void)ex, (void)sw, (void)dir, (void)only;
-	return json_array();
-}
-static void expectations_free(struct expectations *ex)
-{
-	ex->n = 0;
-}
 
 struct ptarget {
 	const char *spec;       /* "host", or a kernel spec */
@@ -107,7 +82,7 @@ struct plan {
 	size_t nt;
 	struct pjob *j;
 	size_t nj;
-	struct expectations ex;
+	struct expect_set ex;
 	struct cg_env env;
 	bool have_env;
 	struct scen_target local;
@@ -270,14 +245,59 @@ static int validate(struct plan *p)
 	return EXIT_OK;
 }
 
-/* [expect] sections: metric names checked against run.json's schema, selectors
- * against the sweep's keys. */
+/* The name a swept key has in expectations (trends, selectors): the key as written
+ * for [sysctl], [cgroup] and [machine], NAME.key for a workload's. */
+static char *var_name(const struct sweep_key *k)
+{
+	if (strncmp(k->section, "workload ", 9) == 0) {
+		const char *n = k->section + 9;
+		while (*n == ' ')
+			n++;
+		return xasprintf("%s.%s", n, k->key);
+	}
+	return xstrdup(k->key);
+}
+
+static int match_variant(void *ctx, const char *spec)
+{
+	return sweep_match(ctx, spec);
+}
+
+/* [expect] sections: metric names checked against run.json's schema, workload names
+ * against the scenario, selectors and trend keys against the sweep's keys. */
 static int load_expectations(struct plan *p)
 {
-	struct diags d = { 0 };
 	const struct scenario *sc = p->pv[0].host ? &p->pv[0].sc_host : &p->pv[0].sc_guest;
-	int r = expectations_load(&p->tx, sc, &p->sw, &p->ex, &d);
-	if (r < 0) {
+	struct diags d = { .file = xstrdup(p->tx.file) };
+	struct schema_wl *wls = xcalloc(sc->nwl + 1, sizeof(*wls));
+	for (size_t i = 0; i < sc->nwl; i++)
+		wls[i] = (struct schema_wl){ sc->wl[i].name, sc->wl[i].type->name };
+	for (size_t i = 0; i < p->tx.nset; i++) {
+		const struct setting *s = &p->tx.set[i];
+		const char *sel = NULL;
+		if (!expect_section(s->section, &sel))
+			continue;
+		if (expect_add(&p->ex, p->tx.file, s->line, s->section, s->key, s->value, wls, sc->nwl, &d) < 0)
+			continue;
+		const struct expectation *e = &p->ex.v[p->ex.n - 1];
+		if (sel && sweep_match(&p->sw.v[0], sel) < 0)
+			diags_add(&d, s->line, s->section, s->key,
+				  "[expect %s]: select variants with KEY=VALUE of the swept keys (%zu swept here)", sel, p->sw.naxes);
+		if (e->trend_key) {
+			bool found = false;
+			for (size_t k = 0; k < p->sw.naxes && !found; k++) {
+				struct sweep_key sk = { .section = p->sw.axes[k].section, .key = p->sw.axes[k].key };
+				char *vn = var_name(&sk);
+				found = strcmp(vn, e->trend_key) == 0;
+				free(vn);
+			}
+			if (!found)
+				diags_add(&d, s->line, s->section, s->key, "'%s' is not a swept key: a trend needs a list of its values",
+					  e->trend_key);
+		}
+	}
+	free(wls);
+	if (d.n) {
 		char **seen = NULL;
 		size_t nseen = 0;
 		print_diags(&d, NULL, &seen, &nseen);
@@ -288,6 +308,93 @@ static int load_expectations(struct plan *p)
 	}
 	diags_free(&d);
 	return EXIT_OK;
+}
+
+/* A job's swept keys as the evaluator sees them; with several kernels, the kernel too
+ * (so a variant's repeats and a trend are taken per kernel). */
+static struct expect_kv *job_vars(const struct plan *p, const struct pjob *j, size_t *n, char ***names)
+{
+	const struct variant *v = p->pv[j->vi].v;
+	struct expect_kv *kv = xcalloc(v->nkeys + 2, sizeof(*kv));
+	*names = xcalloc(v->nkeys + 1, sizeof(char *));
+	for (size_t k = 0; k < v->nkeys; k++) {
+		(*names)[k] = var_name(&v->keys[k]);
+		kv[k] = (struct expect_kv){ (*names)[k], v->keys[k].value };
+	}
+	*n = v->nkeys;
+	if (p->nt > 1)
+		kv[(*n)++] = (struct expect_kv){ "kernel", p->t[j->ti].label };
+	return kv;
+}
+
+static json_t *eval_run(const struct plan *p, const struct pjob *j, const json_t *run)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < p->ex.n; i++) {
+		const struct expectation *e = &p->ex.v[i];
+		if (e->scope != ESCOPE_RUN || expect_applies(e, match_variant, (void *)p->pv[j->vi].v) != 1)
+			continue;
+		struct verdict v;
+		if (expect_eval_run(e, run, &v) < 0)
+			continue;
+		json_t *vj = verdict_json(&v);
+		json_object_set_new(vj, "repeat", json_integer(j->rep));
+		json_object_set_new(vj, "kernel", json_string(p->t[j->ti].label ? p->t[j->ti].label : ""));
+		json_array_append_new(out, vj);
+		verdict_free(&v);
+	}
+	return out;
+}
+
+/* Variant and trend expectations, over every job that ran. */
+static json_t *eval_aggregates(const struct plan *p)
+{
+	json_t *out = json_array();
+	bool any = false;
+	for (size_t i = 0; i < p->ex.n; i++)
+		any |= p->ex.v[i].scope != ESCOPE_RUN;
+	if (!any)
+		return out;
+	struct expect_job *jobs = xcalloc(p->nj + 1, sizeof(*jobs));
+	json_t **runs = xcalloc(p->nj + 1, sizeof(json_t *));
+	struct expect_kv **kvs = xcalloc(p->nj + 1, sizeof(*kvs));
+	char ***names = xcalloc(p->nj + 1, sizeof(*names));
+	size_t *nn = xcalloc(p->nj + 1, sizeof(size_t));
+	for (size_t i = 0; i < p->nj; i++) {
+		const struct pjob *j = &p->j[i];
+		char *rj = xasprintf("%s/run.json", j->dir);
+		runs[i] = j->status == J_DONE ? json_load_file(rj, 0, NULL) : NULL;
+		free(rj);
+		size_t n;
+		kvs[i] = job_vars(p, j, &n, &names[i]);
+		nn[i] = p->pv[j->vi].v->nkeys;
+		jobs[i] = (struct expect_job){ runs[i], kvs[i], n, j->rep, (void *)p->pv[j->vi].v };
+	}
+	struct expect_set only = { 0 };
+	only.v = xcalloc(p->ex.n + 1, sizeof(*only.v));
+	for (size_t i = 0; i < p->ex.n; i++)
+		if (p->ex.v[i].scope != ESCOPE_RUN)
+			only.v[only.n++] = p->ex.v[i]; /* shallow: the verdicts point at these */
+	struct verdict *v = NULL;
+	size_t nv = 0;
+	if (expect_eval_jobs(&only, jobs, p->nj, match_variant, &v, &nv) == 0)
+		for (size_t i = 0; i < nv; i++)
+			json_array_append_new(out, verdict_json(&v[i]));
+	verdicts_free(v, nv);
+	free(only.v);
+	for (size_t i = 0; i < p->nj; i++) {
+		json_decref(runs[i]);
+		for (size_t k = 0; k < nn[i]; k++)
+			free(names[i][k]);
+		free(names[i]);
+		free(kvs[i]);
+	}
+	free(nn);
+	free(names);
+	free(kvs);
+	free(runs);
+	free(jobs);
+	return out;
 }
 
 static unsigned repeats(const struct plan *p, size_t vi)
@@ -599,7 +706,7 @@ static void job_done(struct plan *p, size_t i, int code)
 		if (code != EXIT_OK && json_array_size(errs) && !j->reason)
 			j->reason = xstrdup(json_string_value(json_array_get(errs, 0)));
 		if (j->status == J_DONE) {
-			json_t *verdicts = expectations_eval_run(&p->ex, p->pv[j->vi].v, run);
+			json_t *verdicts = eval_run(p, j, run);
 			json_array_extend(j->assertions, verdicts);
 			json_object_set_new(run, "expectations", verdicts);
 			if (json_save(rj, run) < 0)
@@ -766,7 +873,8 @@ static void dry_run(const struct plan *p)
 					sc->m.machine_cgroup == 1 ? "v1" : "v2");
 		}
 	}
-	fprintf(f, "expectations: %zu\n", p->ex.n);
+	for (size_t i = 0; i < p->ex.n; i++)
+		fprintf(f, "expect %s = %s (line %d)\n", p->ex.v[i].name, p->ex.v[i].text, p->ex.v[i].line);
 	fflush(f);
 }
 
@@ -827,7 +935,7 @@ static void plan_free(struct plan *p)
 		json_decref(p->j[i].assertions);
 	}
 	free(p->j);
-	expectations_free(&p->ex);
+	expect_set_free(&p->ex);
 	sweep_free(&p->sw);
 	scen_text_free(&p->tx);
 	if (p->have_env)
@@ -962,7 +1070,7 @@ int plan_run(struct plan_opts *po, const char *scenario)
 	(void)save_plan(&p, NULL);
 	schedule(&p);
 	json_decref(p.aggregates);
-	p.aggregates = expectations_eval_plan(&p.ex, &p.sw, p.dir ? p.dir : ".", po->run.only_repeat);
+	p.aggregates = eval_aggregates(&p);
 	(void)save_plan(&p, &code);
 	if (p.dir || p.ex.n || po->junit || po->tap || po->json)
 		outputs(&p, code);
