@@ -39,6 +39,11 @@ const struct cg_knob cg_knobs[] = {
 	  "cgroup v1 has no memory.oom.group (the OOM killer always picks single processes)", NULL },
 	{ "memory.current", "memory.current", "memory.usage_in_bytes", false, 0, 0, 0, NULL, NULL },
 	{ "memory.peak", "memory.peak", "memory.max_usage_in_bytes", false, 0, 0, 0, NULL, NULL },
+	{ "memory.swap.current", "memory.swap.current", NULL, false, 0, 0, 0,
+	  "cgroup v1 counts memory and swap together (memory.memsw.current)", NULL },
+	/* v1 only: memory+swap in use; minus memory.current it is the swap in use */
+	{ "memory.memsw.current", NULL, "memory.memsw.usage_in_bytes", false, 0, 0, 0, NULL,
+	  "cgroup v2 counts swap apart (memory.swap.current)" },
 	/* Both carry an "oom_kill N" line, which is what mph reads from them. */
 	{ "memory.events", "memory.events", "memory.oom_control", false, 0, 0, 0, NULL, NULL },
 	{ "memory.stat", "memory.stat", "memory.stat", false, 0, 0, 0, NULL, NULL },

@@ -91,6 +91,8 @@ struct plan {
 	char *started;
 	json_t *aggregates;
 	bool interrupted;
+	bool tty;               /* the human summary is a terminal: a live status line */
+	size_t cur;             /* the local job running */
 };
 
 static bool has_machine(const struct scen_text *tx)
@@ -470,7 +472,10 @@ static int preflight(struct plan *p)
 		fprintf(stderr, "mph: kernel %s ...\n", t->spec);
 		int r = kernel_resolve(t->spec, o->cache_dir, !p->po->dry_run, &t->k, err, sizeof(err));
 		if (r < 0) {
-			fprintf(stderr, "mph: kernel %s: %s\n", t->spec, err);
+			if (o->nkernels)
+				fprintf(stderr, "mph: --kernel %s: %s\n", t->spec, err);
+			else
+				fprintf(stderr, "%s: [machine] kernel: %s\n", p->tx.file, err);
 			return r == -ENOENT || r == -EINVAL ? EXIT_BAD_INPUT : EXIT_UNSUPPORTED;
 		}
 		t->label = xstrdup(t->k.release);
@@ -730,12 +735,39 @@ static void job_done(struct plan *p, size_t i, int code)
 	(void)save_plan(p, NULL);
 }
 
+/* The live status line of the local job: rewritten in place on a terminal. */
+static void live(void *ctx, const struct run_progress *pr)
+{
+	struct plan *p = ctx;
+	const struct pjob *j = &p->j[p->cur];
+	char u[32] = "?", l[32] = "max", sw[32] = "-", t[32] = "";
+	if (pr->usage >= 0)
+		format_size((uint64_t)pr->usage, u, sizeof(u));
+	if (pr->limit >= 0)
+		format_size((uint64_t)pr->limit, l, sizeof(l));
+	if (pr->swap >= 0)
+		format_size((uint64_t)pr->swap, sw, sizeof(sw));
+	if (pr->timeout_s > 0)
+		snprintf(t, sizeof(t), "/%.0fs", pr->timeout_s);
+	const char *vn = p->pv[j->vi].v->name;
+	fprintf(p->out, "\r\033[K[%zu/%zu] %s%sr%u  %.1fs%s  memory %s/%s  swap %s  OOM kills %zu", p->cur + 1, p->nj, vn,
+		*vn ? " " : "", j->rep, pr->elapsed_s, t, u, l, sw, pr->oom_kills);
+	fflush(p->out);
+}
+
 static int run_host_job(struct plan *p, size_t i)
 {
 	struct pjob *j = &p->j[i];
 	j->t0 = now_s();
-	progress(p, i, "running");
-	return local_run_job(&p->po->run, &p->pv[j->vi].sc_host, &p->env, j->rep, j->dir);
+	p->cur = i;
+	if (!p->tty)
+		progress(p, i, "running");
+	int code = local_run_job(&p->po->run, &p->pv[j->vi].sc_host, &p->env, j->rep, j->dir);
+	if (p->tty) { /* the status line gives way to the job's summary */
+		fprintf(p->out, "\r\033[K");
+		fflush(p->out);
+	}
+	return code;
 }
 
 /* One scheduler for every job: this machine's alone (guests would disturb its
@@ -782,6 +814,15 @@ static void schedule(struct plan *p)
 			}
 			struct pvariant *v = &p->pv[j->vi];
 			j->t0 = now_s();
+			/* the guest's 9p share: its mph starts in an empty directory */
+			int e = mkdir_p(j->dir);
+			if (e < 0 || !dir_is_empty(j->dir)) {
+				fprintf(stderr, "mph: cannot use %s as a run directory: %s\n", j->dir,
+					e < 0 ? strerror(-e) : "not empty");
+				j->reason = xstrdup("its run directory could not be made");
+				job_done(p, next++, EXIT_RUN_FAILED);
+				continue;
+			}
 			progress(p, next, "booting");
 			j->g = vm_guest_start(p->vc, &v->sc_guest, v->ini, &p->t[j->ti].k, j->rep, j->dir);
 			run[nrun++] = next++;
@@ -1068,6 +1109,11 @@ int plan_run(struct plan_opts *po, const char *scenario)
 		return code;
 	}
 	(void)save_plan(&p, NULL);
+	p.tty = !po->quiet && isatty(fileno(p.out));
+	if (p.tty) {
+		po->run.progress = live;
+		po->run.progress_ctx = &p;
+	}
 	schedule(&p);
 	json_decref(p.aggregates);
 	p.aggregates = eval_aggregates(&p);

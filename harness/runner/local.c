@@ -303,28 +303,66 @@ static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km,
 	return j;
 }
 
-/* The recorder hears of workloads through the supervisor's hooks. */
+/* The recorder hears of workloads through the supervisor's hooks; a progress line,
+ * if asked for, through the recorder's ticks. */
+struct hook_ctx {
+	struct recorder *rec;
+	const struct run_state *st;
+	const struct cg *cg;
+	double t0;
+	uint64_t last_ms;
+};
+
+#define PROGRESS_MS 250
+
+static void progress_tick(struct hook_ctx *h)
+{
+	const struct run_opts *o = h->st->rc->o;
+	uint64_t now = now_ms();
+	if (!o->progress || now - h->last_ms < PROGRESS_MS)
+		return;
+	h->last_ms = now;
+	const struct scenario *sc = h->st->sc;
+	struct run_progress p = { .elapsed_s = now_s() - h->t0, .usage = -1, .limit = sc->memory_max, .swap = -1 };
+	p.timeout_s = sc->m.timeout_ms != DURATION_FOREVER ? (double)sc->m.timeout_ms / 1000 : 0;
+	long long v;
+	if (cg_read_ll(h->cg, "memory.current", &v) == 0)
+		p.usage = v;
+	if (h->cg->ver == CG_V2 && cg_read_ll(h->cg, "memory.swap.current", &v) == 0)
+		p.swap = v;
+	else if (h->cg->ver == CG_V1 && p.usage >= 0 && cg_read_ll(h->cg, "memory.memsw.current", &v) == 0)
+		p.swap = v > p.usage ? v - p.usage : 0;
+	p.oom_kills = rec_kmsg(h->rec)->n;
+	o->progress(o->progress_ctx, &p);
+}
+
 static void hook_fd(void *ctx, int fd)
 {
-	rec_ready(ctx, fd);
+	struct hook_ctx *h = ctx;
+	rec_ready(h->rec, fd);
+	progress_tick(h);
 }
 
 static void hook_start(void *ctx, size_t i, const struct wl_proc *w)
 {
-	rec_set_pid(ctx, i, w->pid);
-	rec_event(ctx, "workload_start", json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid));
+	struct hook_ctx *h = ctx;
+	rec_set_pid(h->rec, i, w->pid);
+	rec_event(h->rec, "workload_start", json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid));
 }
 
 static void hook_record(void *ctx, size_t i, const char *type, json_t *rec)
 {
+	struct hook_ctx *h = ctx;
 	(void)i;
 	if (strcmp(type, "phase") == 0 || strcmp(type, "child") == 0 || strcmp(type, "final") == 0)
-		rec_event(ctx, strcmp(type, "final") == 0 ? "workload_final" : strcmp(type, "phase") == 0 ? "workload_phase" : "workload_child",
+		rec_event(h->rec, strcmp(type, "final") == 0 ? "workload_final" : strcmp(type, "phase") == 0 ? "workload_phase" : "workload_child",
 			  json_pack("{s:O}", "record", rec));
 }
 
 static void hook_exit(void *ctx, size_t i, const struct wl_proc *w)
 {
+	struct hook_ctx *h = ctx;
+	ctx = h->rec;
 	rec_set_pid(ctx, i, 0);
 	json_t *e = json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid);
 	if (WIFEXITED(w->status))
@@ -390,7 +428,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	if (km->fd < 0)
 		fprintf(stderr, "mph: warning: /dev/kmsg unreadable (%s): OOM victims cannot be confirmed by pid\n",
 			strerror(km->open_errno));
-	sup.hooks = (struct sup_hooks){ .ctx = rec, .fds = fds, .nfds = rec_fds(rec, fds, ARRAY_SIZE(fds)),
+	struct hook_ctx hctx = { .rec = rec, .st = st, .cg = cg, .t0 = sup.t0 };
+	sup.hooks = (struct sup_hooks){ .ctx = &hctx, .fds = fds, .nfds = rec_fds(rec, fds, ARRAY_SIZE(fds)),
 					.on_fd = hook_fd, .on_start = hook_start, .on_record = hook_record, .on_exit = hook_exit };
 	char *st_before = cg_read_or_null(cg, "memory.stat");
 	long long oom_before = 0;
@@ -590,7 +629,7 @@ int local_target(const struct run_opts *o, struct scen_target *t, struct cg_env 
 		fprintf(stderr, "mph: no memory cgroup controller found (%s); see `mph doctor`\n", strerror(-r));
 		return EXIT_UNSUPPORTED;
 	}
-	*t = (struct scen_target){ env->ver, env->memsw, 0, o->in_guest, NULL };
+	*t = (struct scen_target){ env->ver, env->memsw, 0, o->in_guest };
 	return EXIT_OK;
 }
 

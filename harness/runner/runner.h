@@ -10,6 +10,14 @@
 
 #include "../core/exit.h"
 
+/* A running job's state, for a live progress line: what the recorder's ticks see. */
+struct run_progress {
+	double elapsed_s, timeout_s;   /* timeout_s 0: none */
+	long long usage, limit, swap;  /* bytes; -1: unknown or none */
+	size_t oom_kills;              /* kernel-logged kills so far in the run's cgroup */
+};
+typedef void (*run_progress_fn)(void *ctx, const struct run_progress *p);
+
 struct run_opts {
 	const char *results;     /* --results: where run directories go */
 	const char *run_dir;     /* --run-dir: exactly this directory, or NULL */
@@ -24,6 +32,8 @@ struct run_opts {
 	uint64_t wait_ms;
 	bool in_guest;           /* this mph runs inside an mph guest (mph_guest=1 on the kernel command line) */
 	FILE *out;               /* the human summary (stdout; stderr when stdout carries TAP or JSON) */
+	run_progress_fn progress; /* called about 4 times a second while a local job runs, or NULL */
+	void *progress_ctx;
 };
 
 struct scenario;

@@ -713,7 +713,7 @@ int vm_validate(const struct scen_text *tx, struct scenario *sc, struct diags *d
 {
 	/* [machine] decides the cgroup version and the nodes that workload options may
 	 * name: it is read first, and the settings validated again for that guest */
-	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true, NULL };
+	struct scen_target t = { CG_V2, false, MACHINE_MAX_NODES, true };
 	struct diags first = { 0 };
 	int r = scenario_validate(tx, &t, sc, &first);
 	bool v1 = sc->m.machine_cgroup == 1;

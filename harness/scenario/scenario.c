@@ -42,7 +42,7 @@ char *diag_format(const struct diags *d, size_t i)
 		      : g->key	 ? xasprintf("%s: ", g->key)
 				 : xstrdup("");
 	char *s = g->line > 0	 ? xasprintf("%s:%d: %s%s", d->file, g->line, where, g->msg)
-		  : g->line == SET_CMDLINE ? xasprintf("%s: --vm: %s%s", d->file, where, g->msg)
+		  : g->line == SET_CMDLINE ? xasprintf("%s: --set: %s%s", d->file, where, g->msg)
 					   : xasprintf("%s: %s%s", d->file, where, g->msg);
 	free(where);
 	return s;
@@ -543,29 +543,6 @@ static const struct setting *find_setting(const struct scenario *sc, const char 
 	return NULL;
 }
 
-/* --vm key=value: replaces the file's [machine] key, or adds it (line 0). */
-static void apply_machine_set(struct scenario *sc, struct diags *d, const char *const *set)
-{
-	for (size_t k = 0; set && set[k]; k++) {
-		const char *eq = strchr(set[k], '=');
-		if (!eq || eq == set[k]) {
-			diags_add(d, SET_CMDLINE, NULL, NULL, "'%s': expected KEY=VALUE, such as memory=2G", set[k]);
-			continue;
-		}
-		char *key = strndup(set[k], (size_t)(eq - set[k]));
-		struct setting *s = (struct setting *)find_setting(sc, "machine", key);
-		if (s) {
-			free(s->value);
-			s->value = xstrdup(eq + 1);
-			s->line = SET_CMDLINE;
-			free(key);
-			continue;
-		}
-		sc->set = xrealloc(sc->set, (sc->nset + 1) * sizeof(*sc->set));
-		sc->set[sc->nset++] = (struct setting){ xstrdup("machine"), key, xstrdup(eq + 1), SET_CMDLINE };
-	}
-}
-
 /* [machine] numa and swap are lists and tagged sizes: parsed here, after opt_set. */
 static void check_machine(struct scenario *sc, struct diags *d, const struct scen_text *c)
 {
@@ -681,7 +658,6 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 	    opt_defaults(machine_opts, &sc->m) < 0)
 		return -EINVAL;
 
-	apply_machine_set(sc, d, t->machine_set);
 	/* every section header once: unknown ones are reported at their header */
 	for (size_t h = 0; h < c->nhdr; h++) {
 		const char *name = c->hdr[h].name;

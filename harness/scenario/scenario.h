@@ -37,7 +37,7 @@ void diags_print(const struct diags *d);
 
 struct setting {
 	char *section, *key, *value;
-	int line;               /* SET_CMDLINE: given with mph run --vm */
+	int line;               /* SET_CMDLINE: given on the command line (mph run --set) */
 };
 #define SET_CMDLINE (-1)
 
@@ -117,9 +117,6 @@ struct scen_target {
 	bool memsw;             /* v1: memory.memsw.* available */
 	int nodes;              /* NUMA nodes of a guest; 0: this machine's (checked with libnuma) */
 	bool guest;             /* a VM-target guest: guest-only sysctls allowed */
-	/* [machine] keys from the command line (`mph run --vm memory=2G`), "key=value",
-	 * NULL-terminated; they replace the file's (line SET_CMDLINE) */
-	const char *const *machine_set;
 };
 
 /* A scenario file as text: every key raw (section, key, value, line) in file order,

@@ -97,6 +97,21 @@ char *itest_last_line(const struct proc_out *p)
 char *itest_out_dir(const struct proc_out *p)
 {
 	char *d = itest_last_line(p), *slash = d ? strrchr(d, '/') : NULL;
+	if (slash && strcmp(slash, "/plan.json") == 0) {
+		/* a plan of one job: the job's directory */
+		*slash = '\0';
+		char *pj = xasprintf("%s/plan.json", d);
+		json_t *plan = json_load_file(pj, 0, NULL);
+		const char *rel = json_string_value(json_object_get(json_array_get(json_object_get(plan, "jobs"), 0), "dir"));
+		char *job = rel ? xasprintf("%s/%s", d, rel) : NULL;
+		json_decref(plan);
+		free(pj);
+		if (job) {
+			free(d);
+			return job;
+		}
+		return d;
+	}
 	if (slash)
 		*slash = '\0';
 	return d;
@@ -107,6 +122,19 @@ json_t *itest_load_result(const struct proc_out *p)
 {
 	char *last = itest_last_line(p);
 	json_t *j = last ? json_load_file(last, 0, NULL) : NULL;
+	/* a plan of one job: its run.json */
+	if (j && json_is_string(json_object_get(j, "schema")) &&
+	    strcmp(json_string_value(json_object_get(j, "schema")), "mph-plan/1") == 0) {
+		json_t *job = json_array_get(json_object_get(j, "jobs"), 0);
+		char *dir = xstrdup(last), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		char *rj = xasprintf("%s/%s/run.json", dir, json_string_value(json_object_get(job, "dir")));
+		json_decref(j);
+		j = json_load_file(rj, 0, NULL);
+		free(rj);
+		free(dir);
+	}
 	if (!j)
 		fail_msg("no run.json: stdout was:\n%s\nstderr:\n%s", p->out, p->err);
 	free(last);

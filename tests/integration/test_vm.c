@@ -82,16 +82,17 @@ static int run_matrix(const char *scenario, bool with_host, json_t **out, size_t
 		: itest_mph("run", "--results", itest_results, "--cache-dir", cache_dir, "--jobs", "2", "--kernel", "6.1", "--kernel",
 			    "6.12", scenario, NULL);
 	int code = p.code;
-	/* the last line names matrix.json; its runs name their directories */
+	/* the last line names plan.json; its jobs name their directories */
 	char *last = itest_last_line(&p);
 	json_t *m = last ? json_load_file(last, 0, NULL) : NULL;
 	if (!m)
-		fail_msg("no matrix.json (exit %d): stdout:\n%s\nstderr:\n%s", code, p.out, p.err);
-	char *group = itest_out_dir(&p);
+		fail_msg("no plan.json (exit %d): stdout:\n%s\nstderr:\n%s", code, p.out, p.err);
+	char *group = xstrdup(last);
+	*strrchr(group, '/') = '\0';
 	size_t i;
 	json_t *r;
 	*n = 0;
-	json_array_foreach(json_object_get(m, "runs"), i, r) {
+	json_array_foreach(json_object_get(m, "jobs"), i, r) {
 		char *path = xasprintf("%s/%s/run.json", group, json_string_value(json_object_get(r, "dir")));
 		out[(*n)++] = json_load_file(path, 0, NULL);
 		if (!out[*n - 1])
