@@ -206,6 +206,7 @@ static int exec_run(void *vcfg, struct wl_ctx *ctx)
 	int code = WL_EXIT_OK;
 
 	wl_report(ctx, "start", json_pack("{s:i, s:s}", "pid", (int)getpid(), "cmd", c->cmd));
+	/* exec_check refused a cmd that does not split; only a caller that skipped it gets here */
 	if (exec_split(c->cmd, &argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "exec: --cmd: %s\n", err);
 		wl_report(ctx, "final", json_pack("{s:s, s:s}", "status", "error", "error", err));
