@@ -272,20 +272,24 @@ static json_t *hold_progress(void *arg)
 enum step { S_BEFORE, S_ALLOCATED, S_FREED, S_TRIMMED, S_COUNT };
 static const char *const step_names[] = { "before", "allocated", "freed", "trimmed" };
 
+static int alloc_check(const void *vcfg, struct wl_problems *p)
+{
+	const struct alloc_cfg *c = vcfg;
+	size_t n0 = p->n;
+	if (c->chunk_max && c->chunk_max < c->chunk)
+		wl_problem(p, WL_OPTS("chunk-max", "chunk"), "--chunk-max (%llu) is below --chunk (%llu)",
+			   (unsigned long long)c->chunk_max, (unsigned long long)c->chunk);
+	if (c->total / c->chunk >= MAX_CHUNKS) /* chunk >= 16: the table's minimum */
+		wl_problem(p, WL_OPTS("chunk", "total"),
+			   "--total/--chunk gives more than %u chunks; raise --chunk or lower --total", MAX_CHUNKS);
+	return p->n > n0 ? -EINVAL : 0;
+}
+
+/* Runs a configuration alloc_check accepted (the shared main checks first). */
 static int alloc_run(void *vcfg, struct wl_ctx *ctx)
 {
 	struct alloc_cfg *c = vcfg;
 	bool is_malloc = c->via == VIA_MALLOC;
-	if (c->chunk_max && c->chunk_max < c->chunk) {
-		fprintf(stderr, "alloc: --chunk-max (%llu) is below --chunk (%llu)\n",
-			(unsigned long long)c->chunk_max, (unsigned long long)c->chunk);
-		return WL_EXIT_USAGE;
-	}
-	if (c->total / c->chunk >= MAX_CHUNKS) {
-		fprintf(stderr, "alloc: --total/--chunk gives more than %u chunks; raise --chunk or lower --total\n",
-			MAX_CHUNKS);
-		return WL_EXIT_USAGE;
-	}
 	if (c->mmap_threshold && mallopt(M_MMAP_THRESHOLD, (int)c->mmap_threshold) != 1) {
 		fprintf(stderr, "alloc: mallopt(M_MMAP_THRESHOLD, %llu) refused\n", (unsigned long long)c->mmap_threshold);
 		return WL_EXIT_USAGE;
@@ -420,5 +424,6 @@ const struct workload wl_alloc = {
 		   "to the kernel.",
 	.cfg_size = sizeof(struct alloc_cfg),
 	.opts = alloc_opts,
+	.check = alloc_check,
 	.run = alloc_run,
 };

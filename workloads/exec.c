@@ -183,6 +183,21 @@ static int wait_child(struct wl_ctx *ctx, pid_t pid, const sigset_t *orig, bool 
 	return status;
 }
 
+/* The command line must split into words: the splitter itself is the check. */
+static int exec_check(const void *vcfg, struct wl_problems *p)
+{
+	const struct exec_cfg *c = vcfg;
+	char err[256] = "", **argv = NULL;
+	if (!c->cmd) /* required: reported as missing */
+		return 0;
+	if (exec_split(c->cmd, &argv, err, sizeof(err)) < 0) {
+		wl_problem(p, WL_OPTS("cmd"), "--cmd: %s", err);
+		return -EINVAL;
+	}
+	exec_argv_free(argv);
+	return 0;
+}
+
 static int exec_run(void *vcfg, struct wl_ctx *ctx)
 {
 	const struct exec_cfg *c = vcfg;
@@ -191,6 +206,7 @@ static int exec_run(void *vcfg, struct wl_ctx *ctx)
 	int code = WL_EXIT_OK;
 
 	wl_report(ctx, "start", json_pack("{s:i, s:s}", "pid", (int)getpid(), "cmd", c->cmd));
+	/* exec_check refused a cmd that does not split; only a caller that skipped it gets here */
 	if (exec_split(c->cmd, &argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "exec: --cmd: %s\n", err);
 		wl_report(ctx, "final", json_pack("{s:s, s:s}", "status", "error", "error", err));
@@ -258,6 +274,7 @@ const struct workload wl_exec = {
 	.summary = "Run an external command (e.g. stress-ng) in the run's cgroup; judged by the cgroup's counters, not its exit code.",
 	.cfg_size = sizeof(struct exec_cfg),
 	.opts = exec_opts,
+	.check = exec_check,
 	.run = exec_run,
 	.untracked_children = true,
 };

@@ -71,36 +71,35 @@ static const struct opt fpm_opts[] = {
 
 /* ---- pure helpers (fpm.h) ---- */
 
-int fpm_check_cfg(const struct fpm_cfg *c, char *err, size_t errlen)
+int fpm_check_cfg(const struct fpm_cfg *c, struct wl_problems *p)
 {
+	size_t n0 = p->n;
 	if (c->pm == FPM_DYNAMIC) {
-		if (c->max_spare > c->max_children) {
-			snprintf(err, errlen, "--max-spare (%llu) must not exceed --max-children (%llu)",
-				 (unsigned long long)c->max_spare, (unsigned long long)c->max_children);
-			return -EINVAL;
-		}
-		if (c->min_spare > c->max_spare) {
-			snprintf(err, errlen, "--min-spare (%llu) must not exceed --max-spare (%llu)",
-				 (unsigned long long)c->min_spare, (unsigned long long)c->max_spare);
-			return -EINVAL;
-		}
-		if (c->start_servers < c->min_spare || c->start_servers > c->max_spare) {
-			snprintf(err, errlen, "--start-servers (%llu) must be between --min-spare (%llu) and --max-spare (%llu)",
-				 (unsigned long long)c->start_servers, (unsigned long long)c->min_spare,
-				 (unsigned long long)c->max_spare);
-			return -EINVAL;
-		}
+		if (c->max_spare > c->max_children)
+			wl_problem(p, WL_OPTS("max-spare", "max-children", "pm"),
+				   "--max-spare (%llu) must not exceed --max-children (%llu)",
+				   (unsigned long long)c->max_spare, (unsigned long long)c->max_children);
+		if (c->min_spare > c->max_spare)
+			wl_problem(p, WL_OPTS("min-spare", "max-spare", "pm"), "--min-spare (%llu) must not exceed --max-spare (%llu)",
+				   (unsigned long long)c->min_spare, (unsigned long long)c->max_spare);
+		else if (c->start_servers < c->min_spare || c->start_servers > c->max_spare)
+			wl_problem(p, WL_OPTS("start-servers", "min-spare", "max-spare", "pm"),
+				   "--start-servers (%llu) must be between --min-spare (%llu) and --max-spare (%llu)",
+				   (unsigned long long)c->start_servers, (unsigned long long)c->min_spare,
+				   (unsigned long long)c->max_spare);
 	}
-	if (c->reload_every && c->reload_every != DURATION_FOREVER && c->reload_every < 100) {
-		snprintf(err, errlen, "--reload-every below 100ms would replace the pool faster than it starts");
-		return -EINVAL;
-	}
-	if (c->queue == 0 && (c->rps == 0 || c->pm == FPM_ONDEMAND)) {
-		snprintf(err, errlen, "--queue=0 leaves %s nothing to work from: give it at least 1",
-			 c->rps == 0 ? "--rps=0 (keep the queue full)" : "--pm=ondemand (a worker per waiting request)");
-		return -EINVAL;
-	}
-	return 0;
+	if (c->reload_every && c->reload_every != DURATION_FOREVER && c->reload_every < 100)
+		wl_problem(p, WL_OPTS("reload-every"), "--reload-every below 100ms would replace the pool faster than it starts");
+	if (c->queue == 0 && (c->rps == 0 || c->pm == FPM_ONDEMAND))
+		wl_problem(p, WL_OPTS("queue", c->rps == 0 ? "rps" : "pm"),
+			   "--queue=0 leaves %s nothing to work from: give it at least 1",
+			   c->rps == 0 ? "--rps=0 (keep the queue full)" : "--pm=ondemand (a worker per waiting request)");
+	return p->n > n0 ? -EINVAL : 0;
+}
+
+static int fpm_check(const void *cfg, struct wl_problems *p)
+{
+	return fpm_check_cfg(cfg, p);
 }
 
 unsigned fpm_pm_initial(const struct fpm_cfg *c)
@@ -1004,6 +1003,7 @@ static int loop(struct pool *p)
 	}
 }
 
+/* Runs a configuration fpm_check_cfg accepted (the shared main checks first). */
 static int fpm_run(void *vcfg, struct wl_ctx *ctx)
 {
 	const struct fpm_cfg *c = vcfg;
@@ -1011,11 +1011,6 @@ static int fpm_run(void *vcfg, struct wl_ctx *ctx)
 	struct pool *p = &pool;
 	char err[256];
 	int rc = WL_EXIT_OK;
-	if (fpm_check_cfg(c, err, sizeof(err)) < 0) {
-		fprintf(stderr, "fpm: %s\n", err);
-		wl_report(ctx, "final", json_pack("{s:s, s:s}", "status", "error", "error", err));
-		return WL_EXIT_USAGE;
-	}
 	p->self = getpid();
 	struct fpm_plan plan;
 	fpm_plan_request(c->request_mem, &plan);
@@ -1105,5 +1100,6 @@ const struct workload wl_fpm = {
 		   "of every request; recycling (--max-requests), reload (SIGUSR2), shared copy-on-write memory.",
 	.cfg_size = sizeof(struct fpm_cfg),
 	.opts = fpm_opts,
+	.check = fpm_check,
 	.run = fpm_run,
 };

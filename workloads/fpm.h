@@ -25,9 +25,11 @@ struct fpm_cfg {
 	uint64_t reload_every;    /* ms, 0 or forever: never */
 };
 
+struct wl_problems;
 /* The rules between options that the option table cannot express (php-fpm's own
- * for pm = dynamic). 0, or -EINVAL with a message for the user in err. */
-int fpm_check_cfg(const struct fpm_cfg *c, char *err, size_t errlen);
+ * for pm = dynamic): the workload's check. 0, or -EINVAL with every problem
+ * appended to p. */
+int fpm_check_cfg(const struct fpm_cfg *c, struct wl_problems *p);
 
 /* What the process manager looks at. */
 struct fpm_counts {

@@ -1,6 +1,8 @@
 /* main.c - the shared main of every workload binary. The binary's name picks the
  * workload (workloads/anonleak runs wl_anonleak); the workload's option table gives
- * the command line and --help. Common options: --report-fd, --report-interval. */
+ * the command line and --help, its check the rules between options (refused with exit
+ * code 2 before anything runs). Common options: --report-fd, --report-interval and
+ * the NUMA placement. */
 #define _GNU_SOURCE
 #include "workload.h"
 #include "../harness/core/util.h"
@@ -97,6 +99,13 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* the rules between options, as mph checked them when it validated the scenario */
+	struct wl_problems probs = { 0 };
+	if (wl_check(w, cfg, &com, 0, &probs) < 0) {
+		for (size_t i = 0; i < probs.n; i++)
+			fprintf(stderr, "%s: %s\n", name, probs.v[i].msg);
+		return WL_EXIT_USAGE;
+	}
 	char err[256];
 	if (wl_apply_numa(com.membind, com.interleave, com.preferred, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", name, err);

@@ -173,20 +173,31 @@ static json_t *hold_progress(void *arg)
 	return progress(a->reserved, a->touched);
 }
 
+/* The size of each request: one request of --reserve when chunk >= reserve. */
+static uint64_t request_size(const struct overcommit_cfg *c)
+{
+	return c->chunk < c->reserve ? c->chunk : c->reserve;
+}
+
+static int overcommit_check(const void *vcfg, struct wl_problems *p)
+{
+	const struct overcommit_cfg *c = vcfg;
+	size_t n0 = p->n;
+	if (c->noreserve && c->via != VIA_MMAP)
+		wl_problem(p, WL_OPTS("noreserve", "via"), "--noreserve is a flag of mmap; it needs --via=mmap");
+	uint64_t chunk = request_size(c); /* 0 only with --reserve missing */
+	if (chunk && (c->reserve + chunk - 1) / chunk > MAX_REQUESTS)
+		wl_problem(p, WL_OPTS("chunk", "reserve"), "--reserve/--chunk gives more than %u requests; raise --chunk",
+			   MAX_REQUESTS);
+	return p->n > n0 ? -EINVAL : 0;
+}
+
+/* Runs a configuration overcommit_check accepted (the shared main checks first). */
 static int overcommit_run(void *vcfg, struct wl_ctx *ctx)
 {
 	struct overcommit_cfg *c = vcfg;
-	if (c->noreserve && c->via != VIA_MMAP) {
-		fprintf(stderr, "overcommit: --noreserve is a flag of mmap; it needs --via=mmap\n");
-		return WL_EXIT_USAGE;
-	}
-	uint64_t chunk = c->chunk < c->reserve ? c->chunk : c->reserve;
+	uint64_t chunk = request_size(c);
 	size_t nmax = (size_t)((c->reserve + chunk - 1) / chunk);
-	if (nmax > MAX_REQUESTS) {
-		fprintf(stderr, "overcommit: --reserve/--chunk gives more than %u requests; raise --chunk\n",
-			MAX_REQUESTS);
-		return WL_EXIT_USAGE;
-	}
 	struct region *r = calloc(nmax, sizeof(*r));
 	if (!r) {
 		fprintf(stderr, "overcommit: no memory for a table of %zu requests\n", nmax);
@@ -265,5 +276,6 @@ const struct workload wl_overcommit = {
 		   "policy, Committed_AS and VmSize versus VmRSS.",
 	.cfg_size = sizeof(struct overcommit_cfg),
 	.opts = overcommit_opts,
+	.check = overcommit_check,
 	.run = overcommit_run,
 };

@@ -473,15 +473,20 @@ static json_t *run_pass(struct pc_run *r, unsigned pass, uint64_t *total)
 	return j;
 }
 
-static const char *check_cfg(const struct pagecache_cfg *c)
+static int pagecache_check(const void *vcfg, struct wl_problems *p)
 {
+	const struct pagecache_cfg *c = vcfg;
+	size_t n0 = p->n;
 	if (c->direct && c->access == ACC_MMAP)
-		return "--direct and --access=mmap exclude each other (a mapping always goes through the page cache)";
-	if (c->direct && (c->size % DIO_ALIGN || c->block % DIO_ALIGN))
-		return "--direct needs --size and --block to be multiples of 4 KiB";
+		wl_problem(p, WL_OPTS("direct", "access"),
+			   "--direct and --access=mmap exclude each other (a mapping always goes through the page cache)");
+	if (c->direct && c->size % DIO_ALIGN)
+		wl_problem(p, WL_OPTS("size", "direct"), "--direct needs --size and --block to be multiples of 4 KiB");
+	if (c->direct && c->block % DIO_ALIGN)
+		wl_problem(p, WL_OPTS("block", "direct"), "--direct needs --size and --block to be multiples of 4 KiB");
 	if (c->fsync_every && !c->write)
-		return "--fsync-every applies only with --write=yes";
-	return NULL;
+		wl_problem(p, WL_OPTS("fsync-every", "write"), "--fsync-every applies only with --write=yes");
+	return p->n > n0 ? -EINVAL : 0;
 }
 
 static json_t *final_json(struct pc_run *r, const char *status, json_t *passes, uint64_t bytes)
@@ -547,6 +552,7 @@ static const char *const status_of[] = {
 	[WL_EXIT_OK] = "done", [WL_EXIT_ERROR] = "error", [WL_EXIT_USAGE] = "error", [WL_EXIT_ENOMEM] = "enomem",
 };
 
+/* Runs a configuration pagecache_check accepted (the shared main checks first). */
 static int pagecache_run(void *vcfg, struct wl_ctx *ctx)
 {
 	struct pagecache_cfg *c = vcfg;
@@ -562,13 +568,6 @@ static int pagecache_run(void *vcfg, struct wl_ctx *ctx)
 			    (json_int_t)c->size, "block", (json_int_t)c->block, "pattern", pattern_names[c->pattern],
 			    "access", access_names[c->access], "direct", c->direct, "fadvise",
 			    fadvise_names[c->fadvise], "passes", (json_int_t)c->passes));
-	const char *bad = check_cfg(c);
-	if (bad) {
-		snprintf(r.msg, sizeof(r.msg), "%s", bad);
-		r.err = EINVAL;
-		rc = WL_EXIT_USAGE;
-		goto out;
-	}
 	r.f = xcalloc(c->count, sizeof(*r.f));
 	for (uint64_t i = 0; i < c->count; i++)
 		r.f[i].fd = -1;
@@ -609,5 +608,6 @@ const struct workload wl_pagecache = {
 		   "mapping, reporting MB/s, storage reads and faults per pass and the pages left cached.",
 	.cfg_size = sizeof(struct pagecache_cfg),
 	.opts = pagecache_opts,
+	.check = pagecache_check,
 	.run = pagecache_run,
 };

@@ -1,5 +1,6 @@
 /* runtime.c - what workloads share at run time: the report stream, stop signals,
- * bounded sleeping and /proc/self/status readings. */
+ * bounded sleeping, /proc/self/status readings, and the check of the options every
+ * workload takes (NUMA placement) with the problem list all checks fill. */
 #define _GNU_SOURCE
 #include "workload.h"
 #include "../harness/core/units.h"
@@ -7,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <numa.h>
 #include <stdio.h>
@@ -94,6 +96,21 @@ long long wl_status_bytes(const char *key)
 	return read_kb_key("/proc/self/status", key);
 }
 
+void wl_problem(struct wl_problems *p, const char *const *opts, const char *fmt, ...)
+{
+	if (p->n == WL_PROBLEMS_MAX)
+		return;
+	struct wl_problem *q = &p->v[p->n++];
+	size_t k = 0;
+	for (; opts && opts[k] && k < WL_PROBLEM_OPTS; k++)
+		q->opts[k] = opts[k];
+	q->opts[k] = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(q->msg, sizeof(q->msg), fmt, ap);
+	va_end(ap);
+}
+
 /* Parse a node list ("0", "0-1", "0,2") and check every node exists and is allowed
  * to this process: libnuma itself accepts nodes that do not exist (numa_alloc_onnode
  * on a missing node prints a warning and still returns memory). */
@@ -121,7 +138,8 @@ static struct bitmask *nodes_checked(const char *opt, const char *spec, char *er
 	return m;
 }
 
-int wl_check_nodes(const char *opt, const char *spec, char *err, size_t errlen)
+/* A node list on this machine: how many nodes it names, or -errno and err. */
+static int nodes_here(const char *opt, const char *spec, char *err, size_t errlen)
 {
 	if (numa_available() < 0) {
 		snprintf(err, errlen, "--%s: this kernel has no NUMA support", opt);
@@ -130,13 +148,17 @@ int wl_check_nodes(const char *opt, const char *spec, char *err, size_t errlen)
 	struct bitmask *m = nodes_checked(opt, spec, err, errlen);
 	if (!m)
 		return -EINVAL;
+	int n = (int)numa_bitmask_weight(m);
 	numa_bitmask_free(m);
-	return 0;
+	return n;
 }
 
-int wl_check_nodes_n(const char *opt, const char *spec, int nnodes, char *err, size_t errlen)
+/* A node list on a machine of nnodes nodes (a guest; at most 64): syntax and range
+ * only. How many distinct nodes it names, or -EINVAL and err. */
+static int nodes_on(const char *opt, const char *spec, int nnodes, char *err, size_t errlen)
 {
 	const char *p = spec;
+	uint64_t seen = 0;
 	while (*p) {
 		char *end;
 		if (!isdigit((unsigned char)*p))
@@ -147,10 +169,12 @@ int wl_check_nodes_n(const char *opt, const char *spec, int nnodes, char *err, s
 				break;
 			b = strtol(end + 1, &end, 10);
 		}
-		if (a > b || b >= nnodes) {
+		if (a > b || b >= nnodes || b >= 64) {
 			snprintf(err, errlen, "--%s=%s: the guest has nodes 0-%d", opt, spec, nnodes - 1);
 			return -EINVAL;
 		}
+		for (long k = a; k <= b; k++)
+			seen |= 1ULL << k;
 		p = end;
 		if (*p == ',' && p[1])
 			p++;
@@ -161,41 +185,70 @@ int wl_check_nodes_n(const char *opt, const char *spec, int nnodes, char *err, s
 		snprintf(err, errlen, "--%s=%s: not a list of nodes such as 0, 0-1 or 0,2", opt, spec);
 		return -EINVAL;
 	}
-	return 0;
+	return __builtin_popcountll(seen);
+}
+
+int wl_check_common(const struct wl_common *com, int nnodes, struct wl_problems *p)
+{
+	static const char *const names[] = { "membind", "interleave", "preferred" };
+	const char *const specs[] = { com->membind, com->interleave, com->preferred };
+	const char *given[ARRAY_SIZE(names) + 1] = { NULL };
+	size_t ng = 0, n0 = p->n;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (specs[i])
+			given[ng++] = names[i];
+	if (ng > 1)
+		wl_problem(p, given, "--membind, --interleave and --preferred exclude each other");
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char err[256];
+		if (!specs[i])
+			continue;
+		int n = nnodes ? nodes_on(names[i], specs[i], nnodes, err, sizeof(err))
+			       : nodes_here(names[i], specs[i], err, sizeof(err));
+		if (n < 0)
+			wl_problem(p, WL_OPTS(names[i]), "%s", err);
+		else if (specs[i] == com->preferred && n != 1)
+			wl_problem(p, WL_OPTS("preferred"), "--preferred takes one node, got %s", specs[i]);
+	}
+	return p->n > n0 ? -EINVAL : 0;
+}
+
+int wl_check(const struct workload *w, const void *cfg, const struct wl_common *com, int nnodes,
+	     struct wl_problems *p)
+{
+	size_t n0 = p->n;
+	(void)wl_check_common(com, nnodes, p);
+	if (w->check)
+		(void)w->check(cfg, p);
+	return p->n > n0 ? -EINVAL : 0;
 }
 
 int wl_apply_numa(const char *membind, const char *interleave, const char *preferred, char *err, size_t errlen)
 {
-	int given = !!membind + !!interleave + !!preferred;
-	if (!given)
+	struct wl_common com = { .membind = (char *)membind, .interleave = (char *)interleave, .preferred = (char *)preferred };
+	struct wl_problems p = { 0 };
+	if (wl_check_common(&com, 0, &p) < 0) {
+		snprintf(err, errlen, "%s", p.v[0].msg);
+		return -EINVAL;
+	}
+	const char *spec = membind ? membind : interleave ? interleave : preferred;
+	if (!spec)
 		return 0;
-	if (given > 1) {
-		snprintf(err, errlen, "--membind, --interleave and --preferred exclude each other");
+	struct bitmask *m = numa_parse_nodestring(spec); /* checked: it parses */
+	if (!m) {
+		snprintf(err, errlen, "cannot parse the node list %s", spec);
 		return -EINVAL;
 	}
-	if (numa_available() < 0) {
-		snprintf(err, errlen, "NUMA placement asked for, but this kernel has no NUMA support");
-		return -EOPNOTSUPP;
-	}
-	const char *opt = membind ? "membind" : interleave ? "interleave" : "preferred";
-	struct bitmask *m = nodes_checked(opt, membind ? membind : interleave ? interleave : preferred, err, errlen);
-	if (!m)
-		return -EINVAL;
 	if (membind) {
 		numa_set_membind(m);
 	} else if (interleave) {
 		numa_set_interleave_mask(m);
 	} else {
-		int node = -1;
-		for (unsigned n = 0; n < m->size && node < 0; n++)
-			if (numa_bitmask_isbitset(m, n))
-				node = (int)n;
-		if (numa_bitmask_weight(m) != 1) {
-			snprintf(err, errlen, "--preferred takes one node, got %s", preferred);
-			numa_bitmask_free(m);
-			return -EINVAL;
-		}
-		numa_set_preferred(node);
+		for (unsigned n = 0; n < m->size; n++)
+			if (numa_bitmask_isbitset(m, n)) {
+				numa_set_preferred((int)n);
+				break;
+			}
 	}
 	numa_bitmask_free(m);
 	return 0;

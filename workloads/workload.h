@@ -1,7 +1,8 @@
-/* workload.h - what every workload exports: a name, an option table and a run
- * function. The registry (workloads/registry.c) lists them; the shared main
- * (workloads/main.c) turns a table into argument parsing and --help, and mph uses
- * the same tables to validate `[workload N]` sections before it changes anything. */
+/* workload.h - what every workload exports: a name, an option table, a check of
+ * the rules between its options and a run function. The registry
+ * (workloads/registry.c) lists them; the shared main (workloads/main.c) turns a
+ * table into argument parsing and --help, and mph uses the same tables and checks to
+ * validate `[workload N]` sections before it changes anything. */
 #ifndef MPH_WORKLOAD_H
 #define MPH_WORKLOAD_H
 
@@ -29,11 +30,39 @@ struct wl_ctx {
 	const char *name;
 };
 
+/* One problem found by a check: the options it concerns (the one a user most likely
+ * has to change first) and what is wrong, worded for the command line (--chunk-max). */
+#define WL_PROBLEM_OPTS 4
+struct wl_problem {
+	const char *opts[WL_PROBLEM_OPTS + 1]; /* option names, NULL-terminated; static strings */
+	char msg[256];
+};
+
+/* Every problem of one configuration; a check appends, never clears. More than
+ * WL_PROBLEMS_MAX are not kept (no workload has that many rules). */
+#define WL_PROBLEMS_MAX 16
+struct wl_problems {
+	size_t n;
+	struct wl_problem v[WL_PROBLEMS_MAX];
+};
+
+/* The option names of a problem, inline: WL_OPTS("chunk-max", "chunk"). */
+#define WL_OPTS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+/* Append a problem concerning the options in opts (NULL-terminated). */
+void wl_problem(struct wl_problems *p, const char *const *opts, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 struct workload {
 	const char *name;
 	const char *summary;
 	size_t cfg_size;
 	const struct opt *opts;
+	/* The rules between options that the option table cannot express, judged on a
+	 * config filled by opt_defaults and opt_set. Pure: no files, no machine, no
+	 * output. 0, or -EINVAL with every problem appended to p. NULL: no such rules.
+	 * The shared main calls it before run (run may rely on it), mph when it
+	 * validates a scenario: the same function, so the two never disagree. */
+	int (*check)(const void *cfg, struct wl_problems *p);
 	/* Runs the workload; returns a wl_exit code. The final report is written by it. */
 	int (*run)(void *cfg, struct wl_ctx *ctx);
 	/* It starts processes it cannot announce with "child" records (an external
@@ -68,12 +97,17 @@ void wl_sleep_until(double t);
 /* Hold for ms milliseconds (DURATION_FOREVER: until wl_stop), writing a progress
  * record made by progress(arg) whenever one is due. */
 void wl_hold(struct wl_ctx *ctx, uint64_t ms, json_t *(*progress)(void *arg), void *arg);
-/* A node list for option opt that exists on this machine: 0, or -errno and err. */
-int wl_check_nodes(const char *opt, const char *spec, char *err, size_t errlen);
-/* The same for another machine of nnodes nodes (a guest): syntax and range only. */
-int wl_check_nodes_n(const char *opt, const char *spec, int nnodes, char *err, size_t errlen);
-/* Apply at most one NUMA placement (node lists checked against this machine).
- * 0, or -errno with a message for the user in err. */
+/* The rules of the options every workload takes: at most one NUMA placement, node
+ * lists that exist (nnodes 0: on this machine, asked of libnuma; else on a machine of
+ * nnodes nodes, a guest), one node for --preferred. 0, or -EINVAL with the problems
+ * appended to p. */
+int wl_check_common(const struct wl_common *com, int nnodes, struct wl_problems *p);
+/* Everything a configuration is checked for before the workload runs: the common
+ * options, then the workload's own check. 0, or -EINVAL with every problem in p. */
+int wl_check(const struct workload *w, const void *cfg, const struct wl_common *com, int nnodes,
+	     struct wl_problems *p);
+/* Apply at most one NUMA placement (wl_check_common on this machine first).
+ * 0, or -EINVAL with the first problem's message in err. */
 int wl_apply_numa(const char *membind, const char *interleave, const char *preferred, char *err, size_t errlen);
 /* Read a "Key:  N kB" line of /proc/self/status in bytes, -1 when unavailable. */
 long long wl_status_bytes(const char *key);

@@ -434,6 +434,28 @@ static void check_sysctl(struct scenario *sc, struct diags *d, const struct sett
 	sc->sysctl[sc->nsysctl++] = (struct scen_sysctl){ def, xasprintf("%lld", v), s->line };
 }
 
+/* A problem a workload check found, at the line of the first of its options the
+ * section sets (at the header when all of them are defaults); false, and not
+ * reported, when it concerns a value that was refused. */
+static bool report_problem(const struct scenario *sc, struct diags *d, const char *section, int hline,
+			   const struct wl_problem *pb, const bool *refused)
+{
+	const struct setting *at = NULL;
+	for (size_t k = 0; pb->opts[k]; k++) {
+		for (size_t i = 0; i < sc->nset; i++) {
+			const struct setting *s = &sc->set[i];
+			if (strcmp(s->section, section) != 0 || strcmp(s->key, pb->opts[k]) != 0)
+				continue;
+			if (refused[i])
+				return false;
+			if (!at)
+				at = s;
+		}
+	}
+	diags_add(d, at ? at->line : hline, section, at ? at->key : pb->opts[0], "%s", pb->msg);
+	return true;
+}
+
 static void check_workload(struct scenario *sc, struct diags *d, const struct scen_text *c, const char *section,
 			   const struct scen_target *t)
 {
@@ -468,7 +490,7 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct sc
 	(void)opt_defaults(w->opts, cfg);
 	wl.argv = xcalloc(sc->nset + 1, sizeof(char *));
 	uint64_t base = sc->memory_max > 0 ? (uint64_t)sc->memory_max : 0;
-	bool bad = false;
+	bool bad = false, missing = false, *refused = xcalloc(sc->nset, sizeof(bool));
 	for (size_t i = 0; i < sc->nset; i++) {
 		const struct setting *s = &sc->set[i];
 		if (strcmp(s->section, section) != 0 || strcmp(s->key, "type") == 0)
@@ -490,12 +512,9 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct sc
 			bad = true;
 			continue;
 		}
-		if (opt_set(o, target, s->value, base, err, sizeof(err)) < 0 ||
-		    (target == &common && o->type == OPT_STRING &&
-		     (t->nodes ? wl_check_nodes_n(o->name, s->value, t->nodes, err, sizeof(err))
-			       : wl_check_nodes(o->name, s->value, err, sizeof(err))) < 0)) {
+		if (opt_set(o, target, s->value, base, err, sizeof(err)) < 0) {
 			diags_add(d, s->line, section, s->key, "%s", err);
-			bad = true;
+			bad = refused[i] = true;
 			continue;
 		}
 		/* percentages are resolved here: the workload gets bytes */
@@ -513,9 +532,18 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct sc
 			found |= strcmp(sc->set[i].section, section) == 0 && strcmp(sc->set[i].key, o->name) == 0;
 		if (!found) {
 			diags_add(d, hline, section, o->name, "missing: workload %s requires it", w->name);
-			bad = true;
+			bad = missing = true;
 		}
 	}
+	/* the rules between options, the workload's own and the common ones, judged on
+	 * the config the workload will get: once nothing required is missing, and not
+	 * where they concern a value refused above (its field holds the default) */
+	struct wl_problems probs = { 0 };
+	if (!missing)
+		(void)wl_check(w, cfg, &common, t->nodes, &probs);
+	for (size_t k = 0; k < probs.n; k++)
+		bad |= report_problem(sc, d, section, hline, &probs.v[k], refused);
+	free(refused);
 	/* string options own memory */
 	for (const struct opt *o = w->opts; o->name; o++)
 		if (o->type == OPT_STRING)

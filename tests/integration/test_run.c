@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -114,6 +115,52 @@ static void test_invalid_changes_nothing(void **state)
 	itest_check_clean();
 }
 
+/* A workload's own rule (fpm: max-spare <= max-children) is found when the file is
+ * validated: exit 2 before the journal exists. The journal is written ahead of every
+ * change, so watching the state directory for it shows that no sysctl was written
+ * (not merely that one was written and put back, which a run that went ahead, as
+ * before workloads had a check, would also have left behind). */
+static void test_workload_check_changes_nothing(void **state)
+{
+	(void)state;
+	const char *scen = "tests/scenarios/int/fpm-invalid.ini";
+	assert_int_equal(mkdir_p(itest_statedir), 0);
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, itest_statedir, IN_CREATE | IN_MOVED_TO) >= 0);
+	char *swap_before = NULL, *swap_after = NULL;
+	assert_int_equal(sysctl_read("/proc/sys", "vm.swappiness", &swap_before), 0);
+
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, scen, NULL);
+
+	assert_int_equal(p.code, 2);
+	char *want = xasprintf("%s:14: [workload pool] max-children: --max-spare (3) must not exceed --max-children (2)\n"
+			       "mph: %s: 1 problem(s); nothing was changed\n", scen, scen);
+	assert_string_equal(p.err, want);
+	free(want);
+	/* nothing was made in the state directory: no journal, so no change */
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t k = read(in, buf, sizeof(buf));
+	if (k > 0) {
+		const struct inotify_event *ev = (const struct inotify_event *)buf;
+		fail_msg("%s was created in the state directory %s", ev->len ? ev->name : "?", itest_statedir);
+	}
+	assert_true(k < 0 && errno == EAGAIN);
+	close(in);
+	char *jp = xasprintf("%s/journal", itest_statedir);
+	assert_int_not_equal(access(jp, F_OK), 0);
+	free(jp);
+	assert_int_equal(sysctl_read("/proc/sys", "vm.swappiness", &swap_after), 0);
+	assert_string_equal(swap_after, swap_before);
+	free(swap_before);
+	free(swap_after);
+	char *dir = xasprintf("%s/fpm-invalid", itest_results); /* no run directory either */
+	assert_int_not_equal(access(dir, F_OK), 0);
+	free(dir);
+	itest_proc_free(&p);
+	itest_check_clean();
+}
+
 static void test_kill9_then_restore(void **state)
 {
 	(void)state;
@@ -182,6 +229,7 @@ int main(void)
 		cmocka_unit_test_setup(test_timeout, itest_each_setup),
 		cmocka_unit_test_setup(test_enomem, itest_each_setup),
 		cmocka_unit_test_setup(test_invalid_changes_nothing, itest_each_setup),
+		cmocka_unit_test_setup(test_workload_check_changes_nothing, itest_each_setup),
 		cmocka_unit_test_setup(test_kill9_then_restore, itest_each_setup),
 	};
 	return itest_run_group("integration", tests, itest_group_setup, itest_group_teardown);

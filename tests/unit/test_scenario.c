@@ -207,6 +207,33 @@ static struct bad_case bad_cases[] = {
 	       ":8: [machine] memory: must be whole MiB (qemu's unit), got '524300K'") },
 	{ "guest-swap-file", &GUEST2,
 	  STRS(":9: [swap] size: a swap file cannot be used in a guest (its root is a RAM disk): use [machine] swap = disk:SIZE") },
+	/* the workloads' own checks (struct workload's check) and the common NUMA rules, run
+	 * on the config the workload would get: each problem at the line of the first of
+	 * its options the section sets */
+	{ "workload-check-fpm-spare", &V1, /* max-spare is the default: reported at what was written */
+	  STRS(":12: [workload pool] max-children: --max-spare (3) must not exceed --max-children (2)") },
+	{ "workload-check-fpm-several", &V1,
+	  STRS(":10: [workload pool] min-spare: --min-spare (4) must not exceed --max-spare (3)",
+	       ":11: [workload pool] reload-every: --reload-every below 100ms would replace the pool faster than it starts",
+	       ":13: [workload pool] queue: --queue=0 leaves --rps=0 (keep the queue full) nothing to work from: give it at least 1") },
+	{ "workload-check-alloc-chunk-max", &V1,
+	  STRS(":11: [workload frag] chunk-max: --chunk-max (65536) is below --chunk (1048576)") },
+	/* a refused value is reported alone, not judged again by the check with the default */
+	{ "workload-check-refused-value", &V1,
+	  STRS(":11: [workload frag] chunk: expected a size such as 4096, 64k, 64M, 1G, got '1X'") },
+	{ "workload-check-overcommit-noreserve", &V1,
+	  STRS(":12: [workload reserver] noreserve: --noreserve is a flag of mmap; it needs --via=mmap") },
+	{ "workload-check-pagecache-direct", &V1,
+	  STRS(":11: [workload reader] size: --direct needs --size and --block to be multiples of 4 KiB",
+	       ":12: [workload reader] direct: --direct and --access=mmap exclude each other (a mapping always goes through the page cache)") },
+	{ "workload-check-exec-quote", &V1,
+	  STRS(":10: [workload stress] cmd: --cmd: the ' quote opened at column 29 is not closed") },
+	{ "workload-check-exec-empty", &V1, STRS(":10: [workload stress] cmd: --cmd: empty command") },
+	{ "workload-check-exec-backslash", &V1,
+	  STRS(":10: [workload stress] cmd: --cmd: a \\ at the end escapes nothing") },
+	{ "workload-check-numa-exclusive", &GUEST2,
+	  STRS(":12: [workload leaker] membind: --membind, --interleave and --preferred exclude each other",
+	       ":17: [workload probe] preferred: --preferred takes one node, got 0-1") },
 	{ "panic-on-host", &V1,
 	  STRS(":9: [sysctl] vm.panic_on_oom: only in a guest ([machine] section or --kernel): on this host it would take the machine down") },
 };

@@ -1,4 +1,4 @@
-/* test_wl_alloc.c - the alloc workload's option table and its pure helpers: the
+/* test_wl_alloc.c - the alloc workload's option table, its check and its pure helpers: the
  * seeded size generator, the order each --free mode releases chunks in, and the
  * /proc/<pid>/stat field reader it takes start_brk from. */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "wltest.h"
 #include "../../workloads/alloc.h"
 #include "../../workloads/workload.h"
 
@@ -78,18 +79,29 @@ static void test_values(void **state)
 	free(c);
 }
 
-static void test_bad_combinations(void **state)
+/* The rules between options, as the shared main and mph's validation judge them. */
+static void test_check(void **state)
 {
 	(void)state;
-	void *c = calloc(1, wl_alloc.cfg_size);
-	struct wl_ctx ctx = { .report_fd = -1, .report_interval_ms = 1000, .name = "alloc" };
-	assert_int_equal(opt_defaults(wl_alloc.opts, c), 0);
-	assert_int_equal(set(c, "chunk-max", "32k", 0), 0); /* below --chunk (64k) */
-	assert_int_equal(wl_alloc.run(c, &ctx), WL_EXIT_USAGE);
-	assert_int_equal(set(c, "chunk-max", "0", 0), 0);
-	assert_int_equal(set(c, "chunk", "16", 0), 0); /* 64M / 16 = 4M chunks: too many */
-	assert_int_equal(wl_alloc.run(c, &ctx), WL_EXIT_USAGE);
-	free(c);
+	void *c = wlt_cfg(&wl_alloc, 0, NULL);
+	wlt_check(&wl_alloc, c, NULL);
+	wlt_free(&wl_alloc, c);
+	c = wlt_cfg(&wl_alloc, 0, WLT_STRS("chunk-max=32k")); /* below --chunk (64k) */
+	wlt_check(&wl_alloc, c, WLT_STRS("chunk-max,chunk: --chunk-max (32768) is below --chunk (65536)"));
+	wlt_free(&wl_alloc, c);
+	c = wlt_cfg(&wl_alloc, 0, WLT_STRS("chunk=16")); /* 64M / 16 = 4M chunks: too many */
+	wlt_check(&wl_alloc, c,
+		  WLT_STRS("chunk,total: --total/--chunk gives more than 4194304 chunks; raise --chunk or lower --total"));
+	wlt_free(&wl_alloc, c);
+	/* both at once; chunk-max equal to chunk is a fixed size, not a problem */
+	c = wlt_cfg(&wl_alloc, 0, WLT_STRS("chunk=16", "chunk-max=8"));
+	wlt_check(&wl_alloc, c,
+		  WLT_STRS("chunk-max,chunk: --chunk-max (8) is below --chunk (16)",
+			   "chunk,total: --total/--chunk gives more than 4194304 chunks; raise --chunk or lower --total"));
+	wlt_free(&wl_alloc, c);
+	c = wlt_cfg(&wl_alloc, 0, WLT_STRS("chunk=1M", "chunk-max=1M"));
+	wlt_check(&wl_alloc, c, NULL);
+	wlt_free(&wl_alloc, c);
 }
 
 static void test_rand(void **state)
@@ -185,7 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_values),
-		cmocka_unit_test(test_bad_combinations), cmocka_unit_test(test_rand),
+		cmocka_unit_test(test_check), cmocka_unit_test(test_rand),
 		cmocka_unit_test(test_chunk_size),     cmocka_unit_test(test_free_order),
 		cmocka_unit_test(test_proc_stat_field),
 	};

@@ -124,6 +124,36 @@ static void test_errors(void **state)
 	json_decref(recs);
 }
 
+/* The check is the splitter: what it refuses is refused before anything runs. */
+static void test_check(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *cmd, *want;
+	} cases[] = {
+		{ "stress-ng --vm 1 --vm-bytes '64M'", NULL },
+		{ "sh -c \"echo 'hi'\"", NULL },
+		{ "echo 'unclosed", "cmd: --cmd: the ' quote opened at column 6 is not closed" },
+		{ "echo \"unclosed", "cmd: --cmd: the \" quote opened at column 6 is not closed" },
+		{ "", "cmd: --cmd: empty command" },
+		{ "  \t ", "cmd: --cmd: empty command" },
+		{ "echo a\\", "cmd: --cmd: a \\ at the end escapes nothing" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *arg = xasprintf("cmd=%s", cases[i].cmd);
+		void *c = wlt_cfg(&wl_exec, 0, WLT_STRS(arg));
+		if (cases[i].want)
+			wlt_check(&wl_exec, c, WLT_STRS(cases[i].want));
+		else
+			wlt_check(&wl_exec, c, NULL);
+		wlt_free(&wl_exec, c);
+		free(arg);
+	}
+	void *c = wlt_cfg(&wl_exec, 0, NULL); /* cmd missing: reported as such, not here */
+	wlt_check(&wl_exec, c, NULL);
+	wlt_free(&wl_exec, c);
+}
+
 static void test_stop_reaches_group(void **state)
 {
 	(void)state;
@@ -149,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_exit_code_is_data),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_stop_reaches_group),
 	};
 	return cmocka_run_group_tests_name("wl_exec", tests, NULL, NULL);

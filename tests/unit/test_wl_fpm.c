@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "wltest.h"
 #include "../../workloads/fpm.h"
 #include "../../workloads/workload.h"
 #include "../../harness/core/units.h"
@@ -55,8 +56,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c.shared, 0);
 	assert_int_equal(c.shared_write, 0);
 	assert_int_equal(c.reload_every, 0);
-	char err[256];
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), 0);
+	struct wl_problems p = { 0 };
+	assert_int_equal(fpm_check_cfg(&c, &p), 0);
+	assert_int_equal(p.n, 0);
 }
 
 static void test_option_values(void **state)
@@ -88,38 +90,55 @@ static void test_option_values(void **state)
 	assert_string_equal(opt_suggest(workload_find("fpm")->opts, "max_requests"), "max-requests");
 }
 
+/* The check (fpm_check_cfg, through the workload) on c finds exactly want. */
+#define expect(c, want) wlt_check(workload_find("fpm"), (c), (want))
+#define STRS WLT_STRS
+
 static void test_rules_between_options(void **state)
 {
 	(void)state;
-	char err[256];
 	struct fpm_cfg c = defaults();
 	c.max_children = 2; /* max_spare 3 > 2 */
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "--max-spare (3) must not exceed --max-children (2)");
+	expect(&c, STRS("max-spare,max-children,pm: --max-spare (3) must not exceed --max-children (2)"));
 	c.pm = FPM_STATIC; /* the spare counts are dynamic's only */
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), 0);
+	expect(&c, NULL);
 	c = defaults();
 	c.min_spare = 3;
 	c.max_spare = 2;
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "--min-spare (3) must not exceed --max-spare (2)");
+	/* start-servers cannot lie between them then: not reported on top */
+	expect(&c, STRS("min-spare,max-spare,pm: --min-spare (3) must not exceed --max-spare (2)"));
 	c = defaults();
 	c.start_servers = 4;
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "--start-servers (4) must be between --min-spare (1) and --max-spare (3)");
+	expect(&c, STRS("start-servers,min-spare,max-spare,pm: --start-servers (4) must be between --min-spare (1) and --max-spare (3)"));
 	c = defaults();
 	c.queue = 0;
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), 0);
+	expect(&c, NULL);
 	c.rps = 0;
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), -EINVAL);
+	expect(&c, STRS("queue,rps: --queue=0 leaves --rps=0 (keep the queue full) nothing to work from: give it at least 1"));
 	c.rps = 10;
 	c.pm = FPM_ONDEMAND;
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), -EINVAL);
+	expect(&c, STRS("queue,pm: --queue=0 leaves --pm=ondemand (a worker per waiting request) nothing to work from: give it at least 1"));
 	c = defaults();
 	c.reload_every = 50;
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), -EINVAL);
+	expect(&c, STRS("reload-every: --reload-every below 100ms would replace the pool faster than it starts"));
 	c.reload_every = 100;
-	assert_int_equal(fpm_check_cfg(&c, err, sizeof(err)), 0);
+	expect(&c, NULL);
+	c.reload_every = DURATION_FOREVER;
+	expect(&c, NULL);
+	/* every problem at once, in the order of the rules */
+	c = defaults();
+	c.max_children = 2;
+	c.start_servers = 0;
+	c.reload_every = 10;
+	c.queue = 0;
+	c.rps = 0;
+	expect(&c, STRS("max-spare,max-children,pm: --max-spare (3) must not exceed --max-children (2)",
+			"start-servers,min-spare,max-spare,pm: --start-servers (0) must be between --min-spare (1) and --max-spare (3)",
+			"reload-every: --reload-every below 100ms would replace the pool faster than it starts",
+			"queue,rps: --queue=0 leaves --rps=0 (keep the queue full) nothing to work from: give it at least 1"));
+	struct wl_problems p = { 0 }; /* the same, called directly */
+	assert_int_equal(fpm_check_cfg(&c, &p), -EINVAL);
+	assert_int_equal(p.n, 4);
 }
 
 static void test_pm_static(void **state)

@@ -1,5 +1,5 @@
 /* test_wl_overcommit.c - the overcommit workload's option table and the option
- * combinations it refuses before reserving anything. */
+ * combinations its check refuses (before anything is reserved). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../workloads/workload.h"
+#include "wltest.h"
 
 extern const struct workload wl_overcommit;
 
@@ -69,20 +69,26 @@ static void test_values(void **state)
 	free(c);
 }
 
-static void test_refused_before_reserving(void **state)
+static void test_check(void **state)
 {
 	(void)state;
-	void *c = cfg_new();
-	struct wl_ctx ctx = { .report_fd = -1, .report_interval_ms = 1000, .name = "overcommit" };
-	assert_int_equal(set(c, "reserve", "1G", 0), 0);
-	assert_int_equal(set(c, "via", "malloc", 0), 0);
-	assert_int_equal(set(c, "noreserve", "yes", 0), 0); /* a flag of mmap only */
-	assert_int_equal(wl_overcommit.run(c, &ctx), WL_EXIT_USAGE);
-	assert_int_equal(set(c, "noreserve", "no", 0), 0);
-	assert_int_equal(set(c, "reserve", "8T", 0), 0);
-	assert_int_equal(set(c, "chunk", "4k", 0), 0); /* 2^31 requests: too many */
-	assert_int_equal(wl_overcommit.run(c, &ctx), WL_EXIT_USAGE);
-	free(c);
+	void *c = wlt_cfg(&wl_overcommit, 0, WLT_STRS("reserve=1G"));
+	wlt_check(&wl_overcommit, c, NULL);
+	wlt_free(&wl_overcommit, c);
+	c = wlt_cfg(&wl_overcommit, 0, WLT_STRS("reserve=1G", "via=malloc", "noreserve=yes")); /* a flag of mmap only */
+	wlt_check(&wl_overcommit, c, WLT_STRS("noreserve,via: --noreserve is a flag of mmap; it needs --via=mmap"));
+	wlt_free(&wl_overcommit, c);
+	c = wlt_cfg(&wl_overcommit, 0, WLT_STRS("reserve=8T", "chunk=4k")); /* 2^31 requests: too many */
+	wlt_check(&wl_overcommit, c,
+		  WLT_STRS("chunk,reserve: --reserve/--chunk gives more than 1048576 requests; raise --chunk"));
+	wlt_free(&wl_overcommit, c);
+	c = wlt_cfg(&wl_overcommit, 0, WLT_STRS("reserve=4G", "chunk=4k")); /* exactly 2^20: allowed */
+	wlt_check(&wl_overcommit, c, NULL);
+	wlt_free(&wl_overcommit, c);
+	/* --reserve is required: without it (the shared main refuses first) the check does not divide by 0 */
+	c = wlt_cfg(&wl_overcommit, 0, NULL);
+	wlt_check(&wl_overcommit, c, NULL);
+	wlt_free(&wl_overcommit, c);
 }
 
 int main(void)
@@ -90,7 +96,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_refused_before_reserving),
+		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests_name("wl_overcommit", tests, NULL, NULL);
 }

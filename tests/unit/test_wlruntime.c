@@ -1,5 +1,6 @@
-/* test_wlruntime.c - what workloads share: the latency histogram and NUMA option
- * checking (libnuma alone accepts nodes that do not exist). */
+/* test_wlruntime.c - what workloads share: the latency histogram and the check of
+ * the common options (NUMA placement: libnuma alone accepts nodes that do not exist;
+ * in a guest the node count is the scenario's). */
 #include <errno.h>
 #include <numa.h>
 #include <setjmp.h>
@@ -87,6 +88,86 @@ static void test_numa_options(void **state)
 	assert_int_equal(wl_apply_numa("0", NULL, NULL, err, sizeof(err)), 0);
 }
 
+/* Problem i of p as "opt,opt: message". */
+static const char *problem_text(const struct wl_problems *p, size_t i, char *buf, size_t len)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (size_t o = 0; p->v[i].opts[o] && k < len; o++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", o ? "," : "", p->v[i].opts[o]);
+	if (k < len)
+		snprintf(buf + k, len - k, ": %s", p->v[i].msg);
+	return buf;
+}
+
+/* The common rules for a guest of two nodes: only syntax and range, no libnuma. */
+static void test_common_check_guest(void **state)
+{
+	(void)state;
+	static const struct {
+		struct wl_common com;
+		const char *want[4];
+	} cases[] = {
+		{ { .membind = "0-1" }, { NULL } },
+		{ { .interleave = "0,1" }, { NULL } },
+		{ { .preferred = "1" }, { NULL } },
+		{ { .membind = "2" }, { "membind: --membind=2: the guest has nodes 0-1" } },
+		{ { .interleave = "1-0" }, { "interleave: --interleave=1-0: the guest has nodes 0-1" } },
+		{ { .membind = "0," }, { "membind: --membind=0,: not a list of nodes such as 0, 0-1 or 0,2" } },
+		{ { .membind = "" }, { "membind: --membind=: not a list of nodes such as 0, 0-1 or 0,2" } },
+		{ { .preferred = "0-1" }, { "preferred: --preferred takes one node, got 0-1" } },
+		{ { .preferred = "1,1" }, { NULL } }, /* one node, named twice */
+		{ { .membind = "0", .interleave = "1" },
+		  { "membind,interleave: --membind, --interleave and --preferred exclude each other" } },
+		{ { .membind = "0", .interleave = "5", .preferred = "0,1" },
+		  { "membind,interleave,preferred: --membind, --interleave and --preferred exclude each other",
+		    "interleave: --interleave=5: the guest has nodes 0-1", "preferred: --preferred takes one node, got 0,1" } },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct wl_problems p = { 0 };
+		size_t n = 0;
+		char buf[512];
+		while (cases[i].want[n])
+			n++;
+		int r = wl_check_common(&cases[i].com, 2, &p);
+		for (size_t k = 0; p.n != n && k < p.n; k++)
+			print_message("case %zu got: %s\n", i, problem_text(&p, k, buf, sizeof(buf)));
+		assert_int_equal(p.n, n);
+		assert_int_equal(r, n ? -EINVAL : 0);
+		for (size_t k = 0; k < n; k++)
+			assert_string_equal(problem_text(&p, k, buf, sizeof(buf)), cases[i].want[k]);
+	}
+}
+
+/* On this machine the node lists are asked of libnuma; wl_apply_numa refuses what
+ * the check refuses, with the same text. */
+static void test_common_check_here(void **state)
+{
+	(void)state;
+	if (numa_available() < 0)
+		skip();
+	char spec[16], want[128], buf[512], err[256];
+	snprintf(spec, sizeof(spec), "%d", numa_max_node() + 1);
+	struct wl_common com = { .membind = spec };
+	struct wl_problems p = { 0 };
+	assert_int_equal(wl_check_common(&com, 0, &p), -EINVAL);
+	assert_int_equal(p.n, 1);
+	snprintf(want, sizeof(want), "membind: --membind=%s: not a list of this machine's nodes (0-%d), such as 0, 0-1 or 0,2",
+		 spec, numa_max_node());
+	assert_string_equal(problem_text(&p, 0, buf, sizeof(buf)), want);
+	assert_int_equal(wl_apply_numa(spec, NULL, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, p.v[0].msg);
+	struct wl_common ok = { .preferred = "0" };
+	p.n = 0;
+	assert_int_equal(wl_check_common(&ok, 0, &p), 0);
+	assert_int_equal(p.n, 0);
+	/* a workload without rules of its own: only the common ones */
+	const struct workload *w = workload_find("probe");
+	assert_null(w->check);
+	assert_int_equal(wl_check(w, NULL, &com, 0, &p), -EINVAL);
+	assert_int_equal(p.n, 1);
+}
+
 static json_t *count_progress(void *arg)
 {
 	(*(int *)arg)++;
@@ -126,6 +207,8 @@ int main(void)
 		cmocka_unit_test(test_hist_error_bound),
 		cmocka_unit_test(test_hist_outlier),
 		cmocka_unit_test(test_numa_options),
+		cmocka_unit_test(test_common_check_guest),
+		cmocka_unit_test(test_common_check_here),
 		cmocka_unit_test(test_hold),
 	};
 	return cmocka_run_group_tests_name("wlruntime", tests, NULL, NULL);

@@ -1,11 +1,12 @@
 /* wltest.h - helpers for the unit tests of one workload: a config filled from its
- * option table as the shared main would fill it, a field read back by option name,
- * an in-process run whose records (or final report) are returned, and checks of the
- * latency histograms workloads report. Header-only (static), for the
- * test_wl_*.c files, which include cmocka before it. */
+ * option table as the shared main would fill it, the problems its check finds, a
+ * field read back by option name, an in-process run whose records (or final report)
+ * are returned, and checks of the latency histograms workloads report. Header-only
+ * (static), for the test_wl_*.c files, which include cmocka before it. */
 #ifndef MPH_WLTEST_H
 #define MPH_WLTEST_H
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,35 @@ static inline int wlt_set(const struct workload *w, const char *name, const char
 	wlt_free(w, cfg);
 	return r;
 }
+
+/* The workload's check (w->check alone, without the common options) on cfg must
+ * find exactly the problems in want, in order, each as "opt,opt: message" (the
+ * options it concerns, then its text); want NULL or empty: none. */
+static inline void wlt_check(const struct workload *w, const void *cfg, const char *const *want)
+{
+	struct wl_problems p = { 0 };
+	size_t n = 0;
+	while (want && want[n])
+		n++;
+	int r = w->check ? w->check(cfg, &p) : 0;
+	char got[WL_PROBLEMS_MAX][512];
+	for (size_t i = 0; i < p.n; i++) {
+		size_t k = 0;
+		got[i][0] = '\0';
+		for (size_t o = 0; p.v[i].opts[o]; o++)
+			k += (size_t)snprintf(got[i] + k, sizeof(got[i]) - k, "%s%s", o ? "," : "", p.v[i].opts[o]);
+		snprintf(got[i] + k, sizeof(got[i]) - k, ": %s", p.v[i].msg);
+		if (p.n != n)
+			print_message("got: %s\n", got[i]);
+	}
+	assert_int_equal(p.n, n);
+	assert_int_equal(r, n ? -EINVAL : 0);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(got[i], want[i]);
+}
+
+/* A NULL-terminated list of strings, inline. */
+#define WLT_STRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 #define WLT_FIELD(w, cfg, name, type) (*(type *)((char *)(cfg) + opt_find((w)->opts, name)->off))
 
