@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -430,6 +431,99 @@ static void test_machine_set(void **state)
 	assert_non_null(strstr(diag_text(f, 0), ": --set: [machine] cpus: '9' is out of range (allowed: 1..8)"));
 }
 
+/* Parse once, validate many: a variant is its settings alone. Changing a setting's
+ * value in the text (as a sweep does) changes the validated scenario, and a bad
+ * value is reported at the line the key had in the file. */
+static void test_parse_then_validate(void **state)
+{
+	struct fx *f = *state;
+	const char *data = getenv("MPH_TEST_DATA");
+	snprintf(f->path, sizeof(f->path), "%s/scenarios/good/full.ini", data && *data ? data : "tests");
+	struct scen_text tx;
+	assert_int_equal(scenario_parse(f->path, &tx, &f->d), 0);
+	assert_true(tx.nset > 10);
+	assert_true(scen_header_line(&tx, "cgroup") > 0);
+	diags_free(&f->d);
+	size_t mm = tx.nset;
+	for (size_t i = 0; i < tx.nset; i++)
+		if (strcmp(tx.set[i].section, "cgroup") == 0 && strcmp(tx.set[i].key, "memory.max") == 0)
+			mm = i;
+	assert_true(mm < tx.nset);
+	static const char *const values[] = { "64M", "256M" };
+	for (size_t v = 0; v < 2; v++) {
+		free(tx.set[mm].value);
+		tx.set[mm].value = strdup(values[v]);
+		assert_int_equal(scenario_validate(&tx, &V1, &f->sc, &f->d), 0);
+		assert_int_equal(f->sc.memory_max, v == 0 ? (long long)MiB(64) : (long long)MiB(256));
+		/* a percentage of memory.max follows it: steady is 50% */
+		bool found = false;
+		for (size_t k = 0; k < f->sc.wl[0].argc; k++)
+			found |= strcmp(f->sc.wl[0].argv[k], v == 0 ? "--size=33554432" : "--size=134217728") == 0;
+		assert_true(found);
+		scenario_free(&f->sc);
+		diags_free(&f->d);
+	}
+	free(tx.set[mm].value);
+	tx.set[mm].value = strdup("64M, 128M"); /* a list reaches validation only by mistake */
+	assert_int_equal(scenario_validate(&tx, &V1, &f->sc, &f->d), -EINVAL);
+	assert_true(f->d.n >= 1); /* and what depends on memory.max */
+	assert_int_equal(f->d.v[0].line, tx.set[mm].line);
+	assert_non_null(strstr(diag_text(f, 0), "[cgroup] memory.max: expected a size"));
+	scenario_free(&f->sc);
+	scen_text_free(&tx);
+}
+
+/* Which keys may be lists, and of what: from the option tables, knobs and sysctls. */
+static void test_key_kinds(void **state)
+{
+	(void)state;
+	struct scen_text tx = { 0 };
+	struct setting set[] = { { "workload w", "type", "anonleak", 1 } };
+	tx.set = set;
+	tx.nset = 1;
+	assert_int_equal(scenario_key_kind(&tx, "sysctl", "vm.swappiness"), SWEEP_INT);
+	assert_int_equal(scenario_key_kind(&tx, "cgroup", "memory.max"), SWEEP_SIZE);
+	assert_int_equal(scenario_key_kind(&tx, "cgroup", "memory.oom.group"), SWEEP_WORD);
+	assert_int_equal(scenario_key_kind(&tx, "machine", "memory"), SWEEP_SIZE);
+	assert_int_equal(scenario_key_kind(&tx, "machine", "numa"), SWEEP_NO);  /* 256M,256M is one value */
+	assert_int_equal(scenario_key_kind(&tx, "machine", "kernel"), SWEEP_NO);
+	assert_int_equal(scenario_key_kind(&tx, "scenario", "repeat"), SWEEP_NO);
+	assert_int_equal(scenario_key_kind(&tx, "workload w", "size"), SWEEP_SIZE);
+	assert_int_equal(scenario_key_kind(&tx, "workload w", "hold"), SWEEP_DURATION);
+	assert_int_equal(scenario_key_kind(&tx, "workload w", "via"), SWEEP_WORD);
+	assert_int_equal(scenario_key_kind(&tx, "workload w", "membind"), SWEEP_NO); /* 0,1 is one node list */
+	assert_int_equal(scenario_key_kind(&tx, "workload w", "type"), SWEEP_NO);
+}
+
+/* A variant written back as a file validates to the same scenario. */
+static void test_write_ini_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "full", &V1);
+	struct scen_text tx;
+	assert_int_equal(scenario_parse(f->path, &tx, &f->d), 0);
+	char out[] = "/tmp/mph-test-ini-XXXXXX";
+	int fd = mkstemp(out);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(scenario_write_ini(&tx, out, true), 0);
+	struct scenario again;
+	struct diags d2;
+	assert_int_equal(scenario_load(out, &V1, &again, &d2), 0);
+	assert_int_equal(again.nset, f->sc.nset);
+	assert_int_equal(again.memory_max, f->sc.memory_max);
+	assert_int_equal(again.nwl, f->sc.nwl);
+	for (size_t i = 0; i < again.nset; i++) {
+		assert_string_equal(again.set[i].section, f->sc.set[i].section);
+		assert_string_equal(again.set[i].key, f->sc.set[i].key);
+		assert_string_equal(again.set[i].value, f->sc.set[i].value);
+	}
+	scenario_free(&again);
+	diags_free(&d2);
+	scen_text_free(&tx);
+	unlink(out);
+}
+
 /* Without [machine] nothing of it is set, and the defaults are a 1 GiB single node. */
 static void test_no_machine(void **state)
 {
@@ -538,6 +632,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_machine_set, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_parse_then_validate, fx_setup, fx_teardown),
+		cmocka_unit_test(test_key_kinds),
+		cmocka_unit_test_setup_teardown(test_write_ini_roundtrip, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_workload_before_cgroup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_raw_settings, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_default_name, fx_setup, fx_teardown),
