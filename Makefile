@@ -29,6 +29,10 @@ obj = $(patsubst %.S,$(BUILD)/%.o,$(patsubst %.c,$(BUILD)/%.o,$(1)))
 gobj = $(patsubst %.c,$(BUILD)/guest/obj/%.o,$(1))
 GUEST     := $(BUILD)/guest/mph $(addprefix $(BUILD)/guest/workloads/,$(WORKLOADS))
 LIBMPH    := $(BUILD)/libmph.a
+# report/ reads result files only: its library is report/ and core/, and its tests
+# link against nothing else (so it cannot reach the machine)
+LIBREPORT := $(BUILD)/libreport.a
+REPORT_SRC:= $(wildcard harness/report/*.c harness/core/*.c)
 LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
@@ -77,6 +81,8 @@ $(LIBMPH): $(call obj,$(HARNESS))
 	ar rcs $@ $^
 $(LIBWL): $(call obj,$(WLLIB))
 	ar rcs $@ $^
+$(LIBREPORT): $(call obj,$(REPORT_SRC))
+	ar rcs $@ $^
 
 mph: $(call obj,harness/cmd/main.c) $(LIBMPH) $(LIBWL)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
@@ -85,6 +91,9 @@ mph: $(call obj,harness/cmd/main.c) $(LIBMPH) $(LIBWL)
 $(addprefix workloads/,$(WORKLOADS)): $(call obj,workloads/main.c) $(LIBWL) $(LIBMPH)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBWL) $(LIBMPH) $(LIBWL) $(LDLIBS)
 
+$(BUILD)/tests/test_report: tests/unit/test_report.c $(LIBREPORT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBREPORT) -ljansson -lm $(CMOCKA)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
