@@ -1109,7 +1109,8 @@ int plan_run(struct plan_opts *po, const char *scenario)
 		return code;
 	}
 	(void)save_plan(&p, NULL);
-	p.tty = !po->quiet && isatty(fileno(p.out));
+	/* in a guest stdout is the serial console: a log, not a screen */
+	p.tty = !po->quiet && !po->run.in_guest && isatty(fileno(p.out));
 	if (p.tty) {
 		po->run.progress = live;
 		po->run.progress_ctx = &p;

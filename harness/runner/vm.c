@@ -222,9 +222,23 @@ static void argv_free(struct argv *a)
 }
 
 /* qemu's command line for one guest run. */
+/* A path inside a qemu option value: qemu separates suboptions with ',' and reads ",,"
+ * as a literal comma (a sweep's directories are named like "swappiness=1,max=64M"). */
+static char *qemu_quote(const char *path)
+{
+	char *out = xcalloc(2 * strlen(path) + 1, 1), *o = out;
+	for (const char *p = path; *p; p++) {
+		*o++ = *p;
+		if (*p == ',')
+			*o++ = ',';
+	}
+	return out;
+}
+
 static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel *k, const char *initrd,
 		      const char *swapimg, const char *share, const char *serial, unsigned rep)
 {
+	char *qshare = qemu_quote(share), *qserial = qemu_quote(serial), *qswap = swapimg ? qemu_quote(swapimg) : NULL;
 	arg(a, QEMU);
 	arg(a, "-M");
 	arg(a, "q35");
@@ -257,7 +271,7 @@ static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel
 	arg(a, "-monitor");
 	arg(a, "none");
 	arg(a, "-serial");
-	arg(a, "file:%s", serial);
+	arg(a, "file:%s", qserial);
 	arg(a, "-device");
 	arg(a, "isa-debug-exit,iobase=0xf4,iosize=0x04");
 	arg(a, "-kernel");
@@ -265,11 +279,14 @@ static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel
 	arg(a, "-initrd");
 	arg(a, "%s", initrd);
 	arg(a, "-virtfs");
-	arg(a, "local,path=%s,mount_tag=host,security_model=none,multidevs=remap", share);
+	arg(a, "local,path=%s,mount_tag=host,security_model=none,multidevs=remap", qshare);
 	if (swapimg) {
 		arg(a, "-drive");
-		arg(a, "file=%s,if=virtio,format=raw,cache=unsafe", swapimg);
+		arg(a, "file=%s,if=virtio,format=raw,cache=unsafe", qswap);
 	}
+	free(qshare);
+	free(qserial);
+	free(qswap);
 	arg(a, "-append");
 	/* psi=1: Debian builds PSI in but switched off */
 	arg(a, "console=ttyS0 quiet panic=-1 psi=1 mph_guest=1 mph_repeat=%u mph_cgroup=%s mph_swap=%s%.0llu", rep, s->v1 ? "v1" : "v2", s->swap == MSWAP_DISK ? "disk" : s->swap == MSWAP_ZRAM ? "zram:" : "none",
@@ -285,7 +302,7 @@ static int build_initrd(const char *path, const char *gdir, const char *scenario
 	if (r < 0)
 		return r;
 	static const char *const dirs[] = { "bin", "dev", "proc", "sys", "run", "tmp", "host", "mph", "mph/workloads",
-					    "modules", "var", "var/lib", "etc" };
+					    "modules", "var", "var/lib", "var/tmp", "etc" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		cpio_dir(c, dirs[i], 0755);
 	cpio_chardev(c, "dev/console", 0600, 5, 1);
@@ -681,11 +698,6 @@ int vm_preflight(struct vm_ctx *vc, const struct scenario *sc, size_t at_once, s
 			diags_add(d, 0, NULL, NULL, "static guest build %s missing (run `make`, or set MPH_GUEST_DIR)", p);
 		free(p);
 	}
-	/* qemu's option syntax takes ',' as a separator: such a path would be cut */
-	const char *paths[] = { o->results, o->run_dir, o->cache_dir };
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
-		if (paths[i] && strchr(paths[i], ','))
-			diags_add(d, 0, NULL, NULL, "%s: a directory for guests may not contain ',' (qemu's option separator)", paths[i]);
 	/* guests at once: each takes its memory (plus qemu's own) and a core per vCPU */
 	long long avail = meminfo_bytes("MemAvailable");
 	uint64_t need = (shape.memory + QEMU_OVERHEAD) * at_once;

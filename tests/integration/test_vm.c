@@ -284,6 +284,45 @@ static void test_hang(void **state)
 	expect_failure("tests/scenarios/vm/hang.ini", "hang", "did not finish within the timeout");
 }
 
+/* A sweep in guests: each variant its own guest, run directories named after the
+ * variants (commas included, which qemu's options must be given escaped), the
+ * expectations checked on what each guest's kernel did. */
+static void test_guest_sweep(void **state)
+{
+	(void)state;
+	struct proc_out p = itest_mph("run", "--results", itest_results, "--cache-dir", cache_dir, "--jobs", "2", "--kernel",
+				      releases[1], "--set", "cgroup.memory.max=48M,64M", "--set", "leaker.rate=256M,512M",
+				      "--set", "scenario.sweep=zip", "--set", "expect.killed=leaker.outcome == oom-killed",
+				      "--set", "expect.near=peak_usage ~ 56M +-9M", "scenarios/vm-oom-v2.ini", NULL);
+	if (p.code != 0)
+		fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s", p.code, p.out, p.err);
+	char *last = itest_last_line(&p);
+	json_t *plan = json_load_file(last, 0, NULL);
+	assert_non_null(plan);
+	assert_string_equal(itest_str(plan, "verdict"), "pass");
+	json_t *jobs = json_object_get(plan, "jobs");
+	assert_int_equal(json_array_size(jobs), 2);
+	assert_string_equal(itest_str(json_array_get(jobs, 0), "variant"), "max=48M,rate=256M");
+	assert_string_equal(itest_str(json_array_get(jobs, 1), "variant"), "max=64M,rate=512M");
+	*strrchr(last, '/') = '\0';
+	for (size_t i = 0; i < 2; i++) {
+		json_t *job = json_array_get(jobs, i);
+		char *rj = xasprintf("%s/%s/run.json", last, itest_str(job, "dir"));
+		json_t *r = json_load_file(rj, 0, NULL);
+		if (!r)
+			fail_msg("%s missing", rj);
+		assert_string_equal(itest_str(r, "machine.qemu.result"), "ok");
+		assert_string_equal(itest_str(r, "machine.cgroup"), "v2");
+		assert_int_equal(json_array_size(json_object_get(r, "expectations")), 2);
+		assert_int_equal(itest_num(r, "cgroup.memory_events.oom_kill"), 1);
+		json_decref(r);
+		free(rj);
+	}
+	json_decref(plan);
+	free(last);
+	itest_proc_free(&p);
+}
+
 /* A kernel that does not exist is bad input, found before anything runs. */
 static void test_unknown_kernel(void **state)
 {
@@ -305,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_panic, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_hang, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_kernel, itest_each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_guest_sweep, itest_each_setup, each_teardown),
 	};
 	return itest_run_group("vm", tests, vm_setup, vm_teardown);
 }
