@@ -160,7 +160,6 @@ static int apply_sets(struct plan *p)
 	}
 	if (!bad)
 		sweep_apply_sets(&p->tx.set, &p->tx.nset, over, n);
-	sweep_settings_free(NULL, 0);
 	for (size_t i = 0; i < n; i++) {
 		free(over[i].section);
 		free(over[i].key);
@@ -269,6 +268,9 @@ static int match_variant(void *ctx, const char *spec)
  * against the scenario, selectors and trend keys against the sweep's keys. */
 static int load_expectations(struct plan *p)
 {
+	/* a guest's mph runs one job for a host that checks the expectations itself */
+	if (p->po->run.in_guest && p->po->run.run_dir)
+		return EXIT_OK;
 	const struct scenario *sc = p->pv[0].host ? &p->pv[0].sc_host : &p->pv[0].sc_guest;
 	struct diags d = { .file = xstrdup(p->tx.file) };
 	struct schema_wl *wls = xcalloc(sc->nwl + 1, sizeof(*wls));
@@ -651,12 +653,15 @@ static json_t *plan_json(const struct plan *p, int *code)
 	const char *verd;
 	json_t *counts = json_object();
 	verdict(p, &verd, code, counts);
-	char *now = utc_stamp(true);
+	char *now = utc_stamp(true), *abs = realpath(p->tx.file, NULL);
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:O, s:s, s:i, s:o}", "schema",
 			      PLAN_SCHEMA, "mph_version", MPH_VERSION, "scenario", sc->m.name, "file", p->tx.file, "started_at",
 			      p->started, "ended_at", now, "sweep", p->sw.zip ? "zip" : "product", "axes", axes, "sets", sets,
 			      "kernels", kernels, "jobs", jobs, "aggregates", p->aggregates, "verdict", verd, "exit_code", *code,
 			      "counts", counts);
+	/* where --resume finds the file again, from any directory */
+	json_object_set_new(j, "file_path", abs ? json_string(abs) : json_null());
+	free(abs);
 	free(now);
 	return j;
 }
@@ -1034,7 +1039,15 @@ int plan_run(struct plan_opts *po, const char *scenario)
 		}
 		free(path);
 		/* the plan as it was made: its file, its --set and --kernel */
-		scenario = json_string_value(json_object_get(old, "file"));
+		scenario = json_string_value(json_object_get(old, "file_path"));
+		if (!scenario)
+			scenario = json_string_value(json_object_get(old, "file"));
+		if (!scenario) {
+			fprintf(stderr, "mph: --resume %s: plan.json names no scenario file\n", po->resume);
+			json_decref(old);
+			plan_free(&p);
+			return EXIT_BAD_INPUT;
+		}
 		size_t i;
 		json_t *v;
 		if (!po->nsets)

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -159,6 +161,57 @@ static void test_dry_run(void **state)
 	itest_check_clean();
 }
 
+/* Ctrl-C in the middle of a plan: the running job is undone, the rest marked not
+ * run, exit 130; --resume runs what is left and keeps what was done. */
+static void test_interrupt_then_resume(void **state)
+{
+	(void)state;
+	char *dir = xasprintf("%s/resume-plan", itest_tmpdir);
+	const char *argv[] = { NULL, "run", "--wait", "10m", "--run-dir", dir, "tests/scenarios/int/resume.ini", NULL };
+	pid_t pid = itest_spawn("resume", argv);
+	char *pj = xasprintf("%s/plan.json", dir);
+	assert_true(itest_wait_for(pj, "\"status\": \"done\"", 60000));
+	kill(pid, SIGINT);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 130);
+	json_t *plan = json_load_file(pj, 0, NULL);
+	assert_non_null(plan);
+	assert_string_equal(itest_str(plan, "verdict"), "interrupted");
+	size_t done = 0, i;
+	json_t *job;
+	json_array_foreach(json_object_get(plan, "jobs"), i, job)
+		done += strcmp(itest_str(job, "status"), "done") == 0;
+	assert_true(done >= 1 && done < 3);
+	char *first = xasprintf("%s/%s/run.json", dir, itest_str(json_array_get(json_object_get(plan, "jobs"), 0), "dir"));
+	json_t *r1 = json_load_file(first, 0, NULL);
+	assert_non_null(r1);
+	char *started = xstrdup(itest_str(r1, "started_at"));
+	json_decref(r1);
+	json_decref(plan);
+	itest_check_clean(); /* the interrupted job was undone */
+
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--resume", dir, NULL);
+	if (p.code != 0)
+		fail_msg("resume exited %d: %s", p.code, p.err);
+	assert_non_null(strstr(p.err, "already done"));
+	plan = json_load_file(pj, 0, NULL);
+	assert_string_equal(itest_str(plan, "verdict"), "pass");
+	json_array_foreach(json_object_get(plan, "jobs"), i, job)
+		assert_string_equal(itest_str(job, "status"), "done");
+	r1 = json_load_file(first, 0, NULL);
+	assert_string_equal(itest_str(r1, "started_at"), started); /* kept, not run again */
+	json_decref(r1);
+	json_decref(plan);
+	free(started);
+	free(first);
+	free(pj);
+	free(dir);
+	itest_proc_free(&p);
+	itest_check_clean();
+}
+
 /* Lists in the wrong place are bad input, found before anything runs. */
 static void test_bad_sweep(void **state)
 {
@@ -179,6 +232,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tap, itest_each_setup),
 		cmocka_unit_test_setup(test_dry_run, itest_each_setup),
 		cmocka_unit_test_setup(test_bad_sweep, itest_each_setup),
+		cmocka_unit_test_setup(test_interrupt_then_resume, itest_each_setup),
 	};
 	return itest_run_group("plan", tests, itest_group_setup, itest_group_teardown);
 }
