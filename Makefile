@@ -9,7 +9,9 @@ PKGS      := libcgroup numa inih jansson libarchive
 # the guest's mph is linked statically and has no VM target: no libarchive
 GUEST_PKGS:= libcgroup numa inih jansson
 CFLAGS    := $(OPT) -std=gnu11 -Wall -Wextra -Werror $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CPPFLAGS  := -MMD -MP
+# DEFS: -DMPH_FAILPOINTS in the build made for the tests of every kill point
+DEFS      ?=
+CPPFLAGS  := -MMD -MP $(DEFS)
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -33,7 +35,7 @@ LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
-.PHONY: all deps check layers unit unit-asan integration demo bench clean
+.PHONY: all deps check layers unit unit-asan integration failpoint demo bench clean
 .DEFAULT_GOAL := all
 # keep intermediate objects (itest.o) instead of rebuilding them every time
 .SECONDARY:
@@ -78,8 +80,13 @@ $(LIBMPH): $(call obj,$(HARNESS))
 $(LIBWL): $(call obj,$(WLLIB))
 	ar rcs $@ $^
 
-mph: $(call obj,harness/cmd/main.c) $(LIBMPH) $(LIBWL)
+mph $(BUILD)/mph: $(call obj,harness/cmd/main.c) $(LIBMPH) $(LIBWL)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
+
+# mph with fail points (harness/core/failpoint.h), for tests/integration/test_failpoints.c
+# only; it uses the workloads of the normal build (MPH_WORKLOAD_DIR)
+failpoint:
+	@$(MAKE) --no-print-directory BUILD=build/failpoint DEFS=-DMPH_FAILPOINTS build/failpoint/mph
 
 # every workload binary is the shared main; its file name selects the workload
 $(addprefix workloads/,$(WORKLOADS)): $(call obj,workloads/main.c) $(LIBWL) $(LIBMPH)
@@ -100,7 +107,7 @@ unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
-integration: all $(INTEG_BINS)
+integration: all failpoint $(INTEG_BINS)
 	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; $$t; done
 
 # harness/'s folders are layers whose includes point one way (docs/design.md)
