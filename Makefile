@@ -35,7 +35,7 @@ LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
-.PHONY: all deps check layers unit unit-asan integration failpoint demo bench clean
+.PHONY: all deps check layers unit unit-asan integration failpoint fuzz fuzz-smoke fuzz-bins demo bench clean
 .DEFAULT_GOAL := all
 # keep intermediate objects (itest.o) instead of rebuilding them every time
 .SECONDARY:
@@ -110,6 +110,22 @@ unit-asan:
 integration: all failpoint $(INTEG_BINS)
 	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; $$t; done
 
+# libFuzzer targets (tests/fuzz/): tests/fuzz/run.sh builds them with clang, ASan and
+# UBSan in build/fuzz (through fuzz-bins) and runs each FUZZ_TIME seconds
+FUZZ_TIME ?= 60
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ  := $(call obj,tests/fuzz/fuzz.c)
+# journal replay acts on the paths a journal names: its target checks each of these
+FUZZ_LDFLAGS_fuzz_journal := -Wl,--wrap=rmdir,--wrap=unlink,--wrap=swapoff,--wrap=swapon,--wrap=kill
+fuzz-bins: $(FUZZ_BINS)
+$(BUILD)/fuzzers/%: tests/fuzz/%.c $(FUZZ_OBJ) $(LIBMPH) $(LIBWL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(FUZZ_LDFLAGS_$*)
+fuzz:
+	@MAKE="$(MAKE)" tests/fuzz/run.sh $(FUZZ_TIME)
+fuzz-smoke:
+	@MAKE="$(MAKE)" tests/fuzz/run.sh 3
+
 # harness/'s folders are layers whose includes point one way (docs/design.md)
 layers:
 	@tests/layers.sh
@@ -120,6 +136,7 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 demo: deps
 	@$(MAKE) --no-print-directory all
