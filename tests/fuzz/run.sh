@@ -38,6 +38,7 @@ for bin in "$out"/fuzzers/fuzz_*; do
 	rm -rf "$tmp"
 	mkdir -p "$work" "$tmp" "$out/artifacts"
 	eval "extra=\${extra_$t:-}"
+	[ -f "tests/fuzz/$t.dict" ] && extra="-dict=tests/fuzz/$t.dict $extra"
 	# bounded memory (no pressure on the host), a slow input counts as a finding
 	# shellcheck disable=SC2086
 	if TMPDIR="$tmp" "$bin" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=1024 -malloc_limit_mb=512 \
