@@ -9,7 +9,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A directory of its own below $TMPDIR (or /tmp), removed at exit (malloc'd path). */
+/* A directory of its own below $TMPDIR (or /tmp), removed at exit when libFuzzer
+ * exits through exit() (run.sh gives each target a TMPDIR it removes). Malloc'd. */
 char *fuzz_tmpdir(const char *tag);
 /* Write size bytes to path (created or truncated); aborts on failure: a target that
  * cannot set up its stand-in files must not report parser findings. */
