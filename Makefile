@@ -9,7 +9,9 @@ PKGS      := libcgroup numa inih jansson libarchive
 # the guest's mph is linked statically and has no VM target: no libarchive
 GUEST_PKGS:= libcgroup numa inih jansson
 CFLAGS    := $(OPT) -std=gnu11 -Wall -Wextra -Werror $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CPPFLAGS  := -MMD -MP
+# DEFS: -DMPH_FAILPOINTS in the build made for the tests of every kill point
+DEFS      ?=
+CPPFLAGS  := -MMD -MP $(DEFS)
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -37,7 +39,7 @@ LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
-.PHONY: all deps check layers unit unit-asan integration demo bench clean
+.PHONY: all deps check layers unit unit-asan integration failpoint fuzz fuzz-smoke fuzz-bins demo bench clean
 .DEFAULT_GOAL := all
 # keep intermediate objects (itest.o) instead of rebuilding them every time
 .SECONDARY:
@@ -84,8 +86,13 @@ $(LIBWL): $(call obj,$(WLLIB))
 $(LIBREPORT): $(call obj,$(REPORT_SRC))
 	ar rcs $@ $^
 
-mph: $(call obj,harness/cmd/main.c) $(LIBMPH) $(LIBWL)
+mph $(BUILD)/mph: $(call obj,harness/cmd/main.c) $(LIBMPH) $(LIBWL)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
+
+# mph with fail points (harness/core/failpoint.h), for tests/integration/test_failpoints.c
+# only; it uses the workloads of the normal build (MPH_WORKLOAD_DIR)
+failpoint:
+	@$(MAKE) --no-print-directory BUILD=build/failpoint DEFS=-DMPH_FAILPOINTS build/failpoint/mph
 
 # every workload binary is the shared main; its file name selects the workload
 $(addprefix workloads/,$(WORKLOADS)): $(call obj,workloads/main.c) $(LIBWL) $(LIBMPH)
@@ -109,8 +116,24 @@ unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
-integration: all $(INTEG_BINS)
+integration: all failpoint $(INTEG_BINS)
 	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; $$t; done
+
+# libFuzzer targets (tests/fuzz/): tests/fuzz/run.sh builds them with clang, ASan and
+# UBSan in build/fuzz (through fuzz-bins) and runs each FUZZ_TIME seconds
+FUZZ_TIME ?= 60
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ  := $(call obj,tests/fuzz/fuzz.c)
+# journal replay acts on the paths a journal names: its target checks each of these
+FUZZ_LDFLAGS_fuzz_journal := -Wl,--wrap=rmdir,--wrap=unlink,--wrap=swapoff,--wrap=swapon,--wrap=kill
+fuzz-bins: $(FUZZ_BINS)
+$(BUILD)/fuzzers/%: tests/fuzz/%.c $(FUZZ_OBJ) $(LIBMPH) $(LIBWL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(FUZZ_LDFLAGS_$*)
+fuzz:
+	@MAKE="$(MAKE)" tests/fuzz/run.sh $(FUZZ_TIME)
+fuzz-smoke:
+	@MAKE="$(MAKE)" tests/fuzz/run.sh 3
 
 # harness/'s folders are layers whose includes point one way (docs/design.md)
 layers:
@@ -122,6 +145,7 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 demo: deps
 	@$(MAKE) --no-print-directory all

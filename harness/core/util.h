@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* kill points for tests, nothing in the normal build; here so that any file may mark one */
+#include "failpoint.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MPH_VERSION "0.1.0"
 

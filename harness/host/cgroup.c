@@ -249,6 +249,7 @@ static void cg_free(struct cg *cg)
 
 int cg_create(const struct cg_env *env, const char *name, struct cg **out)
 {
+	MPH_FAILPOINT("cgroup.journaled"); /* the caller journals the directory before this */
 	struct cg *cg = xcalloc(1, sizeof(*cg));
 	int r = 0;
 	cg->ver = env->ver;
@@ -288,6 +289,7 @@ int cg_create(const struct cg_env *env, const char *name, struct cg **out)
 			goto fail;
 		}
 	}
+	MPH_FAILPOINT("cgroup.created");
 	*out = cg;
 	return 0;
 fail:

@@ -285,6 +285,7 @@ int journal_replay(struct journal *j, FILE *log)
 	}
 	int first = 0;
 	for (size_t k = n; k-- > 0;) {
+		MPH_FAILPOINT("replay.entry");
 		int x = 0;
 		switch (e[k].kind) {
 		case J_CGROUP:
@@ -312,6 +313,7 @@ int journal_replay(struct journal *j, FILE *log)
 			first = x;
 	}
 	journal_entries_free(e, n);
+	MPH_FAILPOINT("replay.done");
 	if (first == 0) {
 		if (j->fd >= 0) {
 			close(j->fd);

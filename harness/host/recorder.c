@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,17 +142,20 @@ static const char *parse_line(enum fmt f, const char *p, const char **key, size_
 		goto next;
 	while (*p == ' ' || *p == ':' || *p == '\t')
 		p++;
-	/* kernel counters: plain decimal, maybe negative (a few gauges) */
-	bool neg = *p == '-';
+	/* kernel counters: plain decimal, maybe negative (a few gauges); a number that
+	 * does not fit in a long long (in bytes) is not a value: a corrupt read */
+	bool neg = *p == '-', big = false;
 	const char *e = p + neg;
 	unsigned long long u = 0;
-	while (*e >= '0' && *e <= '9')
-		u = u * 10 + (unsigned long long)(*e++ - '0');
-	if (e == p + neg)
+	while (*e >= '0' && *e <= '9') {
+		big |= __builtin_mul_overflow(u, 10ULL, &u) || __builtin_add_overflow(u, (unsigned long long)(*e - '0'), &u);
+		e++;
+	}
+	if (e == p + neg || big || u > (unsigned long long)LLONG_MAX + neg)
 		goto next;
-	long long x = neg ? -(long long)u : (long long)u;
-	if (f == F_MEMINFO && e[0] == ' ' && e[1] == 'k' && e[2] == 'B')
-		x *= 1024;
+	long long x = neg ? (long long)(0ULL - u) : (long long)u;
+	if (f == F_MEMINFO && e[0] == ' ' && e[1] == 'k' && e[2] == 'B' && __builtin_mul_overflow(x, 1024LL, &x))
+		goto next;
 	*key = k;
 	*klen = kl;
 	*hash = h;
@@ -163,23 +167,27 @@ next:
 	return *p ? p + 1 : NULL;
 }
 
-/* "12.34" as hundredths; advances *pp */
-static long long centi(const char **pp)
+/* "12.34" as hundredths (scale 100) or "123" as is (scale 1) in *v; advances *pp.
+ * false when there is no number or it does not fit in a long long. */
+static bool decimal(const char **pp, long long scale, long long *v)
 {
-	const char *p = *pp;
-	long long v = 0;
+	const char *p = *pp, *start = p;
+	long long x = 0;
+	bool big = false;
 	while (*p >= '0' && *p <= '9')
-		v = v * 10 + (*p++ - '0');
-	v *= 100;
+		big |= __builtin_mul_overflow(x, 10LL, &x) || __builtin_add_overflow(x, (long long)(*p++ - '0'), &x);
+	bool digits = p != start;
+	big |= __builtin_mul_overflow(x, scale, &x);
 	if (*p == '.') {
 		p++;
-		for (int scale = 10; scale && *p >= '0' && *p <= '9'; scale /= 10)
-			v += (*p++ - '0') * scale;
+		for (long long s = scale / 10; s && *p >= '0' && *p <= '9'; s /= 10)
+			big |= __builtin_add_overflow(x, (*p++ - '0') * s, &x);
 		while (*p >= '0' && *p <= '9')
 			p++;
 	}
 	*pp = p;
-	return v;
+	*v = x;
+	return digits && !big;
 }
 
 /* PSI "some avg10=0.12 avg60=0.00 avg300=0.00 total=123": 4 values per line. */
@@ -194,7 +202,9 @@ static void parse_psi(struct recorder *r, struct src *s, const char *text)
 				if (!eq)
 					break;
 				p = eq + 1;
-				long long v = i < 3 ? centi(&p) : centi(&p) / 100;
+				long long v;
+				if (!decimal(&p, i < 3 ? 100 : 1, &v))
+					continue; /* not a number: no value */
 				r->val[s->col0 + (size_t)base + (size_t)i] = v;
 				r->present[s->col0 + (size_t)base + (size_t)i] = 1;
 			}
@@ -222,10 +232,14 @@ static void src_parse(struct recorder *r, struct src *s, const char *text)
 	if (s->fmt == F_STATM) {
 		unsigned long long size, res, shared;
 		if (sscanf(text, "%llu %llu %llu", &size, &res, &shared) == 3) {
-			long long page = r->page;
-			long long v[3] = { (long long)res * page, (long long)(res - shared) * page, (long long)shared * page };
+			/* in bytes; resident includes shared, so shared above it is a corrupt read */
+			unsigned long long pages[3] = { res, res - shared, shared };
 			for (size_t i = 0; i < 3; i++) {
-				r->val[s->col0 + i] = v[i];
+				long long b;
+				if ((i == 1 && shared > res) || pages[i] > (unsigned long long)LLONG_MAX ||
+				    __builtin_mul_overflow((long long)pages[i], r->page, &b))
+					continue;
+				r->val[s->col0 + i] = b;
 				r->present[s->col0 + i] = 1;
 			}
 		}
@@ -233,8 +247,9 @@ static void src_parse(struct recorder *r, struct src *s, const char *text)
 	}
 	if (s->fmt == F_SINGLE) {
 		char *e;
+		errno = 0;
 		long long x = strtoll(text, &e, 10);
-		if (e != text) {
+		if (e != text && errno != ERANGE) {
 			r->val[s->col0] = x;
 			r->present[s->col0] = 1;
 		}
@@ -559,6 +574,13 @@ static void calibrate_kmsg(struct recorder *r)
 
 /* ---- open / sample / finish ---------------------------------------------- */
 
+/* a - b, or null when it does not fit (values from a corrupt read) */
+static json_t *diff_json(long long a, long long b)
+{
+	long long d;
+	return __builtin_sub_overflow(a, b, &d) ? json_null() : json_integer(d);
+}
+
 static void track_firsts(struct recorder *r, double t)
 {
 	static const struct { size_t off; size_t toff; const char *type; } firsts[] = {
@@ -572,8 +594,8 @@ static void track_firsts(struct recorder *r, double t)
 		if (c < 0 || *tt >= 0 || !r->present[c] || !r->first_present[c] || r->val[c] <= r->first[c])
 			continue;
 		*tt = t;
-		event_at(r, t, firsts[i].type, json_pack("{s:s, s:I}", "counter", r->colname[c], "increase",
-							 (json_int_t)(r->val[c] - r->first[c])));
+		event_at(r, t, firsts[i].type, json_pack("{s:s, s:o}", "counter", r->colname[c], "increase",
+							 diff_json(r->val[c], r->first[c])));
 	}
 	if (r->c_cg_usage >= 0 && r->present[r->c_cg_usage] && r->val[r->c_cg_usage] > r->peak_usage)
 		r->peak_usage = r->val[r->c_cg_usage];
@@ -899,7 +921,7 @@ json_t *rec_finish(struct recorder *r)
 		bool ok = c >= 0 && r->first_present[c] && r->present[c];
 		long long peak = k ? r->peak_full10 : r->peak_some10;
 		json_object_set_new(psi, kinds[k], json_pack("{s:o, s:o}", "stall_total_s",
-							   num_or_null(ok ? (double)(r->last[c] - r->first[c]) / 1e6 : 0, ok),
+							   num_or_null(ok ? ((double)r->last[c] - (double)r->first[c]) / 1e6 : 0, ok),
 							   "peak_avg10_pct", num_or_null((double)peak / 100.0, peak >= 0)));
 	}
 	json_object_set_new(s, "psi_memory", psi);
@@ -914,10 +936,10 @@ json_t *rec_finish(struct recorder *r)
 		if (cf < 0 || ct < 0 || !r->first_present[cf] || !r->present[cf] || !r->present[ct])
 			continue;
 		long long total = r->last[ct];
-		json_array_append_new(nodes, json_pack("{s:i, s:I, s:I, s:o, s:I}", "node", n, "mem_total_bytes",
-						       (json_int_t)total, "used_start_bytes", (json_int_t)(total - r->first[cf]),
-						       "used_peak_bytes", r->node_min_free[n] >= 0 ? json_integer(total - r->node_min_free[n]) : json_null(),
-						       "used_end_bytes", (json_int_t)(total - r->last[cf])));
+		json_array_append_new(nodes, json_pack("{s:i, s:I, s:o, s:o, s:o}", "node", n, "mem_total_bytes",
+						       (json_int_t)total, "used_start_bytes", diff_json(total, r->first[cf]),
+						       "used_peak_bytes", r->node_min_free[n] >= 0 ? diff_json(total, r->node_min_free[n]) : json_null(),
+						       "used_end_bytes", diff_json(total, r->last[cf])));
 	}
 	json_object_set_new(s, "nodes", nodes);
 	json_object_set_new(s, "first_direct_reclaim_s", num_or_null(r->t_direct, r->t_direct >= 0));
@@ -979,9 +1001,10 @@ void rec_close(struct recorder *r)
 static bool delta(const json_t *b, const json_t *a, const char *key, long long *out)
 {
 	json_t *x = json_object_get(b, key), *y = json_object_get(a, key);
-	if (!json_is_integer(x) || !json_is_integer(y))
-		return false;
-	*out = json_integer_value(y) - json_integer_value(x);
+	long long d;
+	if (!json_is_integer(x) || !json_is_integer(y) || __builtin_sub_overflow(json_integer_value(y), json_integer_value(x), &d))
+		return false; /* absent, or from a corrupt read */
+	*out = d;
 	return true;
 }
 
@@ -1014,22 +1037,23 @@ json_t *rec_reclaim_summary(const json_t *before, const json_t *after, double el
 		free(rk);
 	}
 	json_object_set_new(s, "reclaimers", per);
-	long long tot = kswapd_scan + direct_scan;
-	json_object_set_new(s, "direct_scan_pct", kswapd_scan >= 0 && direct_scan >= 0 && tot > 0
+	long long tot;
+	bool tot_ok = !__builtin_add_overflow(kswapd_scan, direct_scan, &tot);
+	json_object_set_new(s, "direct_scan_pct", kswapd_scan >= 0 && direct_scan >= 0 && tot_ok && tot > 0
 							  ? json_real((double)direct_scan * 100.0 / (double)tot)
 							  : json_null());
 	long long stalls = 0;
-	bool any = false;
+	bool any = false, big = false;
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)after, k, v) {
 		long long d;
 		if (strncmp(k, "allocstall_", 11) == 0 && delta(before, after, k, &d)) {
-			stalls += d;
+			big |= __builtin_add_overflow(stalls, d, &stalls);
 			any = true;
 		}
 	}
-	json_object_set_new(s, "allocation_stalls", any ? json_integer(stalls) : json_null());
+	json_object_set_new(s, "allocation_stalls", any && !big ? json_integer(stalls) : json_null());
 	static const struct { const char *key, *name; bool mb; } plain[] = {
 		{ "pswpin", "swap_in_mb", true },
 		{ "pswpout", "swap_out_mb", true },

@@ -33,6 +33,7 @@ static int run_mkswap(const char *path)
 
 int swap_add(const char *path, uint64_t size, char *err, unsigned errlen)
 {
+	MPH_FAILPOINT("swap.journaled"); /* the caller journals the file before this */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), r;
 	if (fd < 0) {
 		r = -errno;
@@ -51,11 +52,13 @@ int swap_add(const char *path, uint64_t size, char *err, unsigned errlen)
 		snprintf(err, errlen, "mkswap %s failed", path);
 		goto fail;
 	}
+	MPH_FAILPOINT("swap.created");
 	if (swapon(path, 0) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "swapon %s: %s", path, strerror(-r));
 		goto fail;
 	}
+	MPH_FAILPOINT("swap.on");
 	return 0;
 fail:
 	(void)unlink(path);

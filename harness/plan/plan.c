@@ -218,14 +218,18 @@ static int validate(struct plan *p)
 		if (want_host) {
 			if (scenario_validate(&v->tx, &p->local, &v->sc_host, &d) == 0)
 				v->host = true;
-			else
+			else {
+				scenario_free(&v->sc_host);
 				bad++;
+			}
 		}
 		if (want_guest) {
 			if (vm_validate(&v->tx, &v->sc_guest, &d) == 0)
 				v->guest = true;
-			else
+			else {
+				scenario_free(&v->sc_guest);
 				bad++;
+			}
 		}
 		print_diags(&d, v->v->name, &seen, &nseen);
 		diags_free(&d);

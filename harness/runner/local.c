@@ -153,7 +153,9 @@ static int apply_sysctls(struct run_state *st, json_t *arr)
 			else
 				free(v);
 		}
+		MPH_FAILPOINT("sysctl.journaled");
 		int r = sysctl_write(st->rc->sysroot, d->name, sc->sysctl[i].value);
+		MPH_FAILPOINT("sysctl.written");
 		char *applied = NULL;
 		(void)sysctl_read(st->rc->sysroot, d->name, &applied);
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?, s:i}", "name", d->name, "before", before,
@@ -194,7 +196,9 @@ static int apply_cgroup(struct run_state *st, struct cg *cg, json_t *arr)
 		for (size_t i = 0; i < sc->ncg; i++) {
 			if (sc->cg[i].knob != k)
 				continue;
+			MPH_FAILPOINT("cgroup.setting");
 			int r = cg_write(cg, k->name, sc->cg[i].value);
+			MPH_FAILPOINT("cgroup.set");
 			char *back = NULL;
 			if (cg_read(cg, k->name, &back) == 0)
 				strtrim(back);
@@ -348,6 +352,7 @@ static void hook_start(void *ctx, size_t i, const struct wl_proc *w)
 	struct hook_ctx *h = ctx;
 	rec_set_pid(h->rec, i, w->pid);
 	rec_event(h->rec, "workload_start", json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid));
+	MPH_FAILPOINT("workload.started");
 }
 
 static void hook_record(void *ctx, size_t i, const char *type, json_t *rec)
@@ -373,6 +378,7 @@ static void hook_exit(void *ctx, size_t i, const struct wl_proc *w)
 		json_object_set_new(e, "signal", json_string(signal_name(WTERMSIG(w->status), sigbuf, sizeof(sigbuf))));
 	}
 	rec_event(ctx, "workload_exit", e);
+	MPH_FAILPOINT("workload.exited");
 }
 
 /* The part of one run between creating the cgroup and destroying it. */
@@ -555,6 +561,7 @@ static int run_once(struct run_state *st, unsigned rep, const char *where)
 		run_error(st, "cannot start the journal %s: %s", st->j->path, strerror(-r));
 		goto undo;
 	}
+	MPH_FAILPOINT("journal.begun");
 	if ((r = apply_sysctls(st, sys)) < 0)
 		goto undo;
 	if (sc->m.swap_size) {
@@ -593,6 +600,7 @@ static int run_once(struct run_state *st, unsigned rep, const char *where)
 	r = run_workloads(st, cg, rundir, cgj);
 
 undo:
+	MPH_FAILPOINT("undo.begin");
 	if (cg) {
 		int k = cg_destroy(cg, 5000);
 		if (k < 0)

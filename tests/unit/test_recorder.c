@@ -290,6 +290,138 @@ static void test_zoneinfo(void **state)
 	free(p);
 }
 
+/* Files written into <fixture>/proc: {relative path, text} pairs, NULL-terminated. */
+static char *stand_in_proc(struct fx *f, const char *const (*files)[2])
+{
+	char *root = xasprintf("%s/proc", f->dir);
+	for (size_t i = 0; files[i][0]; i++) {
+		char *p = xasprintf("%s/%s", root, files[i][0]), *slash = strrchr(p, '/');
+		*slash = '\0';
+		assert_int_equal(mkdir_p(p), 0);
+		*slash = '/';
+		assert_int_equal(write_file_atomic(p, files[i][1], strlen(files[i][1])), 0);
+		free(p);
+	}
+	return root;
+}
+
+/* A process's statm as its only sample source (pid 1 of the stand-in /proc). */
+static void record_statm(struct fx *f, const char *statm)
+{
+	static const char *const procs[] = { "w" };
+	const char *const files[][2] = { { "1/statm", statm }, { NULL, NULL } };
+	char *root = stand_in_proc(f, files);
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .statm = true, .procs = procs, .nprocs = 1,
+				.t0 = now_s(), .proc_root = root, .sys_root = "/nonexistent", .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	rec_set_pid(f->r, 0, 1);
+	f->summary = rec_finish(f->r);
+	csv_load(f->dir, &f->csv, &f->text);
+	free(root);
+}
+
+/* Found by tests/fuzz/fuzz_recorder: numbers too large for a long long (in bytes,
+ * for kB) overflowed (undefined behaviour; garbage in the CSV). Such a read is
+ * corrupt: no value, as for an absent file. The smallest long long still is one. */
+static void test_numbers_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = {
+		{ "vmstat", "pgfault 99999999999999999999\nnr_gauge -9223372036854775808\nnr_low -9223372036854775809\npswpin 5\n" },
+		{ "meminfo", "MemTotal:       9223372036854775807 kB\nMemFree:             100 kB\n" },
+		{ "pressure/memory", "some avg10=99999999999999999999.00 avg60=1.50 avg300= total=123\n"
+				     "full avg10=0.00 avg60=0.00 avg300=0.00 total=99999999999999999999\n" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files);
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .t0 = now_s(), .proc_root = root,
+				.sys_root = "/nonexistent", .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	f->summary = rec_finish(f->r);
+	csv_load(f->dir, &f->csv, &f->text);
+	const struct csv *cv = &f->csv;
+	assert_false(has_col(cv, "vmstat.pgfault[n]"));
+	assert_string_equal(cell(cv, "vmstat.nr_gauge[n]"), "-9223372036854775808");
+	assert_false(has_col(cv, "vmstat.nr_low[n]"));
+	assert_string_equal(cell(cv, "vmstat.pswpin[n]"), "5");
+	assert_false(has_col(cv, "meminfo.MemTotal[bytes]"));
+	assert_string_equal(cell(cv, "meminfo.MemFree[bytes]"), "102400");
+	assert_string_equal(cell(cv, "psi.memory.some.avg10[%]"), "");
+	assert_string_equal(cell(cv, "psi.memory.some.avg60[%]"), "1.50");
+	assert_string_equal(cell(cv, "psi.memory.some.avg300[%]"), ""); /* no digits */
+	assert_string_equal(cell(cv, "psi.memory.some.total[us]"), "123");
+	assert_string_equal(cell(cv, "psi.memory.full.avg10[%]"), "0.00");
+	assert_string_equal(cell(cv, "psi.memory.full.total[us]"), "");
+	free(root);
+}
+
+/* Found by tests/fuzz/fuzz_recorder: statm's pages times the page size overflowed;
+ * shared above resident gave a negative RssAnon. */
+static void test_statm_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	record_statm(f, "1 99999999999999999 5 0 0 0 0\n");
+	long page = sysconf(_SC_PAGESIZE);
+	char *five = xasprintf("%ld", 5 * page);
+	assert_string_equal(cell(&f->csv, "proc.w.VmRSS[bytes]"), "");
+	assert_string_equal(cell(&f->csv, "proc.w.RssAnon[bytes]"), "");
+	assert_string_equal(cell(&f->csv, "proc.w.RssFileShmem[bytes]"), five);
+	free(five);
+}
+
+static void test_statm_shared_above_resident(void **state)
+{
+	struct fx *f = *state;
+	record_statm(f, "10 3 5 0 0 0 0\n");
+	long page = sysconf(_SC_PAGESIZE);
+	char *three = xasprintf("%ld", 3 * page);
+	assert_string_equal(cell(&f->csv, "proc.w.VmRSS[bytes]"), three);
+	assert_string_equal(cell(&f->csv, "proc.w.RssAnon[bytes]"), "");
+	free(three);
+}
+
+/* Found by tests/fuzz/fuzz_recorder: differences and sums of counters overflowed
+ * for values from corrupt reads. They have no value (null), the rest is reported. */
+static void test_deltas_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = { { "vmstat", "pgscan_direct -9000000000000000000\n" }, { NULL, NULL } };
+	char *root = stand_in_proc(f, files);
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .t0 = now_s(), .proc_root = root,
+				.sys_root = "/nonexistent", .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	char *vm = xasprintf("%s/vmstat", root);
+	FILE *fp = fopen(vm, "r+"); /* in place: the recorder keeps its fd */
+	assert_non_null(fp);
+	fputs("pgscan_direct  9000000000000000000\n", fp);
+	fclose(fp);
+	f->summary = rec_finish(f->r);
+	char *ev = xasprintf("%s/events.jsonl", f->dir), *text = NULL;
+	assert_int_equal(read_file(ev, &text, NULL), 0);
+	assert_non_null(strstr(text, "\"type\":\"first_direct_reclaim\""));
+	assert_non_null(strstr(text, "\"increase\":null"));
+	free(text);
+	free(ev);
+	free(vm);
+	free(root);
+
+	json_t *b = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i}", "pgscan_kswapd", (json_int_t)-9000000000000000000LL,
+			      "pgsteal_kswapd", 0, "pgscan_direct", 0, "pgsteal_direct", 0, "allocstall_normal", 0,
+			      "allocstall_movable", 0);
+	json_t *a = json_pack("{s:I, s:i, s:i, s:i, s:I, s:I}", "pgscan_kswapd", (json_int_t)9000000000000000000LL,
+			      "pgsteal_kswapd", 0, "pgscan_direct", 10, "pgsteal_direct", 5, "allocstall_normal",
+			      (json_int_t)9000000000000000000LL, "allocstall_movable", (json_int_t)9000000000000000000LL);
+	json_t *s = rec_reclaim_summary(b, a, 1.0, 4096);
+	json_t *per = json_object_get(s, "reclaimers");
+	assert_true(json_is_null(json_object_get(per, "kswapd")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(per, "direct"), "scanned_pages")), 10);
+	assert_true(json_is_null(json_object_get(s, "direct_scan_pct")));
+	assert_true(json_is_null(json_object_get(s, "allocation_stalls")));
+	json_decref(s);
+	json_decref(a);
+	json_decref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +429,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v2_doc_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_psi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numbers_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_zoneinfo),
 	};
