@@ -121,6 +121,17 @@ struct scen_target {
 	const char *const *machine_set;
 };
 
+/* Bounds on a scenario file, checked while it is read (docs/scenarios.md, "Limits"). */
+#define SCEN_MAX_BYTES (1 << 20)   /* the file is read once, whole, into memory */
+#define SCEN_MAX_LINES 10000
+#define SCEN_MAX_WORKLOADS 64
+/* Scenario and workload names: 1..SCEN_NAME_MAX of [A-Za-z0-9._-], not starting with '.' */
+#define SCEN_NAME_MAX 40
+#define SCEN_NAME_MAX_STR "40"
+
+/* NULL when name is a valid scenario or workload name, else what is wrong with it. */
+const char *scenario_name_problem(const char *name);
+
 /* Parse and validate. Returns 0, or -EINVAL with every problem in d (file:line
  * each); -errno when the file cannot be read. */
 int scenario_load(const char *path, const struct scen_target *t, struct scenario *sc, struct diags *d);
