@@ -390,7 +390,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	sup.duration_ms = sc->m.duration_ms;
 	sup.timeout_ms = sc->m.timeout_ms;
 	char *logp = xasprintf("%s/reports.jsonl", rundir);
-	sup.reports_log = fopen(logp, "we");
+	sup.reports_log = fopen(logp, "wex"); /* x: O_EXCL, a new file, no symlink followed */
 	free(logp);
 	for (size_t i = 0; i < sc->nwl; i++) {
 		struct wl_proc *w = &sup.w[i];
