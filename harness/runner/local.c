@@ -714,11 +714,20 @@ int run_local(const struct run_opts *o, const char *scenario, const char *base)
 			code = EXIT_RUN_FAILED;
 		} else {
 			locked = true;
+			char **other = NULL;
+			size_t nother = 0;
 			if (journal_exists(&j)) {
 				fprintf(stderr, "mph: a previous run was interrupted and left changes in place (journal %s);\n"
 						"     run `mph restore` first\n", j.path);
 				code = EXIT_REFUSED;
+			} else if (journal_pending(rc.sysroot, rc.state_dir, true, &other, &nother) > 0) {
+				/* their "before" values would be taken for the machine's */
+				for (size_t k = 0; k < nother; k++)
+					fprintf(stderr, "mph: a run with state directory %s was interrupted and left changes in place;\n"
+							"     run `mph restore --state-dir %s` first\n", other[k], other[k]);
+				code = EXIT_REFUSED;
 			}
+			journal_pending_free(other, nother);
 		}
 	}
 	if (code == EXIT_OK) {
