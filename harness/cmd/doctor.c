@@ -141,9 +141,21 @@ int cmd_doctor(int argc, char **argv)
 	const char *sd = journal_default_dir();
 	char *jp = xasprintf("%s/journal", sd);
 	bool pending = access(jp, F_OK) == 0;
-	line(pending ? "no" : "ok", "journal", pending ? "%s exists: an interrupted run left changes; run `mph restore`"
-						      : "no interrupted run (%s)", pending ? jp : sd);
+	if (pending)
+		line("no", "journal", "%s exists: an interrupted run left changes; run `mph restore`", jp);
 	free(jp);
+	/* interrupted runs with other state directories, from the machine-wide record */
+	char **other = NULL;
+	size_t nother = 0;
+	int pr = journal_pending("/proc/sys", sd, false, &other, &nother);
+	if (pr < 0)
+		line("no", "journal", "cannot read the record of pending changes (%s)", strerror(-pr));
+	for (size_t i = 0; i < nother; i++)
+		line("no", "journal", "%s/journal exists: an interrupted run left changes; run `mph restore --state-dir %s`",
+		     other[i], other[i]);
+	if (!pending && !nother)
+		line("ok", "journal", "no interrupted run (%s, and none recorded in %s)", sd, "/run/mph/pending");
+	journal_pending_free(other, nother);
 	if (run_in_guest()) {
 		line("ok", "global pressure", "this is an mph guest: scenarios may leave out memory.max");
 	} else {

@@ -721,6 +721,18 @@ static void open_events(struct recorder *r)
 	}
 }
 
+/* A file of the recorder's, for writing: a symlink in its place is not followed (mph
+ * runs as root). Not O_EXCL: `mph record --out DIR` and the bench write into a
+ * directory again; `mph run`'s run directory is new anyway. */
+static FILE *fopen_nofollow(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
 int rec_open(struct recorder **out, const struct rec_config *cfg)
 {
 	struct recorder *r = xcalloc(1, sizeof(*r));
@@ -768,10 +780,10 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	}
 
 	char *p = xasprintf("%s/samples.csv", cfg->dir);
-	r->csv = fopen(p, "we");
+	r->csv = fopen_nofollow(p);
 	free(p);
 	p = xasprintf("%s/events.jsonl", cfg->dir);
-	r->events = fopen(p, "we");
+	r->events = fopen_nofollow(p);
 	free(p);
 	if (!r->csv || !r->events) {
 		int e = errno;

@@ -39,7 +39,7 @@ static void wl_signal(const struct wl_proc *w, int sig)
 
 struct child_err {
 	int err;
-	int step; /* 0 join cgroup, 1 exec */
+	int step; /* 0 join cgroup, 1 exec, 2 create its stdout file */
 };
 
 /* In the child: only async-signal-safe work and libcgroup's attach (mph is
@@ -75,11 +75,15 @@ static void child(struct wl_proc *w, struct cg *cg, int report_w, int err_w, con
 		close(devnull);
 	}
 	if (w->out_path) { /* keep mph's stdout for mph's summary */
-		int out = open(w->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (out >= 0) {
-			dup2(out, 1);
-			close(out);
+		/* a new file in the new run directory: never one that is there already,
+		 * nor what a symlink planted there points to (mph runs as root) */
+		int out = open(w->out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (out < 0 || dup2(out, 1) < 0) {
+			ce.err = errno;
+			ce.step = 2;
+			goto fail;
 		}
+		close(out);
 	}
 	execv(w->argv[0], w->argv);
 	ce.err = errno;
@@ -150,7 +154,9 @@ int sup_start(struct supervisor *s, struct cg *cg)
 		close(ep[0]);
 		if (k == (ssize_t)sizeof(ce)) {
 			w->start_errno = ce.err;
-			w->start_what = ce.step == 0 ? "joining the run cgroup" : "executing the workload";
+			w->start_what = ce.step == 0 ? "joining the run cgroup"
+				      : ce.step == 1 ? "executing the workload"
+						     : "creating its stdout file";
 			while (waitpid(pid, &w->status, 0) < 0 && errno == EINTR)
 				;
 			w->reaped = true;

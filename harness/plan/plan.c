@@ -1065,7 +1065,7 @@ int plan_run(struct plan_opts *po, const char *scenario)
 	}
 	int code = EXIT_OK;
 	int r = scenario_parse(scenario, &p.tx, &d);
-	if (r < 0) {
+	if (r < 0) { /* syntax errors too: validation would only repeat them */
 		if (r == -EINVAL)
 			diags_print(&d);
 		else

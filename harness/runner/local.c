@@ -393,7 +393,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	sup.duration_ms = sc->m.duration_ms;
 	sup.timeout_ms = sc->m.timeout_ms;
 	char *logp = xasprintf("%s/reports.jsonl", rundir);
-	sup.reports_log = fopen(logp, "we");
+	sup.reports_log = fopen(logp, "wex"); /* x: O_EXCL, a new file, no symlink followed */
 	free(logp);
 	for (size_t i = 0; i < sc->nwl; i++) {
 		struct wl_proc *w = &sup.w[i];
@@ -663,6 +663,8 @@ int local_run_job(const struct run_opts *o, const struct scenario *sc, const str
 	struct journal j;
 	int holder = 0, code = EXIT_OK;
 	int r = journal_lock(&j, rc.state_dir, rc.sysroot, (unsigned)o->wait_ms, &holder);
+	char **other = NULL;
+	size_t nother = 0;
 	if (r == -EBUSY) {
 		fprintf(stderr, "mph: another mph run is in progress (pid %d); runs cannot overlap\n", holder);
 		code = EXIT_REFUSED;
@@ -673,7 +675,14 @@ int local_run_job(const struct run_opts *o, const struct scenario *sc, const str
 		fprintf(stderr, "mph: a previous run was interrupted and left changes in place (journal %s);\n"
 				"     run `mph restore` first\n", j.path);
 		code = EXIT_REFUSED;
+	} else if (journal_pending(rc.sysroot, rc.state_dir, true, &other, &nother) > 0) {
+		/* their "before" values would be taken for the machine's */
+		for (size_t k = 0; k < nother; k++)
+			fprintf(stderr, "mph: a run with state directory %s was interrupted and left changes in place;\n"
+					"     run `mph restore --state-dir %s` first\n", other[k], other[k]);
+		code = EXIT_REFUSED;
 	}
+	journal_pending_free(other, nother);
 	if (code == EXIT_OK) {
 		/* From here on signals are read from a signalfd: a Ctrl-C stops the
 		 * workloads and still undoes every change. */

@@ -1,13 +1,16 @@
 /* scenario.c - see scenario.h.
  *
- * Debian's libinih is built without line numbers for the handler, so the file is fed
- * through ini_parse_stream() with a reader that counts lines: when the handler runs,
- * the reader's count is the line of the key. Parsing happens in two phases: first
- * every key is collected raw (section, key, value, line); then each section is
- * validated, so order inside the file does not matter (a workload's "50%" can be
- * resolved against a memory.max written further down). Multi-line values (indented
- * continuation lines) are switched off: in a scenario an indented line is far more
- * likely a mistake than a continuation. */
+ * The file is read once, whole, into memory (read_bounded(): a regular file or a
+ * pipe, at most SCEN_MAX_BYTES), and fed to libinih line by line through a reader
+ * over that buffer: Debian's libinih is built without line numbers for the handler,
+ * so when the handler runs, the reader's count is the line of the key. The reader
+ * refuses what inih would drop or misread silently (NUL bytes, bare CRs, overlong
+ * lines, text after a header's ']') and bounds lines and workloads. Parsing happens
+ * in two phases: first every key is collected raw (section, key, value, line); then
+ * each section is validated, so order inside the file does not matter (a workload's
+ * "50%" can be resolved against a memory.max written further down). Multi-line
+ * values (indented continuation lines) are switched off: in a scenario an indented
+ * line is far more likely a mistake than a continuation. */
 #define _GNU_SOURCE
 #include "scenario.h"
 #include "sweep.h"
@@ -24,6 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 void diags_add(struct diags *d, int line, const char *section, const char *key, const char *fmt, ...)
 {
@@ -77,18 +83,43 @@ static int diag_cmp(const void *a, const void *b)
 /* ---- phase 1: collect ---------------------------------------------------- */
 
 struct collect {
-	FILE *f;
+	const char *buf;  /* the whole file, read once (read_bounded) */
+	size_t len, pos;
 	int line;
 	struct scen_text *tx;
 	struct diags *d;
+	size_t nwl;       /* [workload ...] headers seen */
+	bool drop;        /* in a workload section beyond SCEN_MAX_WORKLOADS: keys are not kept */
 };
+
+/* A section header's name as mph uses it: blanks around it trimmed, and one space
+ * between "workload" and the workload's name, so that [workload  w] and
+ * [ workload w ] are the same section as [workload w] (and duplicates are caught
+ * as such, see check_names()). malloc'd. */
+static char *header_name(const char *t, size_t len)
+{
+	while (len && (*t == ' ' || *t == '\t'))
+		t++, len--;
+	while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+		len--;
+	if (len > 8 && strncmp(t, "workload", 8) == 0 && (t[8] == ' ' || t[8] == '\t')) {
+		size_t k = 8;
+		while (k < len && (t[k] == ' ' || t[k] == '\t'))
+			k++;
+		return xasprintf("workload %.*s", (int)(len - k), t + k);
+	}
+	return strndup(t, len);
+}
 
 /* What inih will make of a line, decided here because inih reports only the first
  * syntax error and gives it no explanation. Mirrors inih's rules: blank lines and
  * lines starting with ';' or '#' are comments; '[' starts a section header that needs
  * a ']'; any other line needs '=' or ':' before an inline comment (';' after a space).
+ * Stricter than inih where it would drop text silently: after a header's ']' only a
+ * comment may follow (inih ignores "[sysctl] vm.swappiness = 61"'s key).
  * Section headers are recorded with their line, so that sections without keys are
- * still validated. */
+ * still validated, and so that handler() files each key under the header's whole
+ * name (inih cuts section names at 50 bytes). */
 static void classify_line(struct collect *c, const char *str)
 {
 	const char *t = str;
@@ -105,9 +136,25 @@ static void classify_line(struct collect *c, const char *str)
 			diags_add(c->d, c->line, NULL, NULL, "syntax error: a section header needs a closing ']'");
 			return;
 		}
+		const char *after = e + 1;
+		while (*after == ' ' || *after == '\t')
+			after++;
+		if (*after && !strchr(";#\r\n", *after))
+			diags_add(c->d, c->line, NULL, NULL,
+				  "syntax error: text after the section header's ']' (put each key = value on a line of its own)");
+		char *name = header_name(t + 1, (size_t)(e - t - 1));
+		bool wl = strncmp(name, "workload", 8) == 0 && (!name[8] || name[8] == ' ');
+		c->drop = wl && ++c->nwl > SCEN_MAX_WORKLOADS;
+		if (c->drop) {
+			if (c->nwl == SCEN_MAX_WORKLOADS + 1)
+				diags_add(c->d, c->line, name, NULL, "more than %d workloads: a scenario may have at most %d",
+					  SCEN_MAX_WORKLOADS, SCEN_MAX_WORKLOADS);
+			free(name);
+			return;
+		}
 		struct scen_text *tx = c->tx;
 		tx->hdr = xrealloc(tx->hdr, (tx->nhdr + 1) * sizeof(*tx->hdr));
-		tx->hdr[tx->nhdr++] = (struct scen_header){ strndup(t + 1, (size_t)(e - t - 1)), c->line };
+		tx->hdr[tx->nhdr++] = (struct scen_header){ name, c->line };
 		return;
 	}
 	for (const char *p = t; *p && *p != '\n'; p++) {
@@ -122,22 +169,44 @@ static void classify_line(struct collect *c, const char *str)
 			   : "syntax error: expected [section], key = value, or a comment (; or #)");
 }
 
+/* inih's reader over the file in memory: one line per call, so the count is the
+ * line of the key when the handler runs. A line inih must not see (a NUL byte, a
+ * bare CR, too long) is reported here and handed over as a comment, keeping the
+ * count exact. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct collect *c = stream;
-	if (!fgets(str, num, c->f))
+	if (c->pos >= c->len)
 		return NULL;
+	if (c->line == SCEN_MAX_LINES) {
+		diags_add(c->d, c->line + 1, NULL, NULL, "more than %d lines: not read further", SCEN_MAX_LINES);
+		c->pos = c->len;
+		return NULL;
+	}
+	const char *p = c->buf + c->pos, *nl = memchr(p, '\n', c->len - c->pos);
+	size_t len = nl ? (size_t)(nl - p) + 1 : c->len - c->pos; /* with its '\n' */
+	size_t text = nl ? len - 1 : len;
+	const char *cr = memchr(p, '\r', text);
+	c->pos += len;
 	c->line++;
-	size_t len = strlen(str);
-	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(c->f)) {
-		int ch;
-		while ((ch = fgetc(c->f)) != EOF && ch != '\n')
-			;
+	const char *why = NULL;
+	if (memchr(p, '\0', len))
+		why = "a NUL byte: a scenario file is text";
+	else if (cr && cr != p + text - 1)
+		why = "a carriage return inside the line: lines end in LF or CRLF (is the file saved with CR-only line ends?)";
+	else if (cr && !nl)
+		why = "a carriage return at the end of the file: lines end in LF or CRLF";
+	else if (text > (size_t)num - 2)
 		diags_add(c->d, c->line, NULL, NULL, "line longer than %d characters", num - 2);
+	if (why)
+		diags_add(c->d, c->line, NULL, NULL, "%s", why);
+	if (why || text > (size_t)num - 2) {
 		str[0] = ';'; /* let inih skip it as a comment */
 		str[1] = '\0';
 		return str;
 	}
+	memcpy(str, p, len);
+	str[len] = '\0';
 	classify_line(c, str);
 	return str;
 }
@@ -146,9 +215,98 @@ static int handler(void *user, const char *section, const char *name, const char
 {
 	struct collect *c = user;
 	struct scen_text *tx = c->tx;
+	(void)section; /* inih's copy is cut at 50 bytes: the header recorded by classify_line() is whole */
+	if (c->drop)
+		return 1;
+	const char *sec = tx->nhdr ? tx->hdr[tx->nhdr - 1].name : "";
 	tx->set = xrealloc(tx->set, (tx->nset + 1) * sizeof(*tx->set));
-	tx->set[tx->nset++] = (struct setting){ xstrdup(section), xstrdup(name), xstrdup(value ? value : ""), c->line };
+	tx->set[tx->nset++] = (struct setting){ xstrdup(sec), xstrdup(name), xstrdup(value ? value : ""), c->line };
 	return 1;
+}
+
+/* A pipe can be read only once, but `mph run` loads its scenario more than once (to
+ * see whether it wants a guest, then to run it): the text of the last pipe read is
+ * kept for the process's lifetime and given again for the same pipe. */
+static struct {
+	dev_t dev;
+	ino_t ino;
+	char *text;
+	size_t len;
+} pipe_seen;
+
+/* The scenario file, read once, whole, into memory: a regular file or a pipe
+ * (`mph run <(gen)`), at most SCEN_MAX_BYTES. Anything else (a directory, /dev/zero,
+ * a socket) is refused before it is read. 0; -EINVAL with a diagnostic; -errno when
+ * it cannot be read. */
+static int read_bounded(const char *path, struct diags *d, char **out, size_t *outlen)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISFIFO(st.st_mode) && pipe_seen.text && pipe_seen.dev == st.st_dev && pipe_seen.ino == st.st_ino) {
+		*out = xcalloc(1, pipe_seen.len + 1);
+		memcpy(*out, pipe_seen.text, pipe_seen.len);
+		*outlen = pipe_seen.len;
+		return 0;
+	}
+	int fd = -1, r = 0;
+	char *buf = NULL;
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		/* checked before opening (opening a device can have effects) and after (the
+		 * path may have been replaced in between) */
+		if (pass == 1 && fstat(fd, &st) < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+			diags_add(d, 0, NULL, NULL, "%s, not a scenario file (mph reads regular files and pipes)",
+				  S_ISDIR(st.st_mode)   ? "a directory"
+				  : S_ISCHR(st.st_mode) ? "a character device"
+				  : S_ISBLK(st.st_mode) ? "a block device"
+				  : S_ISSOCK(st.st_mode) ? "a socket"
+							: "not a regular file");
+			r = -EINVAL;
+			goto out;
+		}
+		if (pass == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+			return -errno;
+	}
+	buf = xcalloc(1, SCEN_MAX_BYTES + 2);
+	while (n <= SCEN_MAX_BYTES) {
+		ssize_t k = read(fd, buf + n, SCEN_MAX_BYTES + 1 - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	if (n > SCEN_MAX_BYTES) {
+		diags_add(d, 0, NULL, NULL, "larger than %d KiB: not a scenario file", SCEN_MAX_BYTES >> 10);
+		r = -EINVAL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	if (S_ISFIFO(st.st_mode)) {
+		free(pipe_seen.text);
+		pipe_seen.dev = st.st_dev;
+		pipe_seen.ino = st.st_ino;
+		pipe_seen.text = xcalloc(1, n + 1);
+		memcpy(pipe_seen.text, buf, n);
+		pipe_seen.len = n;
+	}
+	*out = buf;
+	*outlen = n;
+	return 0;
 }
 
 int scen_header_line(const struct scen_text *tx, const char *section)
@@ -167,12 +325,16 @@ int scenario_parse(const char *path, struct scen_text *tx, struct diags *d)
 	tx->file = xstrdup(path);
 	d->file = xstrdup(path);
 	struct collect c = { .tx = tx, .d = d };
-	c.f = fopen(path, "re");
-	if (!c.f)
-		return -errno;
+	char *text = NULL;
+	int rr = read_bounded(path, d, &text, &c.len);
+	if (rr < 0) {
+		tx->unread = true;
+		return rr;
+	}
+	c.buf = text;
 	ini_allow_multiline = false;
 	int syn = ini_parse_stream(reader, &c, handler, &c);
-	fclose(c.f);
+	free(text);
 	bool seen = false; /* classify_line() should have caught inih's first error */
 	for (size_t i = 0; i < d->n; i++)
 		seen |= d->v[i].line == syn;
@@ -488,7 +650,10 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct sc
 	void *cfg = xcalloc(1, w->cfg_size);
 	struct wl_common common = { 0 };
 	(void)opt_defaults(w->opts, cfg);
-	wl.argv = xcalloc(sc->nset + 1, sizeof(char *));
+	size_t own = 0; /* argv sized to this workload's settings, not the file's */
+	for (size_t i = 0; i < sc->nset; i++)
+		own += strcmp(sc->set[i].section, section) == 0;
+	wl.argv = xcalloc(own + 1, sizeof(char *));
 	uint64_t base = sc->memory_max > 0 ? (uint64_t)sc->memory_max : 0;
 	bool bad = false, missing = false, *refused = xcalloc(sc->nset, sizeof(bool));
 	for (size_t i = 0; i < sc->nset; i++) {
@@ -666,6 +831,83 @@ static void check_cross(struct scenario *sc, struct diags *d, const struct scen_
 		diags_add(d, 0, NULL, NULL, "no [workload NAME] section: a scenario needs at least one workload");
 }
 
+/* ---- names ------------------------------------------------------------------- */
+
+/* The one rule for scenario and workload names. A scenario's name is a directory
+ * below the results directory; a workload's is part of file names in the run
+ * directory (<name>.stdout), a column of samples.csv and a JSON string in
+ * reports.jsonl. So: 1 to SCEN_NAME_MAX letters, digits, '_', '-' and '.', not
+ * starting with '.' (no "..", no hidden files), nothing to quote or escape anywhere.
+ * NULL when name keeps it, else what is wrong. */
+const char *scenario_name_problem(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0)
+		return "empty";
+	if (n > SCEN_NAME_MAX)
+		return "longer than " SCEN_NAME_MAX_STR " characters";
+	for (const char *p = name; *p; p++)
+		if (!isascii((unsigned char)*p) || !(isalnum((unsigned char)*p) || strchr("._-", *p)))
+			return "has a character other than letters, digits, '.', '_' and '-'";
+	return name[0] == '.' ? "starts with '.'" : NULL;
+}
+
+#define NAME_RULE "1 to " SCEN_NAME_MAX_STR " letters, digits, '.', '_' and '-', not starting with '.'"
+
+/* name as it can be printed: bytes outside printable ASCII as \xNN (malloc'd) */
+static char *printable(const char *name)
+{
+	size_t n = strlen(name);
+	char *out = xcalloc(1, 4 * n + 1), *o = out;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		o += *p >= 0x20 && *p < 0x7f && *p != '\\' ? sprintf(o, "%c", *p) : sprintf(o, "\\x%02x", *p);
+	return out;
+}
+
+/* The scenario's name (given, or taken from the file name) and every workload's
+ * (unique, too). Sets sc->m.name when the file does not. */
+static void check_names(struct scenario *sc, struct diags *d, const struct scen_text *c, const char *path)
+{
+	const struct setting *given = find_setting(sc, "scenario", "name");
+	if (!sc->m.name) {
+		const char *b = strrchr(path, '/');
+		char *n = xstrdup(b ? b + 1 : path), *dot = strrchr(n, '.');
+		if (dot && strcmp(dot, ".ini") == 0)
+			*dot = '\0';
+		sc->m.name = n;
+	}
+	const char *why = scenario_name_problem(sc->m.name);
+	if (why) {
+		char *pn = printable(sc->m.name);
+		if (given)
+			diags_add(d, given->line, "scenario", "name", "'%s' names a results directory: %s (%s)", pn, why, NAME_RULE);
+		else
+			diags_add(d, 0, "scenario", "name",
+				  "'%s', taken from the file name, cannot name a results directory: %s (%s); "
+				  "set one with [scenario] name = NAME",
+				  pn, why, NAME_RULE);
+		free(pn);
+	}
+	for (size_t h = 0; h < c->nhdr; h++) {
+		const char *sec = c->hdr[h].name;
+		if (strncmp(sec, "workload ", 9) != 0 || !sec[9])
+			continue; /* [workload] alone: check_workload() asks for a name */
+		size_t first = 0;
+		while (first < h && strcmp(c->hdr[first].name, sec) != 0)
+			first++;
+		char *pn = printable(sec + 9);
+		if (first < h) /* a third one names the first too */
+			diags_add(d, c->hdr[h].line, NULL, NULL,
+				  "[workload %s]: a second workload of this name (first at line %d): names must be unique", pn,
+				  c->hdr[first].line);
+		else if ((why = scenario_name_problem(sec + 9)))
+			diags_add(d, c->hdr[h].line, NULL, NULL,
+				  "[workload %s]: the name is part of file names (%s.stdout) and of samples.csv's columns: %s (%s)",
+				  pn, pn, why, NAME_RULE);
+		free(pn);
+	}
+}
+
 int scenario_validate(const struct scen_text *tx, const struct scen_target *t, struct scenario *sc, struct diags *d)
 {
 	memset(sc, 0, sizeof(*sc));
@@ -741,28 +983,7 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 		if (sd && sd->kind == SEC_WORKLOAD && header_line(c, name) == c->hdr[h].line)
 			check_workload(sc, d, c, name, t);
 	}
-	if (sc->m.name) {
-		const char *nm = sc->m.name;
-		bool ok = *nm && *nm != '.' && strlen(nm) <= 100;
-		for (const char *p = nm; ok && *p; p++)
-			ok = isalnum((unsigned char)*p) || strchr("._-", *p);
-		if (!ok) {
-			int line = 0;
-			for (size_t i = 0; i < sc->nset; i++)
-				if (strcmp(sc->set[i].section, "scenario") == 0 && strcmp(sc->set[i].key, "name") == 0)
-					line = sc->set[i].line;
-			diags_add(d, line, "scenario", "name",
-				  "'%s' names a results directory: letters, digits, '.', '_' and '-' only, not starting with '.'", nm);
-		}
-	}
-	if (!sc->m.name) {
-		const char *path = tx->file;
-		const char *b = strrchr(path, '/');
-		char *n = xstrdup(b ? b + 1 : path), *dot = strrchr(n, '.');
-		if (dot && strcmp(dot, ".ini") == 0)
-			*dot = '\0';
-		sc->m.name = n;
-	}
+	check_names(sc, d, c, tx->file);
 	check_machine(sc, d, c);
 	check_cross(sc, d, c, t);
 	if (d->n > nd0) {
@@ -776,7 +997,7 @@ int scenario_load(const char *path, const struct scen_target *t, struct scenario
 {
 	struct scen_text tx;
 	int r = scenario_parse(path, &tx, d);
-	if (r < 0 && r != -EINVAL) {
+	if (r < 0 && (r != -EINVAL || tx.unread)) { /* not read: nothing to validate */
 		memset(sc, 0, sizeof(*sc));
 		scen_text_free(&tx);
 		return r;

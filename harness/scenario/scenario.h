@@ -119,6 +119,17 @@ struct scen_target {
 	bool guest;             /* a VM-target guest: guest-only sysctls allowed */
 };
 
+/* Bounds on a scenario file, checked while it is read (docs/scenarios.md, "Limits"). */
+#define SCEN_MAX_BYTES (1 << 20)   /* the file is read once, whole, into memory */
+#define SCEN_MAX_LINES 10000
+#define SCEN_MAX_WORKLOADS 64
+/* Scenario and workload names: 1..SCEN_NAME_MAX of [A-Za-z0-9._-], not starting with '.' */
+#define SCEN_NAME_MAX 40
+#define SCEN_NAME_MAX_STR "40"
+
+/* NULL when name is a valid scenario or workload name, else what is wrong with it. */
+const char *scenario_name_problem(const char *name);
+
 /* A scenario file as text: every key raw (section, key, value, line) in file order,
  * and every section header with its line. What a sweep varies and what is validated. */
 struct scen_header {
@@ -132,6 +143,7 @@ struct scen_text {
 	size_t nset;
 	struct scen_header *hdr;
 	size_t nhdr;
+	bool unread;            /* the file could not be read as a scenario at all */
 };
 
 /* Parse (INI -> settings). Returns 0; -EINVAL with the syntax errors in d (the keys

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../harness/host/journal.h"
 #include "../../harness/host/sysctl.h"
 #include "../../harness/core/util.h"
 
@@ -233,6 +234,17 @@ static char *leftovers(void)
 		}
 		free(v);
 	}
+	/* the machine-wide record of pending changes names none of the tests' state directories */
+	char **dirs = NULL;
+	size_t n = 0;
+	(void)journal_pending("/proc/sys", NULL, false, &dirs, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(dirs[i], itest_tmpdir, strlen(itest_tmpdir)) == 0) {
+			char *m = xasprintf("%sthe journal of %s is left; ", msg, dirs[i]);
+			free(msg);
+			msg = m;
+		}
+	journal_pending_free(dirs, n);
 	char *jp = xasprintf("%s/journal", itest_statedir);
 	if (access(jp, F_OK) == 0) {
 		char *m = xasprintf("%sthe journal %s is left; ", msg, jp);

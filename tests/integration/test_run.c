@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "../../harness/host/journal.h"
 #include "../../harness/host/sysctl.h"
 #include "../../harness/core/util.h"
 
@@ -221,6 +222,95 @@ static void test_kill9_then_restore(void **state)
 	itest_check_clean();
 }
 
+/* regression (fixed): "restore first" looked at the run's own state directory only.
+ * A run interrupted with state directory A (simulated: its journal written through
+ * the journal API and left, naming a cgroup that was never made, so nothing on the
+ * machine changes) must stop a run with state directory B, be listed by doctor, and
+ * be restored by `mph restore --state-dir A` (waiting for the lock with --wait). */
+static void test_pending_other_state_dir(void **state)
+{
+	(void)state;
+	char *a = xasprintf("%s/state-A", itest_tmpdir), *b = xasprintf("%s/state-B", itest_tmpdir);
+	struct journal j;
+	assert_int_equal(journal_lock(&j, a, "/proc/sys", 600000, NULL), 0);
+	assert_int_equal(journal_begin(&j), 0);
+	char *cg = xasprintf("%s%s/mph-%d-1", itest_env.mount, itest_env.own, (int)getpid());
+	assert_int_equal(journal_add(&j, J_CGROUP, cg, NULL), 0);
+	journal_unlock(&j); /* "killed": the journal and its record stay */
+	char *ra = realpath(a, NULL);
+
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "--state-dir", b,
+				      "tests/scenarios/int/enomem.ini", NULL);
+	assert_int_equal(p.code, 4);
+	char *want = xasprintf("a run with state directory %s was interrupted and left changes in place", ra);
+	assert_non_null(strstr(p.err, want));
+	free(want);
+	want = xasprintf("run `mph restore --state-dir %s` first", ra);
+	assert_non_null(strstr(p.err, want));
+	free(want);
+	itest_proc_free(&p);
+
+	p = itest_mph("doctor", NULL);
+	want = xasprintf("run `mph restore --state-dir %s`", ra);
+	assert_non_null(strstr(p.out, want));
+	free(want);
+	itest_proc_free(&p);
+
+	p = itest_mph("restore", "--state-dir", b, NULL); /* B has nothing */
+	assert_int_equal(p.code, 0);
+	assert_non_null(strstr(p.out, "nothing to restore"));
+	itest_proc_free(&p);
+	p = itest_mph("restore", "--wait", "10m", "--state-dir", a, NULL);
+	assert_int_equal(p.code, 0);
+	assert_non_null(strstr(p.out, "restored; journal removed"));
+	itest_proc_free(&p);
+	char **dirs = NULL;
+	size_t n = 0;
+	assert_int_equal(journal_pending("/proc/sys", NULL, false, &dirs, &n) >= 0, 1);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(dirs[i], ra);
+	journal_pending_free(dirs, n);
+
+	/* plain `mph restore` (the default state directory) restores A's too */
+	assert_int_equal(journal_lock(&j, a, "/proc/sys", 600000, NULL), 0);
+	assert_int_equal(journal_begin(&j), 0);
+	assert_int_equal(journal_add(&j, J_CGROUP, cg, NULL), 0);
+	journal_unlock(&j);
+	p = itest_mph("restore", "--wait", "10m", NULL);
+	assert_int_equal(p.code, 0);
+	want = xasprintf("restoring from %s/journal", ra);
+	assert_non_null(strstr(p.out, want));
+	free(want);
+	itest_proc_free(&p);
+	char *ja = xasprintf("%s/journal", a);
+	assert_int_not_equal(access(ja, F_OK), 0);
+	free(ja);
+	free(cg);
+	free(ra);
+	free(a);
+	free(b);
+	itest_check_clean();
+}
+
+/* regression (fixed): `mph run <(cat f.ini)` read the pipe twice (does it want a
+ * guest? then: run it) and the second read found it empty. */
+static void test_scenario_from_pipe(void **state)
+{
+	(void)state;
+	char *cmd = xasprintf("MPH_STATE_DIR='%s' bash -c '%s run --wait 10m --results %s <(cat tests/scenarios/int/enomem.ini)' "
+			      ">%s/pipe.out 2>%s/pipe.err",
+			      itest_statedir, itest_mph_bin(), itest_results, itest_tmpdir, itest_tmpdir);
+	int st = system(cmd);
+	free(cmd);
+	char *err = NULL, *ep = xasprintf("%s/pipe.err", itest_tmpdir);
+	(void)read_file(ep, &err, NULL);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("mph run <(cat ...) exited %d:\n%s", WIFEXITED(st) ? WEXITSTATUS(st) : -1, err ? err : "");
+	free(err);
+	free(ep);
+	itest_check_clean();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +321,8 @@ int main(void)
 		cmocka_unit_test_setup(test_invalid_changes_nothing, itest_each_setup),
 		cmocka_unit_test_setup(test_workload_check_changes_nothing, itest_each_setup),
 		cmocka_unit_test_setup(test_kill9_then_restore, itest_each_setup),
+		cmocka_unit_test_setup(test_pending_other_state_dir, itest_each_setup),
+		cmocka_unit_test_setup(test_scenario_from_pipe, itest_each_setup),
 	};
 	return itest_run_group("integration", tests, itest_group_setup, itest_group_teardown);
 }

@@ -11,8 +11,13 @@
  *
  * Everything a test loads lives in its fixture and is freed by the teardown, which
  * cmocka runs after a failed assertion too: the tests stay leak-free under ASan. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,10 +31,12 @@
 
 #include "../../harness/scenario/scenario.h"
 #include "../../harness/scenario/sweep.h"
+#include "../../harness/core/util.h"
 #include "../../workloads/workload.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MiB(n) ((unsigned long long)(n) << 20)
+#define NAME_RULE "(1 to 40 letters, digits, '.', '_' and '-', not starting with '.')"
 
 static const struct scen_target V1 = { CG_V1, true, 0, false };
 static const struct scen_target V1_NO_MEMSW = { CG_V1, false, 0, false };
@@ -44,6 +51,7 @@ struct fx {
 	struct scenario sc;
 	struct diags d;
 	char path[1024];
+	char dir[64];      /* a temporary directory (hostile-file tests) */
 	char got[2048], want[2048];
 };
 
@@ -145,7 +153,41 @@ static struct bad_case bad_cases[] = {
 	{ "workload-bad-enum", &V1, STRS(":11: [workload leaker] via: expected one of malloc, mmap; got 'brk'") },
 	{ "not-utf8", &V1, STRS(":2: not valid UTF-8 text") },
 	{ "scenario-bad-name", &V1,
-	  STRS(":3: [scenario] name: '../../etc' names a results directory: letters, digits, '.', '_' and '-' only, not starting with '.'") },
+	  STRS(":3: [scenario] name: '../../etc' names a results directory: has a character other than letters, digits, '.', '_' and '-' " NAME_RULE) },
+	/* regression (fixed): workload names went into file names, samples.csv's header
+	 * and reports.jsonl unchecked: a path outside the run directory (created as
+	 * root, following symlinks), a quote breaking the JSON, a comma an extra column */
+	{ "workload-name-path", &V1,
+	  STRS(":5: [workload ../../../escape/pwned]: the name is part of file names (../../../escape/pwned.stdout) and "
+	       "of samples.csv's columns: has a character other than letters, digits, '.', '_' and '-' " NAME_RULE) },
+	{ "workload-name-quote", &V1,
+	  STRS(":5: [workload a\"b\\x5cc]: the name is part of file names (a\"b\\x5cc.stdout) and "
+	       "of samples.csv's columns: has a character other than letters, digits, '.', '_' and '-' " NAME_RULE) },
+	{ "workload-name-comma", &V1,
+	  STRS(":5: [workload a,b]: the name is part of file names (a,b.stdout) and "
+	       "of samples.csv's columns: has a character other than letters, digits, '.', '_' and '-' " NAME_RULE) },
+	/* regression (fixed): [workload w] and [workload  w] were two workloads writing one w.stdout */
+	{ "workload-name-twice", &V1,
+	  STRS(":9: [workload w]: a second workload of this name (first at line 5): names must be unique",
+	       ":10: [workload w] type: set twice (first at line 6)", ":11: [workload w] size: set twice (first at line 7)") },
+	/* regression (fixed): inih cut the section name at 50 bytes, so the keys went to
+	 * another section and the workload was reported as having no type */
+	{ "workload-name-long", &V1,
+	  STRS(":5: [workload aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]: the name is part of file names "
+	       "(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.stdout) and of samples.csv's columns: longer than 40 characters " NAME_RULE) },
+	/* regression (fixed): the parser dropped or smuggled content */
+	{ "header-with-key", &V1,
+	  STRS(":5: syntax error: text after the section header's ']' (put each key = value on a line of its own)") },
+	{ "comment-nul", &V1, STRS(":5: a NUL byte: a scenario file is text") },
+	{ "value-nul", &V1, STRS(":3: a NUL byte: a scenario file is text") },
+	{ "cr-only", &V1,
+	  STRS(": no [workload NAME] section: a scenario needs at least one workload",
+	       ":1: a carriage return inside the line: lines end in LF or CRLF (is the file saved with CR-only line ends?)") },
+	{ "cr-inside", &V1,
+	  STRS(":5: [workload leaker] type: missing: every workload needs type = <workload>",
+	       ":6: a carriage return inside the line: lines end in LF or CRLF (is the file saved with CR-only line ends?)") },
+	/* regression (fixed): any number of workloads, each validated against every setting */
+	{ "too-many-workloads", &V1, STRS(":261: [workload w64]: more than 64 workloads: a scenario may have at most 64") },
 	/* common workload options: report-fd is mph's, node lists are checked here */
 	{ "workload-report-fd", &V1, STRS(":11: [workload leaker] report-fd: set by mph (the report goes to mph on descriptor 3)") },
 	{ "workload-no-such-node", &V1,
@@ -501,6 +543,7 @@ static void test_write_ini_roundtrip(void **state)
 	struct fx *f = *state;
 	load_ok(f, "full", &V1);
 	struct scen_text tx;
+	diags_free(&f->d);
 	assert_int_equal(scenario_parse(f->path, &tx, &f->d), 0);
 	char out[] = "/tmp/mph-test-ini-XXXXXX";
 	int fd = mkstemp(out);
@@ -617,6 +660,242 @@ static void test_missing_file(void **state)
 	assert_int_equal(f->d.n, 0);
 }
 
+/* ---- hostile inputs: files that are not what a scenario file is ------------ */
+
+static const char GOOD[] = "[cgroup]\nmemory.max = 64M\n\n[workload leaker]\ntype = anonleak\nsize = 16M\n";
+
+/* A fixture with a temporary directory to write files into. */
+static int tmp_setup(void **state)
+{
+	if (fx_setup(state) < 0)
+		return -1;
+	struct fx *f = *state;
+	strcpy(f->dir, "/tmp/mph-test-scen-XXXXXX");
+	return mkdtemp(f->dir) ? 0 : -1;
+}
+
+static int tmp_teardown(void **state)
+{
+	struct fx *f = *state;
+	int r = rm_rf(f->dir);
+	fx_teardown(state);
+	return r;
+}
+
+/* name (in the fixture's directory) holding len bytes of text; its path in f->path */
+static void put_file(struct fx *f, const char *name, const char *text, size_t len)
+{
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
+	FILE *fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static int load_path(struct fx *f, const char *path)
+{
+	scenario_free(&f->sc);
+	diags_free(&f->d);
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	return scenario_load(path, &V1, &f->sc, &f->d);
+}
+
+/* Exactly one diagnostic, with this text after the path. */
+static void assert_one_diag(struct fx *f, const char *want)
+{
+	for (size_t i = 0; i < f->d.n; i++)
+		print_message("got: %s\n", diag_text(f, i));
+	assert_int_equal(f->d.n, 1);
+	snprintf(f->want, sizeof(f->want), "%s%s", f->path, want);
+	assert_string_equal(diag_text(f, 0), f->want);
+}
+
+/* regression (fixed): a scenario name taken from the file name was not checked:
+ * "...ini" gave "..", ".ini" an empty name (both the results directory itself or
+ * its parent), "\xff.ini" a name run.json could not hold */
+static void test_name_from_file(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *file, *diag;
+	} cases[] = {
+		{ "...ini", ": [scenario] name: '..', taken from the file name, cannot name a results directory: starts with '.' " },
+		{ ".ini", ": [scenario] name: '', taken from the file name, cannot name a results directory: empty " },
+		{ "\xff.ini", ": [scenario] name: '\\xff', taken from the file name, cannot name a results directory: "
+			      "has a character other than letters, digits, '.', '_' and '-' " },
+	};
+	for (size_t i = 0; i < N_ELEM(cases); i++) {
+		char want[512];
+		snprintf(want, sizeof(want), "%s%s; set one with [scenario] name = NAME", cases[i].diag, NAME_RULE);
+		put_file(f, cases[i].file, GOOD, strlen(GOOD));
+		char path[1024];
+		snprintf(path, sizeof(path), "%s", f->path);
+		assert_int_equal(load_path(f, path), -EINVAL);
+		assert_one_diag(f, want);
+		/* what the message suggests works */
+		char *named = NULL;
+		assert_true(asprintf(&named, "[scenario]\nname = ok\n%s", GOOD) > 0);
+		put_file(f, cases[i].file, named, strlen(named));
+		free(named);
+		assert_int_equal(load_path(f, path), 0);
+		assert_string_equal(f->sc.m.name, "ok");
+	}
+}
+
+/* SIGALRM ends the test process: what used to spin forever fails instead of hanging */
+static void deadline(unsigned s)
+{
+	signal(SIGALRM, SIG_DFL);
+	alarm(s);
+}
+
+/* regression (fixed): a directory was read as an empty file; /dev/zero kept the
+ * reader busy forever, /dev/urandom grew the buffer without bound */
+static void test_not_a_file(void **state)
+{
+	struct fx *f = *state;
+	deadline(20);
+	assert_int_equal(load_path(f, f->dir), -EINVAL);
+	assert_one_diag(f, ": a directory, not a scenario file (mph reads regular files and pipes)");
+	assert_int_equal(load_path(f, "/dev/zero"), -EINVAL);
+	assert_one_diag(f, ": a character device, not a scenario file (mph reads regular files and pipes)");
+	assert_int_equal(load_path(f, "/dev/urandom"), -EINVAL);
+	assert_one_diag(f, ": a character device, not a scenario file (mph reads regular files and pipes)");
+	alarm(0);
+}
+
+/* regression (fixed): `mph run <(cat f.ini)` loads the scenario twice (does it want
+ * a guest? then: run it) and the second read of the pipe found it empty */
+static void test_pipe_read_twice(void **state)
+{
+	struct fx *f = *state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], GOOD, strlen(GOOD)), (ssize_t)strlen(GOOD));
+	close(p[1]);
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/fd/%d", p[0]);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(load_path(f, path), 0);
+		assert_int_equal(f->sc.nwl, 1);
+		assert_string_equal(f->sc.wl[0].name, "leaker");
+	}
+	close(p[0]);
+}
+
+/* A pipe that never ends is read up to the bound, not forever. */
+static void test_endless_pipe(void **state)
+{
+	struct fx *f = *state;
+	deadline(20);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		static const char line[] = "; again and again\n";
+		while (write(p[1], line, sizeof(line) - 1) > 0)
+			;
+		_exit(0);
+	}
+	close(p[1]);
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/fd/%d", p[0]);
+	assert_int_equal(load_path(f, path), -EINVAL);
+	close(p[0]); /* the writer gets EPIPE and ends */
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_one_diag(f, ": larger than 1024 KiB: not a scenario file");
+	alarm(0);
+}
+
+static void test_size_bound(void **state)
+{
+	struct fx *f = *state;
+	size_t n = SCEN_MAX_BYTES + 1;
+	char *text = malloc(n);
+	assert_non_null(text);
+	memset(text, ';', n);
+	memcpy(text, GOOD, strlen(GOOD));
+	put_file(f, "big.ini", text, n);
+	free(text);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s", f->path);
+	assert_int_equal(load_path(f, path), -EINVAL);
+	assert_one_diag(f, ": larger than 1024 KiB: not a scenario file");
+}
+
+static void test_line_bound(void **state)
+{
+	struct fx *f = *state;
+	size_t n = strlen(GOOD) + 2 * SCEN_MAX_LINES;
+	char *text = malloc(n);
+	assert_non_null(text);
+	memcpy(text, GOOD, strlen(GOOD));
+	for (size_t i = strlen(GOOD); i < n; i += 2)
+		memcpy(text + i, ";\n", 2);
+	put_file(f, "long.ini", text, n);
+	free(text);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s", f->path);
+	assert_int_equal(load_path(f, path), -EINVAL);
+	assert_one_diag(f, ":10001: more than 10000 lines: not read further");
+}
+
+/* regression (fixed): 10,000 workloads in half a megabyte took 22 s and 2.2 GB before
+ * the verdict (every workload's argv was sized to every setting of the file). Now:
+ * the workloads over the bound are reported once and not validated, and the file's
+ * lines over the bound are not read. */
+static void test_many_workloads(void **state)
+{
+	struct fx *f = *state;
+	deadline(60);
+	size_t cap = 600000, n = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	n += (size_t)snprintf(text, cap, "[cgroup]\nmemory.max = 64M\n");
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)snprintf(text + n, cap - n, "[workload w%d]\ntype = anonleak\nsize = 1M\n", i);
+	assert_true(n < cap);
+	put_file(f, "many.ini", text, n);
+	free(text);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s", f->path);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(load_path(f, path), -EINVAL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	for (size_t i = 0; i < f->d.n; i++)
+		print_message("got: %s\n", diag_text(f, i));
+	assert_int_equal(f->d.n, 2);
+	snprintf(f->want, sizeof(f->want), "%s:195: [workload w64]: more than 64 workloads: a scenario may have at most 64", path);
+	assert_string_equal(diag_text(f, 0), f->want);
+	snprintf(f->want, sizeof(f->want), "%s:10001: more than 10000 lines: not read further", path);
+	assert_string_equal(diag_text(f, 1), f->want);
+	assert_int_equal(f->sc.nset, 1 + 64 * 2);
+	if (s > 2.0)
+		fail_msg("loading took %.2f s", s);
+	alarm(0);
+}
+
+/* CRLF line ends are line ends; blanks inside a header's brackets do not make
+ * another section ([workload  w ] is [workload w]). */
+static void test_crlf_and_blanks(void **state)
+{
+	struct fx *f = *state;
+	static const char text[] = "[cgroup]\r\nmemory.max = 64M\r\n\r\n[ workload \t w ]\r\ntype = anonleak\r\nsize = 16M\r\n";
+	put_file(f, "crlf.ini", text, sizeof(text) - 1);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s", f->path);
+	assert_int_equal(load_path(f, path), 0);
+	assert_int_equal(f->sc.nwl, 1);
+	assert_string_equal(f->sc.wl[0].name, "w");
+	assert_string_equal(f->sc.wl[0].argv[0], "--size=16777216");
+	assert_string_equal(f->sc.set[1].section, "workload w");
+}
+
 int main(void)
 {
 	struct CMUnitTest bad[N_ELEM(bad_cases)];
@@ -641,7 +920,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file, fx_setup, fx_teardown),
 	};
 
+	const struct CMUnitTest hostile[] = {
+		cmocka_unit_test_setup_teardown(test_name_from_file, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_file, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_read_twice, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_endless_pipe, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_size_bound, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_line_bound, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_many_workloads, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_crlf_and_blanks, tmp_setup, tmp_teardown),
+	};
+
 	int failed = _cmocka_run_group_tests("invalid scenarios", bad, N_ELEM(bad), NULL, NULL);
+	failed += cmocka_run_group_tests_name("hostile files", hostile, NULL, NULL);
 	failed += cmocka_run_group_tests_name("valid scenarios", good, NULL, NULL);
 	return failed ? 1 : 0;
 }
