@@ -392,6 +392,9 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	char *logp = xasprintf("%s/reports.jsonl", rundir);
 	sup.reports_log = fopen(logp, "we");
 	free(logp);
+	sup.reports_max = sc->m.record_reports_max;
+	sup.stdout_max = sc->m.record_stdout_max;
+	sup.stderr_max = SUP_STDERR_MAX;
 	for (size_t i = 0; i < sc->nwl; i++) {
 		struct wl_proc *w = &sup.w[i];
 		w->name = sc->wl[i].name;
@@ -470,7 +473,10 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	for (size_t i = 0; i < sup.n; i++) {
 		enum outcome oc;
 		bool tree = sc->nwl == 1 && sc->wl[i].type->untracked_children;
-		json_array_append_new(wls, workload_json(&sup.w[i], km, tree ? in_cg : NULL, cg_ooms, &oc));
+		json_t *wj = workload_json(&sup.w[i], km, tree ? in_cg : NULL, cg_ooms, &oc), *io = sup_io_json(&sup, &sup.w[i]);
+		json_object_update(wj, io);
+		json_decref(io);
+		json_array_append_new(wls, wj);
 	}
 	json_t *kills = json_array();
 	size_t elsewhere = 0;
@@ -736,7 +742,8 @@ int run_local(const struct run_opts *o, const char *scenario, const char *base)
 			if (!o->only_repeat || rep == o->only_repeat)
 				code = run_once(&st, rep, stamp);
 		free(stamp);
-		sup_signals_end(st.sigfd, &old);
+		if (sup_signals_end(st.sigfd, &old) && code == EXIT_OK)
+			code = EXIT_INTERRUPTED; /* during the undo: it was finished first */
 	}
 	if (locked)
 		journal_unlock(&j);
