@@ -30,6 +30,11 @@ json_t *kv_delta_json(const json_t *before, const json_t *after);
 json_t *oom_kill_json(const struct oom_kill *o, double t);
 /* Write j to path as indented JSON, atomically (write_file_atomic). -errno. */
 int json_save(const char *path, const json_t *j);
+/* Save run.json to path; when that fails (ENOSPC, EACCES...), add the error to
+ * out's "errors" (naming the fallback) and save to fallback instead, making its
+ * directory. Returns 0, or path's -errno; *written: the file that holds out (path,
+ * fallback, or NULL when neither could be written). */
+int result_save(json_t *out, const char *path, const char *fallback, const char **written);
 /* /proc/meminfo "Key: N kB" in bytes, -1 when absent. */
 long long meminfo_bytes(const char *key);
 

@@ -391,7 +391,6 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	sup.timeout_ms = sc->m.timeout_ms;
 	char *logp = xasprintf("%s/reports.jsonl", rundir);
 	sup.reports_log = fopen(logp, "we");
-	free(logp);
 	sup.reports_max = sc->m.record_reports_max;
 	sup.stdout_max = sc->m.record_stdout_max;
 	sup.stderr_max = SUP_STDERR_MAX;
@@ -426,6 +425,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		if (sup.reports_log)
 			fclose(sup.reports_log);
 		sup_free(&sup);
+		free(logp);
 		free(zone_before);
 		free(vm_before);
 		return r;
@@ -457,6 +457,13 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	double t_end = now_s() - sup.t0;
 
 	json_t *summary = rec_finish(rec);
+	json_t *werr = json_array();
+	sup_write_errors(&sup, logp, werr);
+	rec_write_errors(rec, werr);
+	for (size_t i = 0; i < json_array_size(werr); i++)
+		run_error(st, "%s", json_string_value(json_array_get(werr, i)));
+	json_decref(werr);
+	free(logp);
 	char *vm_after = read_or_null("/proc/vmstat");
 	char *zone_after = read_or_null("/proc/zoneinfo");
 	char *st_after = cg_read_or_null(cg, "memory.stat");
@@ -617,12 +624,13 @@ undo:
 	json_object_set_new(out, "ended_at", json_string(ended));
 	free(ended);
 	json_object_set_new(out, "errors", st->errors);
-	char *path = xasprintf("%s/run.json", rundir);
-	int w = json_save(path, out);
-	if (w < 0)
-		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-w));
-	else
-		report_run_summary(out, path);
+	char *path = xasprintf("%s/run.json", rundir), *fallback = xasprintf("%s/results/%s-%s-%u.json", st->j->dir, sc->m.name, stamp, rep);
+	const char *saved;
+	int w = result_save(out, path, fallback, &saved);
+	if (w < 0) /* the message result_save added to errors */
+		fprintf(stderr, "mph: %s\n", json_string_value(json_array_get(st->errors, json_array_size(st->errors) - 1)));
+	report_run_summary(out, saved ? saved : "(run.json could not be written)");
+	free(fallback);
 	int code = r == -EINTR ? EXIT_INTERRUPTED
 		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
 	free(path);
