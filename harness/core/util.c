@@ -243,6 +243,38 @@ const char *signal_name(int sig, char *buf, size_t len)
 	return buf;
 }
 
+void write_err_note(struct write_err *e, int err)
+{
+	if (!e->count++)
+		e->err = err ? err : EIO;
+}
+
+char *write_err_msg(const struct write_err *e, const char *path)
+{
+	if (!e->count)
+		return NULL;
+	if (e->count == 1)
+		return xasprintf("writing %s failed: %s", path, strerror(e->err));
+	return xasprintf("writing %s failed: %s (%lu failed writes)", path, strerror(e->err), e->count);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t k = write(fd, p, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EIO;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
 char *utc_stamp(bool iso)
 {
 	time_t t = time(NULL);

@@ -56,6 +56,17 @@ uint64_t now_ms(void);   /* CLOCK_MONOTONIC in milliseconds */
 uint64_t now_ns(void);   /* CLOCK_MONOTONIC in nanoseconds (latency samples) */
 double now_s(void);      /* CLOCK_MONOTONIC in seconds */
 
+/* A file's failed writes, reported once: the first error and how many failed in all. */
+struct write_err {
+	int err;             /* errno of the first failed write; 0: none failed */
+	unsigned long count; /* failed writes, the first included */
+};
+void write_err_note(struct write_err *e, int err);
+/* "writing PATH failed: ERROR (N failed writes)", malloc'd; NULL when none failed. */
+char *write_err_msg(const struct write_err *e, const char *path);
+/* write() until all of len is written (EINTR retried). 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+
 /* Edit distance (Levenshtein), used for "did you mean" suggestions. */
 unsigned edit_distance(const char *a, const char *b);
 /* The nearest of names[0..n) to s when close enough to be a likely typo, else NULL. */

@@ -69,6 +69,7 @@ struct recorder {
 	unsigned char *present, *first_present;
 	size_t nsamples;
 	FILE *csv, *events;
+	struct write_err csv_err, events_err; /* reported in run.json's errors */
 	char *buf;
 	size_t bufsz;
 	int tfd, kfd, oomfd, inofd, wfd;
@@ -487,7 +488,9 @@ static void write_row(struct recorder *r, double t)
 		o += r->txt_len[i];
 	}
 	*o++ = '\n';
-	fwrite_unlocked(row, 1, (size_t)(o - row), r->csv);
+	size_t len = (size_t)(o - row);
+	if (fwrite_unlocked(row, 1, len, r->csv) != len)
+		write_err_note(&r->csv_err, errno);
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -508,7 +511,8 @@ static void event_at(struct recorder *r, double t, const char *type, json_t *fie
 	if (line && r->events) {
 		fputs(line, r->events);
 		fputc('\n', r->events);
-		fflush(r->events); /* events are rare and must survive a crash */
+		if (fflush(r->events) != 0) /* events are rare and must survive a crash */
+			write_err_note(&r->events_err, errno);
 	}
 	free(line);
 }
@@ -899,7 +903,8 @@ json_t *rec_finish(struct recorder *r)
 	rec_sample(r);
 	kmsg_drain(&r->km);
 	report_kills(r);
-	fflush(r->csv);
+	if (fflush(r->csv) != 0)
+		write_err_note(&r->csv_err, errno);
 	double elapsed = t_now(r);
 	json_t *vb = snapshot(r, r->first, r->first_present, "vmstat."),
 	       *va = snapshot(r, r->last, r->present, "vmstat.");
@@ -959,6 +964,19 @@ json_t *rec_finish(struct recorder *r)
 	json_object_set_new(s, "first_psi_full_stall_s", num_or_null(r->t_psi_full, r->t_psi_full >= 0));
 	json_object_set_new(s, "first_oom_kill_s", num_or_null(r->t_oom, r->t_oom >= 0));
 	return s;
+}
+
+void rec_write_errors(const struct recorder *r, json_t *msgs)
+{
+	const struct write_err *e[] = { &r->csv_err, &r->events_err };
+	static const char *const names[] = { "samples.csv", "events.jsonl" };
+	for (size_t i = 0; i < ARRAY_SIZE(e); i++) {
+		char *path = xasprintf("%s/%s", r->cfg.dir, names[i]), *m = write_err_msg(e[i], path);
+		if (m)
+			json_array_append_new(msgs, json_string(m));
+		free(m);
+		free(path);
+	}
 }
 
 void rec_close(struct recorder *r)

@@ -57,6 +57,9 @@ const struct kmsg_log *rec_kmsg(const struct recorder *r);
 double rec_kernel_t(const struct recorder *r, uint64_t ts_usec);
 /* Final sample, flush, and the summary object for run.json (new reference). */
 json_t *rec_finish(struct recorder *r);
+/* Append a message for samples.csv and for events.jsonl if writing it failed (the
+ * first error and how many writes failed) to the JSON array msgs. After rec_finish. */
+void rec_write_errors(const struct recorder *r, json_t *msgs);
 void rec_close(struct recorder *r);
 
 /* Reclaim summary from two /proc/vmstat snapshots ({name: value} objects) over

@@ -11,6 +11,34 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+int result_save(json_t *out, const char *path, const char *fallback, const char **written)
+{
+	*written = NULL;
+	int r = json_save(path, out);
+	if (r == 0) {
+		*written = path;
+		return 0;
+	}
+	/* the result must not be lost with the disk: the state directory is on another
+	 * file system often enough (and root's), and the error names where it went */
+	json_t *errors = json_object_get(out, "errors");
+	char *dir = xstrdup(fallback), *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int m = slash ? mkdir_p(dir) : 0;
+	free(dir);
+	if (json_is_array(errors))
+		json_array_append_new(errors, json_sprintf("cannot write %s: %s; run.json written to %s instead", path,
+							   strerror(-r), fallback));
+	if (m == 0 && json_save(fallback, out) == 0) {
+		*written = fallback;
+	} else if (json_is_array(errors)) { /* only the summary shows it now */
+		json_array_remove(errors, json_array_size(errors) - 1);
+		json_array_append_new(errors, json_sprintf("cannot write %s: %s, nor %s", path, strerror(-r), fallback));
+	}
+	return r;
+}
+
 long long meminfo_bytes(const char *key)
 {
 	return read_kb_key("/proc/meminfo", key);

@@ -29,7 +29,11 @@ json_t *kv_json(const char *text);
 json_t *kv_delta_json(const json_t *before, const json_t *after);
 /* t: seconds since the run started (the recorder corrects the kernel clock) */
 json_t *oom_kill_json(const struct oom_kill *o, double t);
-
+/* Save run.json to path; when that fails (ENOSPC, EACCES...), add the error to
+ * out's "errors" (naming the fallback) and save to fallback instead, making its
+ * directory. Returns 0, or path's -errno; *written: the file that holds out (path,
+ * fallback, or NULL when neither could be written). */
+int result_save(json_t *out, const char *path, const char *fallback, const char **written);
 /* /proc/meminfo "Key: N kB" in bytes, -1 when absent. */
 long long meminfo_bytes(const char *key);
 

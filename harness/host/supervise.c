@@ -22,6 +22,11 @@
 #define HOOK_ID (1ULL << 32) /* epoll ids of hook fds: HOOK_ID + fd */
 #define REAP_LIMIT_MS 10000  /* after SIGKILL, how long to wait for processes to go */
 
+/* epoll ids of a workload's descriptors: i * ID_KINDS + kind */
+enum { ID_EXIT, ID_REPORT, ID_STDOUT, ID_STDERR, ID_KINDS };
+
+static int caught; /* the terminating signal last read from a signalfd */
+
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -42,9 +47,41 @@ struct child_err {
 	int step; /* 0 join cgroup, 1 exec, 2 create its stdout file */
 };
 
+/* The pipes of one workload: reports (fd 3), stdout and stderr (when mph takes them),
+ * and the CLOEXEC pipe a failed join or exec comes back through. [0] mph's end. */
+struct wl_pipes {
+	int rep[2], out[2], err[2], fail[2];
+};
+
+static void pipes_close(struct wl_pipes *p)
+{
+	int *fds[] = { p->rep, p->out, p->err, p->fail };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		for (int k = 0; k < 2; k++)
+			if (fds[i][k] >= 0) {
+				close(fds[i][k]);
+				fds[i][k] = -1;
+			}
+}
+
+/* In the child: put src on fd target (src -1: leave target as it is). The sources
+ * are first moved above the targets, so that one source cannot be overwritten by
+ * another's dup2. */
+static int child_fd(int src, int target)
+{
+	if (src < 0)
+		return 0;
+	return dup2(src, target) < 0 ? -1 : 0;
+}
+
+static int child_high(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
 /* In the child: only async-signal-safe work and libcgroup's attach (mph is
  * single-threaded, so the fork copy is consistent). */
-static void child(struct wl_proc *w, struct cg *cg, int report_w, int err_w, const sigset_t *orig)
+static void child(struct wl_proc *w, struct cg *cg, const struct wl_pipes *p, const sigset_t *orig)
 {
 	struct child_err ce = { 0, 0 };
 	/* workloads die with mph: a killed mph must not leave them running (and if
@@ -52,44 +89,31 @@ static void child(struct wl_proc *w, struct cg *cg, int report_w, int err_w, con
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != w->parent)
 		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL); /* ignored by mph while it supervises */
+	signal(SIGXFSZ, SIG_DFL);
 	sigprocmask(SIG_SETMASK, orig, NULL);
 	int r = cg ? cg_enter(cg) : 0; /* mph record -- CMD: no cgroup of its own */
 	if (r < 0) {
 		ce.err = -r;
 		goto fail;
 	}
-	if (report_w != REPORT_FD) {
-		if (dup2(report_w, REPORT_FD) < 0) {
-			ce.err = errno;
-			ce.step = 1;
-			goto fail;
-		}
-		close(report_w);
-	} else {
-		fcntl(REPORT_FD, F_SETFD, 0);
+	int rep = child_high(p->rep[1]), out = child_high(p->out[1]), err = child_high(p->err[1]);
+	if (rep < 0 || (p->out[1] >= 0 && out < 0) || (p->err[1] >= 0 && err < 0) ||
+	    child_fd(rep, REPORT_FD) < 0 || child_fd(out, 1) < 0 || child_fd(err, 2) < 0) {
+		ce.err = errno;
+		ce.step = 1;
+		goto fail;
 	}
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
 		close(devnull);
 	}
-	if (w->out_path) { /* keep mph's stdout for mph's summary */
-		/* a new file in the new run directory: never one that is there already,
-		 * nor what a symlink planted there points to (mph runs as root) */
-		int out = open(w->out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (out < 0 || dup2(out, 1) < 0) {
-			ce.err = errno;
-			ce.step = 2;
-			goto fail;
-		}
-		close(out);
-	}
 	execv(w->argv[0], w->argv);
 	ce.err = errno;
 	ce.step = 1;
 fail:
-	(void)!write(err_w, &ce, sizeof(ce));
+	(void)!write(p->fail[1], &ce, sizeof(ce));
 	_exit(127);
 }
 
@@ -110,48 +134,57 @@ static void kill_started(struct supervisor *s)
 int sup_start(struct supervisor *s, struct cg *cg)
 {
 	sigset_t orig;
-	sigprocmask(SIG_SETMASK, NULL, &orig);
 	/* children get an empty mask, whatever mph blocked for its signalfd */
 	sigemptyset(&orig);
 	if (!s->t0)
 		s->t0 = now_s();
 	for (size_t i = 0; i < s->n; i++) {
 		struct wl_proc *w = &s->w[i];
-		int rp[2], ep[2];
-		w->pidfd = w->report_fd = -1;
-		if (pipe2(rp, O_CLOEXEC) < 0) {
-			int e = errno;
-			kill_started(s);
-			return -e;
-		}
-		if (pipe2(ep, O_CLOEXEC) < 0) {
-			int e = errno;
-			close(rp[0]);
-			close(rp[1]);
-			kill_started(s);
-			return -e;
+		w->pidfd = w->report_fd = w->out_fd = w->err_fd = w->out_file = -1;
+	}
+	s->fds_set = true;
+	for (size_t i = 0; i < s->n; i++) {
+		struct wl_proc *w = &s->w[i];
+		struct wl_pipes p = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+		int e = 0;
+		if (pipe2(p.rep, O_CLOEXEC) < 0 || pipe2(p.fail, O_CLOEXEC) < 0 ||
+		    (w->out_path && pipe2(p.out, O_CLOEXEC) < 0) || (s->stderr_max && pipe2(p.err, O_CLOEXEC) < 0))
+			e = errno;
+		if (!e && w->out_path) {
+			/* mph writes the file (up to stdout_max), so that the cap holds: a new
+			 * file in the new run directory, never one that is there already, nor
+			 * what a symlink planted there points to (mph runs as root) */
+			w->out_file = open(w->out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (w->out_file < 0) {
+				e = errno;
+				w->start_errno = e;
+				w->start_what = "creating its stdout file";
+			}
 		}
 		fflush(NULL);
 		w->parent = getpid();
-		pid_t pid = fork();
+		pid_t pid = e ? -1 : fork();
 		if (pid < 0) {
-			int e = errno;
-			close(rp[0]), close(rp[1]), close(ep[0]), close(ep[1]);
+			e = e ? e : errno;
+			pipes_close(&p);
 			kill_started(s);
 			return -e;
 		}
 		if (pid == 0)
-			child(w, cg, rp[1], ep[1], &orig);
-		close(rp[1]);
-		close(ep[1]);
+			child(w, cg, &p, &orig);
 		w->pid = pid;
 		w->started = now_s() - s->t0;
-		w->report_fd = rp[0];
+		w->report_fd = p.rep[0];
+		w->out_fd = p.out[0];
+		w->err_fd = p.err[0];
+		int fail = p.fail[0];
+		p.rep[0] = p.out[0] = p.err[0] = p.fail[0] = -1;
+		pipes_close(&p); /* the child's ends */
 		struct child_err ce;
 		ssize_t k;
-		while ((k = read(ep[0], &ce, sizeof(ce))) < 0 && errno == EINTR)
+		while ((k = read(fail, &ce, sizeof(ce))) < 0 && errno == EINTR)
 			;
-		close(ep[0]);
+		close(fail);
 		if (k == (ssize_t)sizeof(ce)) {
 			w->start_errno = ce.err;
 			w->start_what = ce.step == 0 ? "joining the run cgroup"
@@ -163,10 +196,13 @@ int sup_start(struct supervisor *s, struct cg *cg)
 			kill_started(s);
 			return -ce.err;
 		}
-		fcntl(w->report_fd, F_SETFL, O_NONBLOCK);
+		int fds[] = { w->report_fd, w->out_fd, w->err_fd };
+		for (size_t f = 0; f < ARRAY_SIZE(fds); f++)
+			if (fds[f] >= 0)
+				fcntl(fds[f], F_SETFL, O_NONBLOCK);
 		w->pidfd = pidfd_open_(pid);
 		if (w->pidfd < 0) {
-			int e = errno;
+			e = errno;
 			kill_started(s);
 			return -e;
 		}
@@ -176,19 +212,69 @@ int sup_start(struct supervisor *s, struct cg *cg)
 	return 0;
 }
 
-static void take_line(struct supervisor *s, struct wl_proc *w, char *line)
+static uint64_t reports_max(const struct supervisor *s)
 {
-	if (!*line)
+	return s->reports_max ? s->reports_max : SUP_REPORTS_MAX;
+}
+
+/* A record of the contract: an object with a string type, a string workload and a
+ * number t. Anything else is a bad line: counted, neither used nor copied. */
+static const char *record_type(json_t *j)
+{
+	if (!json_is_object(j) || !json_is_string(json_object_get(j, "workload")) ||
+	    !json_is_number(json_object_get(j, "t")))
+		return NULL;
+	return json_string_value(json_object_get(j, "type"));
+}
+
+static void count_dropped(struct wl_proc *w, size_t len)
+{
+	w->dropped_bytes += len + 1;
+	w->dropped_lines++;
+}
+
+/* Parse one line; copy it to reports.jsonl while the workload's share has room;
+ * use it (start, progress, final, children, hooks) unless it was dropped. force: the
+ * last line before the pipe closed, used even when reports.jsonl has no room. */
+static void take_line(struct supervisor *s, struct wl_proc *w, char *line, size_t len, bool force)
+{
+	if (!len)
 		return;
-	if (s->reports_log)
-		fprintf(s->reports_log, "{\"mph_t\":%.6f,\"name\":\"%s\",\"record\":%s}\n", now_s() - s->t0, w->name, line);
+	uint64_t max = reports_max(s);
+	if (w->report_bytes >= max && !force) {
+		count_dropped(w, len);
+		return;
+	}
+	/* a record is an object: what cannot be one is not parsed (a flood of "y") */
+	size_t b = 0, e = len;
+	while (b < e && (line[b] == ' ' || line[b] == '\t'))
+		b++;
+	while (e > b && (line[e - 1] == ' ' || line[e - 1] == '\t' || line[e - 1] == '\r'))
+		e--;
 	json_error_t je;
-	json_t *j = json_loads(line, 0, &je);
-	const char *type = j ? json_string_value(json_object_get(j, "type")) : NULL;
+	json_t *j = e - b >= 2 && line[b] == '{' && line[e - 1] == '}' ? json_loadb(line, len, 0, &je) : NULL;
+	const char *type = record_type(j);
 	if (!type) {
 		w->bad_lines++;
 		json_decref(j);
 		return;
+	}
+	/* the wrapper adds at most 48 bytes besides the name and the record */
+	uint64_t need = len + strlen(w->name) + 48;
+	if (w->report_bytes + need > max) {
+		w->report_bytes = max; /* the share is used up: what follows is dropped */
+		count_dropped(w, len);
+		if (!force) {
+			json_decref(j);
+			return;
+		}
+	} else if (s->reports_log) {
+		int k = fprintf(s->reports_log, "{\"mph_t\":%.6f,\"name\":\"%s\",\"record\":%.*s}\n", now_s() - s->t0,
+				w->name, (int)len, line);
+		if (k < 0)
+			write_err_note(&s->reports_err, errno);
+		else
+			w->report_bytes += (uint64_t)k;
 	}
 	json_t **slot = strcmp(type, "start") == 0 ? &w->start
 			: strcmp(type, "final") == 0 ? &w->final
@@ -209,35 +295,131 @@ static void take_line(struct supervisor *s, struct wl_proc *w, char *line)
 	}
 }
 
-/* Read what is there; split into lines. Returns 0 at EOF, 1 otherwise. */
-static int read_reports(struct supervisor *s, struct wl_proc *w)
+/* One complete line: taken within the tick's budget, else dropped (and held, in
+ * case it is the last). */
+static void report_line(struct supervisor *s, struct wl_proc *w, char *line, size_t len, uint64_t now)
 {
-	for (;;) {
-		ssize_t k = read(w->report_fd, w->buf + w->blen, sizeof(w->buf) - 1 - w->blen);
+	if (!len)
+		return;
+	if (now - w->tick_start >= SUP_REPORT_TICK_MS) {
+		w->tick_start = now;
+		w->tick_bytes = 0;
+	}
+	if (w->tick_bytes + len + 1 > SUP_REPORT_TICK_MAX || w->report_bytes >= reports_max(s)) {
+		count_dropped(w, len);
+		if (len > w->held_cap) {
+			w->held_cap = len;
+			w->held = xrealloc(w->held, len);
+		}
+		memcpy(w->held, line, len);
+		w->held_len = len;
+		return;
+	}
+	w->tick_bytes += len + 1;
+	w->held_len = 0;
+	take_line(s, w, line, len, false);
+}
+
+/* At the end of the report stream: an unterminated last line, and a last line that
+ * a bound dropped (a final record survives a flood before it). */
+static void reports_closed(struct supervisor *s, struct wl_proc *w)
+{
+	if (w->blen && !w->skipping)
+		report_line(s, w, w->buf, w->blen, now_ms());
+	w->blen = 0;
+	if (w->held_len) {
+		w->dropped_bytes -= w->held_len + 1;
+		w->dropped_lines--;
+		take_line(s, w, w->held, w->held_len, true);
+		w->held_len = 0;
+	}
+}
+
+/* Read at most SUP_READ_BUDGET bytes of reports (then the loop gets back to its
+ * deadlines, signals and the recorder; epoll is level-triggered, so the rest comes
+ * at the next wake-up) and split them into lines. Returns 0 at EOF, 1 otherwise. */
+int sup_read_reports(struct supervisor *s, struct wl_proc *w)
+{
+	uint64_t now = now_ms();
+	size_t budget = SUP_READ_BUDGET;
+	while (budget) {
+		size_t room = SUP_REPORT_LINE_MAX - w->blen;
+		ssize_t k = read(w->report_fd, w->buf + w->blen, room < budget ? room : budget);
 		if (k < 0)
 			return errno == EAGAIN || errno == EINTR ? 1 : 0;
 		if (k == 0) {
-			w->buf[w->blen] = '\0';
-			take_line(s, w, w->buf); /* an unterminated last line */
-			w->blen = 0;
+			reports_closed(s, w);
 			return 0;
 		}
-		w->blen += (size_t)k;
-		w->buf[w->blen] = '\0';
-		char *p = w->buf, *nl;
-		while ((nl = strchr(p, '\n'))) {
-			*nl = '\0';
-			take_line(s, w, p);
+		budget -= (size_t)k;
+		char *p = w->buf, *end = w->buf + w->blen + k, *nl;
+		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+			if (w->skipping) /* the end of an overlong line */
+				w->skipping = false;
+			else
+				report_line(s, w, p, (size_t)(nl - p), now);
 			p = nl + 1;
 		}
-		size_t rest = w->blen - (size_t)(p - w->buf);
-		if (rest == sizeof(w->buf) - 1) { /* a line longer than the buffer: drop it */
-			w->bad_lines++;
+		size_t rest = (size_t)(end - p);
+		if (rest == SUP_REPORT_LINE_MAX || (w->skipping && rest)) {
+			/* longer than a line may be: a bad line, skipped up to its newline */
+			if (!w->skipping)
+				w->bad_lines++;
+			w->skipping = true;
 			rest = 0;
 		}
 		memmove(w->buf, p, rest);
 		w->blen = rest;
 	}
+	return 1;
+}
+
+/* A workload's stdout (to out_path) or stderr (to mph's): one read per wake-up; the
+ * first max bytes are kept, the rest counted. The marker and the count of what was
+ * cut are part of the stderr stream passed through, so they go there too. Returns
+ * 0 at EOF, 1 otherwise. */
+static void output_closed(const struct supervisor *s, struct wl_proc *w)
+{
+	(void)s;
+	if (w->err_fd >= 0 && w->stderr_bytes > w->stderr_kept)
+		fprintf(stderr, "mph: workload %s: %llu more bytes of stderr not shown (run.json: stderr_bytes)\n",
+			w->name, (unsigned long long)(w->stderr_bytes - w->stderr_kept));
+}
+
+static int read_output(struct supervisor *s, struct wl_proc *w, bool is_err)
+{
+	char buf[SUP_READ_BUDGET];
+	ssize_t k = read(is_err ? w->err_fd : w->out_fd, buf, sizeof(buf));
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? 1 : 0;
+	if (k == 0) {
+		if (is_err)
+			output_closed(s, w);
+		return 0;
+	}
+	uint64_t max = is_err ? s->stderr_max : s->stdout_max ? s->stdout_max : SUP_STDOUT_MAX;
+	uint64_t *kept = is_err ? &w->stderr_kept : &w->stdout_kept;
+	uint64_t room = *kept < max ? max - *kept : 0;
+	size_t keep = (uint64_t)k < room ? (size_t)k : (size_t)room;
+	if (keep) {
+		if (is_err) {
+			fflush(stderr);
+			(void)write_all(2, buf, keep);
+		} else if (w->out_file >= 0) {
+			int r = write_all(w->out_file, buf, keep);
+			if (r < 0)
+				write_err_note(&w->out_err, -r);
+		}
+	}
+	if (is_err && keep < (size_t)k && w->stderr_bytes == w->stderr_kept) /* the first cut */
+		fprintf(stderr, "\nmph: workload %s: stderr cut after %llu bytes; the rest is counted, not shown\n",
+			w->name, (unsigned long long)max);
+	*kept += keep;
+	if (is_err)
+		w->stderr_bytes += (uint64_t)k;
+	else
+		w->stdout_bytes += (uint64_t)k;
+	return 1;
 }
 
 static void signal_all(struct supervisor *s, int sig)
@@ -255,12 +437,15 @@ int sup_wait(struct supervisor *s, int sigfd)
 	size_t open_fds = 0, running = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN };
-		ev.data.u64 = i * 2;
+		ev.data.u64 = i * ID_KINDS + ID_EXIT;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, s->w[i].pidfd, &ev) == 0)
 			running++;
-		ev.data.u64 = i * 2 + 1;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, s->w[i].report_fd, &ev) == 0)
-			open_fds++;
+		int fds[] = { [ID_REPORT] = s->w[i].report_fd, [ID_STDOUT] = s->w[i].out_fd, [ID_STDERR] = s->w[i].err_fd };
+		for (unsigned kind = ID_REPORT; kind < ID_KINDS; kind++) {
+			ev.data.u64 = i * ID_KINDS + kind;
+			if (fds[kind] >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fds[kind], &ev) == 0)
+				open_fds++;
+		}
 	}
 	if (sigfd >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
@@ -326,7 +511,7 @@ int sup_wait(struct supervisor *s, int sigfd)
 				struct signalfd_siginfo si;
 				if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 					s->interrupted = true;
-					s->signo = (int)si.ssi_signo;
+					s->signo = caught = (int)si.ssi_signo;
 					if (!stopping) { /* stop now, as at the end of duration */
 						stop_at = now_ms();
 					} else {
@@ -335,8 +520,9 @@ int sup_wait(struct supervisor *s, int sigfd)
 				}
 				continue;
 			}
-			struct wl_proc *w = &s->w[id / 2];
-			if (id % 2 == 0) {
+			struct wl_proc *w = &s->w[id / ID_KINDS];
+			unsigned kind = (unsigned)(id % ID_KINDS);
+			if (kind == ID_EXIT) {
 				siginfo_t si = { 0 };
 				int wr = waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);
 				if (wr < 0 || si.si_pid) {
@@ -349,14 +535,29 @@ int sup_wait(struct supervisor *s, int sigfd)
 					epoll_ctl(ep, EPOLL_CTL_DEL, w->pidfd, NULL);
 					running--;
 					if (s->hooks.on_exit)
-						s->hooks.on_exit(s->hooks.ctx, id / 2, w);
+						s->hooks.on_exit(s->hooks.ctx, id / ID_KINDS, w);
 				}
-			} else if (!read_reports(s, w)) {
-				epoll_ctl(ep, EPOLL_CTL_DEL, w->report_fd, NULL);
+				continue;
+			}
+			int *fd = kind == ID_REPORT ? &w->report_fd : kind == ID_STDOUT ? &w->out_fd : &w->err_fd;
+			int more = kind == ID_REPORT ? sup_read_reports(s, w) : read_output(s, w, kind == ID_STDERR);
+			if (!more) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, *fd, NULL);
+				if (kind != ID_REPORT) { /* nothing more to learn from it */
+					close(*fd);
+					*fd = -1;
+				}
 				open_fds--;
 			}
 		}
 	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct wl_proc *w = &s->w[i];
+		if (w->err_fd >= 0) /* still open: a grandchild holds it */
+			output_closed(s, w);
+	}
+	if (s->reports_log && fflush(s->reports_log) != 0)
+		write_err_note(&s->reports_err, errno);
 	close(ep);
 	return 0;
 }
@@ -369,6 +570,13 @@ void sup_free(struct supervisor *s)
 			close(w->pidfd);
 		if (w->report_fd >= 0)
 			close(w->report_fd);
+		if (s->fds_set) {
+			int fds[] = { w->out_fd, w->err_fd, w->out_file };
+			for (size_t f = 0; f < ARRAY_SIZE(fds); f++)
+				if (fds[f] >= 0)
+					close(fds[f]);
+		}
+		free(w->held);
 		json_decref(w->start);
 		json_decref(w->last_progress);
 		json_decref(w->final);
@@ -383,22 +591,80 @@ void sup_free(struct supervisor *s)
 	s->n = 0;
 }
 
+/* Terminating by default, catchable, and not the report of a fault in mph itself
+ * (SEGV, BUS, FPE, ILL, TRAP, SYS, ABRT stay fatal: nothing sane can follow them). */
+static const int stop_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,
+				    SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGXCPU };
+/* Ignored while supervising: they report a failed write, which mph then sees as one. */
+static const int io_signals[] = { SIGPIPE, SIGXFSZ };
+static struct sigaction io_old[ARRAY_SIZE(io_signals)];
+
+static void stop_set(sigset_t *mask)
+{
+	sigemptyset(mask);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		sigaddset(mask, stop_signals[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(mask, sig);
+}
+
 int sup_signals_begin(sigset_t *old)
 {
 	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	stop_set(&mask);
 	sigprocmask(SIG_BLOCK, &mask, old);
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	for (size_t i = 0; i < ARRAY_SIZE(io_signals); i++)
+		sigaction(io_signals[i], &ign, &io_old[i]);
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-void sup_signals_end(int fd, const sigset_t *old)
+int sup_signals_end(int fd, const sigset_t *old)
 {
-	if (fd >= 0)
+	int late = 0;
+	if (fd >= 0) {
+		/* what arrived after the loop stopped reading (during teardown) */
+		struct signalfd_siginfo si;
+		while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			late = caught = (int)si.ssi_signo;
 		close(fd);
+	}
+	if (caught)
+		return late; /* stay deaf: mph is on its way out with 130 */
 	sigprocmask(SIG_SETMASK, old, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(io_signals); i++)
+		sigaction(io_signals[i], &io_old[i], NULL);
+	return 0;
+}
+
+int sup_signal_caught(void)
+{
+	return caught;
+}
+
+json_t *sup_io_json(const struct supervisor *s, const struct wl_proc *w)
+{
+	bool err = s->stderr_max > 0; /* stderr passed through mph */
+	return json_pack("{s:I, s:I, s:b, s:I, s:b, s:o, s:o}", "report_dropped_bytes", (json_int_t)w->dropped_bytes,
+			 "report_dropped_lines", (json_int_t)w->dropped_lines, "report_truncated", w->dropped_lines > 0,
+			 "stdout_bytes", (json_int_t)w->stdout_bytes, "stdout_truncated", w->stdout_bytes > w->stdout_kept,
+			 "stderr_bytes", err ? json_integer((json_int_t)w->stderr_bytes) : json_null(),
+			 "stderr_truncated", json_boolean(w->stderr_bytes > w->stderr_kept));
+}
+
+void sup_write_errors(const struct supervisor *s, const char *reports_path, json_t *msgs)
+{
+	char *m = write_err_msg(&s->reports_err, reports_path ? reports_path : "reports.jsonl");
+	if (m)
+		json_array_append_new(msgs, json_string(m));
+	free(m);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct wl_proc *w = &s->w[i];
+		if (!w->out_path || !(m = write_err_msg(&w->out_err, w->out_path)))
+			continue;
+		json_array_append_new(msgs, json_string(m));
+		free(m);
+	}
 }
 
 bool wl_owns(const struct wl_proc *w, int pid)

@@ -810,8 +810,12 @@ static void schedule(struct plan *p)
 			if (p->t[j->ti].host) {
 				if (nrun)
 					break;
-				/* the local run watches signals itself */
-				sup_signals_end(sigfd, &old);
+				/* the local run watches signals itself; one that came meanwhile stops the plan */
+				if (sup_signals_end(sigfd, &old)) {
+					stop = p->interrupted = true;
+					sigfd = sup_signals_begin(&old);
+					continue;
+				}
 				int code = run_host_job(p, next);
 				job_done(p, next, code);
 				next++;
@@ -872,8 +876,8 @@ static void schedule(struct plan *p)
 			p->j[i].status = J_NOT_RUN;
 			p->j[i].reason = xstrdup(p->interrupted ? "interrupted before it started" : "not started");
 		}
-	if (sigfd >= 0)
-		sup_signals_end(sigfd, &old);
+	if (sigfd >= 0 && sup_signals_end(sigfd, &old))
+		p->interrupted = true;
 }
 
 /* ---- --dry-run ------------------------------------------------------------------ */

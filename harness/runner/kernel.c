@@ -195,22 +195,6 @@ out:
 	return r;
 }
 
-static int write_all(int fd, const void *p, size_t len)
-{
-	const char *c = p;
-	while (len) {
-		ssize_t k = write(fd, c, len);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
 int kernel_decompress_file(const char *in, const char *out)
 {
 	struct archive *a = raw_reader();

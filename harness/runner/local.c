@@ -394,7 +394,9 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	sup.timeout_ms = sc->m.timeout_ms;
 	char *logp = xasprintf("%s/reports.jsonl", rundir);
 	sup.reports_log = fopen(logp, "wex"); /* x: O_EXCL, a new file, no symlink followed */
-	free(logp);
+	sup.reports_max = sc->m.record_reports_max;
+	sup.stdout_max = sc->m.record_stdout_max;
+	sup.stderr_max = SUP_STDERR_MAX;
 	for (size_t i = 0; i < sc->nwl; i++) {
 		struct wl_proc *w = &sup.w[i];
 		w->name = sc->wl[i].name;
@@ -426,6 +428,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		if (sup.reports_log)
 			fclose(sup.reports_log);
 		sup_free(&sup);
+		free(logp);
 		free(zone_before);
 		free(vm_before);
 		return r;
@@ -458,6 +461,13 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	double t_end = now_s() - sup.t0;
 
 	json_t *summary = rec_finish(rec);
+	json_t *werr = json_array();
+	sup_write_errors(&sup, logp, werr);
+	rec_write_errors(rec, werr);
+	for (size_t i = 0; i < json_array_size(werr); i++)
+		run_error(st, "%s", json_string_value(json_array_get(werr, i)));
+	json_decref(werr);
+	free(logp);
 	char *vm_after = read_or_null("/proc/vmstat");
 	char *zone_after = read_or_null("/proc/zoneinfo");
 	char *st_after = cg_read_or_null(cg, "memory.stat");
@@ -474,7 +484,10 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	for (size_t i = 0; i < sup.n; i++) {
 		enum outcome oc;
 		bool tree = sc->nwl == 1 && sc->wl[i].type->untracked_children;
-		json_array_append_new(wls, workload_json(&sup.w[i], km, tree ? in_cg : NULL, cg_ooms, &oc));
+		json_t *wj = workload_json(&sup.w[i], km, tree ? in_cg : NULL, cg_ooms, &oc), *io = sup_io_json(&sup, &sup.w[i]);
+		json_object_update(wj, io);
+		json_decref(io);
+		json_array_append_new(wls, wj);
 	}
 	json_t *kills = json_array();
 	size_t elsewhere = 0;
@@ -617,10 +630,16 @@ undo:
 	json_object_set_new(out, "ended_at", json_string(ended));
 	free(ended);
 	json_object_set_new(out, "errors", st->errors);
-	char *path = xasprintf("%s/run.json", rundir);
-	int w = json_save(path, out);
-	if (w < 0)
-		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-w));
+	char *stamp = utc_stamp(false);
+	char *path = xasprintf("%s/run.json", rundir), *fallback = xasprintf("%s/results/%s-%s-%u.json", st->j->dir, sc->m.name, stamp, rep);
+	free(stamp);
+	const char *saved;
+	int w = result_save(out, path, fallback, &saved);
+	if (w < 0) { /* the message result_save added to errors; the plan finds no run.json to summarise */
+		fprintf(stderr, "mph: %s\n", json_string_value(json_array_get(st->errors, json_array_size(st->errors) - 1)));
+		report_run_summary_to(st->rc->o->out ? st->rc->o->out : stdout, out, saved ? saved : "(run.json could not be written)");
+	}
+	free(fallback);
 	int code = r == -EINTR ? EXIT_INTERRUPTED
 		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
 	free(path);
@@ -694,7 +713,8 @@ int local_run_job(const struct run_opts *o, const struct scenario *sc, const str
 			code = EXIT_RUN_FAILED;
 		} else {
 			code = run_once(&st, rep, dir);
-			sup_signals_end(st.sigfd, &old);
+			if (sup_signals_end(st.sigfd, &old) && code == EXIT_OK)
+				code = EXIT_INTERRUPTED; /* during the undo: it was finished first */
 		}
 	}
 	if (r == 0)

@@ -413,6 +413,10 @@ static const struct opt record_opts[] = {
 	  "also sample each workload process's Pss (smaps_rollup; costs more per sample)", false },
 	{ "proc", OPT_ENUM, offsetof(struct scen_main, record_proc), "status", 0, 0, proc_sources,
 	  "per-process source: status (VmRSS, RssAnon, RssFile, RssShmem, VmSwap) or statm (cheaper: VmRSS, RssAnon, RssFileShmem)", false },
+	{ "stdout_max", OPT_SIZE, offsetof(struct scen_main, record_stdout_max), "64M", 4096, 1ULL << 40, NULL,
+	  "bytes kept of each <workload>.stdout; the rest is counted (run.json: stdout_bytes, stdout_truncated)", false },
+	{ "reports_max", OPT_SIZE, offsetof(struct scen_main, record_reports_max), "64M", 4096, 1ULL << 40, NULL,
+	  "bytes of reports.jsonl per workload; later records are dropped and counted (run.json: report_dropped_bytes)", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 

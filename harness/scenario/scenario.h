@@ -55,6 +55,8 @@ struct scen_main {
 	uint64_t record_interval_ms;
 	bool record_pss;
 	int record_proc;        /* 0 status, 1 statm */
+	uint64_t record_stdout_max;  /* bytes kept of each <workload>.stdout */
+	uint64_t record_reports_max; /* bytes of reports.jsonl per workload */
 	/* [machine]: the qemu guest the scenario runs in (see vm.h) */
 	char *machine_kernel;   /* a Debian kernel ("6.12", a release, a package) or an image path */
 	uint64_t machine_memory;
