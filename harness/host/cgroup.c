@@ -45,6 +45,13 @@ const struct cg_knob cg_knobs[] = {
 	{ "memory.failcnt", NULL, "memory.failcnt", false, 0, 0, 0, NULL, "cgroup v2 has no failcnt" },
 	{ "memory.pressure", "memory.pressure", NULL, false, 0, 0, 0, "cgroup v1 has no per-cgroup PSI", NULL },
 	{ "cgroup.procs", "cgroup.procs", "cgroup.procs", false, 0, 0, 0, NULL, NULL },
+	/* Swap: v2 counts it apart from memory, v1 only together with it (memsw). */
+	{ "memory.swap.current", "memory.swap.current", NULL, false, 0, 0, 0,
+	  "cgroup v1 counts swap only with memory (memory.memsw.usage_in_bytes)", NULL },
+	{ "memory.swap.peak", "memory.swap.peak", NULL, false, 0, 0, 0,
+	  "cgroup v1 has no swap high-water mark of its own", NULL },
+	{ "memory.memsw.usage", NULL, "memory.memsw.usage_in_bytes", false, 0, 0, 0, NULL,
+	  "cgroup v2 counts swap apart (memory.swap.current)" },
 	{ NULL, NULL, NULL, false, 0, 0, 0, NULL, NULL },
 };
 
