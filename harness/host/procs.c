@@ -178,10 +178,27 @@ static void fix_cmdline(char *s, size_t n)
 		s[--n] = '\0';
 }
 
+static void read_cmdline(struct proc_set *ps, struct proc_ent *e)
+{
+	free(e->cmdline);
+	e->cmdline = NULL;
+	ssize_t n = read_proc(ps, e->pid, "cmdline");
+	if (n > 0) {
+		fix_cmdline(ps->buf, (size_t)n);
+		e->cmdline = xstrdup(ps->buf);
+	}
+}
+
+/* status; a changed Name means the process exec'd since it was first seen (a shell's
+ * fork between fork and exec): its command line is read again */
 static void read_status(struct proc_set *ps, struct proc_ent *e)
 {
+	char comm[sizeof(e->comm)];
+	memcpy(comm, e->comm, sizeof(comm));
 	if (read_proc(ps, e->pid, "status") > 0) {
 		procs_parse_status(ps->buf, e);
+		if (e->status_ok && strcmp(comm, e->comm) != 0)
+			read_cmdline(ps, e);
 		e->status_ok = true;
 	}
 }
@@ -200,11 +217,7 @@ static void add_proc(struct proc_set *ps, int pid, double t)
 	char path[128];
 	snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, pid);
 	e->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = read_proc(ps, pid, "cmdline");
-	if (n > 0) {
-		fix_cmdline(ps->buf, (size_t)n);
-		e->cmdline = xstrdup(ps->buf);
-	}
+	read_cmdline(ps, e);
 	read_status(ps, e);
 	if (ps->event)
 		ps->event(ps->ctx, t, "process_new",
