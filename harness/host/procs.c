@@ -132,10 +132,10 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /* Alive entries' indices sorted by pid (for the merge) */
-static const struct proc_set *sort_ps;
-static int cmp_ent(const void *a, const void *b)
+static int cmp_ent(const void *a, const void *b, void *ctx)
 {
-	int x = sort_ps->e[*(const size_t *)a].pid, y = sort_ps->e[*(const size_t *)b].pid;
+	const struct proc_set *ps = ctx;
+	int x = ps->e[*(const size_t *)a].pid, y = ps->e[*(const size_t *)b].pid;
 	return (x > y) - (x < y);
 }
 
@@ -311,8 +311,7 @@ void procs_sample(struct proc_set *ps, double t)
 	for (size_t i = 0; i < ps->n; i++)
 		if (ps->e[i].alive)
 			live[nlive++] = i;
-	sort_ps = ps;
-	qsort(live, nlive, sizeof(*live), cmp_ent);
+	qsort_r(live, nlive, sizeof(*live), cmp_ent, ps);
 	/* merge: alive entries not listed are gone, listed pids without one are new */
 	size_t a = 0, b = 0, n0 = ps->n, kept = 0;
 	while (a < nlive || b < ps->npids) {
