@@ -5,7 +5,10 @@
  * --retain bytes, which the worker keeps for good: the slow per-worker growth of
  * long-lived PHP workers. --max-requests recycles a worker, SIGUSR2 (or
  * --reload-every) replaces all of them; memory the master touched before forking
- * (--shared) stays shared copy-on-write, which PSS shows and RSS does not. Workers
+ * (--shared) stays shared copy-on-write, which PSS shows and RSS does not. A worker's
+ * size at start is --worker-base (its own anonymous memory: the interpreter's heap) plus
+ * --worker-shared-file (a file every worker maps shared and reads: code and opcache
+ * files, one copy in the page cache, counted in each worker's RSS). Workers
  * that die (the OOM killer's SIGKILL in a small cgroup) are counted, listed and
  * replaced at a bounded rate, so the master survives a pool that does not fit.
  *
@@ -66,6 +69,11 @@ static const struct opt fpm_opts[] = {
 	  "percent of --shared each worker writes to when it starts (copy-on-write copies)", false },
 	{ "reload-every", OPT_DURATION, CFG(reload_every), "0", 0, 0, NULL,
 	  "reload as on SIGUSR2 this often; 0 = never", false },
+	{ "worker-base", OPT_SIZE, CFG(worker_base), "0", 0, 1ULL << 34, NULL,
+	  "private anonymous memory each worker touches when it starts and keeps (a fresh worker's own RSS)", false },
+	{ "worker-shared-file", OPT_SIZE, CFG(worker_shared_file), "0", 0, 1ULL << 34, NULL,
+	  "size of a file (unlinked, in $TMPDIR or /var/tmp) that every worker maps shared and reads when it starts: "
+	  "file pages in each worker's RSS, one copy in the page cache", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
@@ -268,9 +276,9 @@ static int send_msg(int fd, uint32_t type, int err)
 }
 
 /* The worker's life after fork: read the shared memory (and write the part it
- * dirties), say ready, then serve requests until told to quit or the channel
- * closes. Never returns. */
-static void worker_main(const struct fpm_cfg *c, int fd, char *shared)
+ * dirties), read the shared file, touch its base memory, say ready, then serve
+ * requests until told to quit or the channel closes. Never returns. */
+static void worker_main(const struct fpm_cfg *c, int fd, char *shared, const char *sfile)
 {
 	struct wmem m = { .rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL };
 	fpm_plan_request(c->request_mem, &m.plan);
@@ -284,7 +292,15 @@ static void worker_main(const struct fpm_cfg *c, int fd, char *shared)
 	uint64_t dirty = c->shared * c->shared_write / 100;
 	for (uint64_t off = 0; off < dirty; off += FPM_PAGE)
 		shared[off] = (char)(off >> 12) | 2;
+	for (uint64_t off = 0; sfile && off < c->worker_shared_file; off += FPM_PAGE)
+		sink ^= sfile[off]; /* maps the page cache's pages into this worker */
 	(void)sink;
+	if (c->worker_base) { /* the worker's own memory, kept for its life */
+		void *b = mmap(NULL, c->worker_base, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED)
+			_exit(WL_EXIT_ENOMEM);
+		touch(b, c->worker_base);
+	}
 	if (send_msg(fd, MSG_READY, 0) < 0)
 		_exit(WL_EXIT_OK);
 	for (;;) {
@@ -352,6 +368,7 @@ struct pool {
 	int ep, sfd;
 	sigset_t oldmask;
 	char *shared;
+	char *sfile; /* --worker-shared-file, mapped shared (read-only) before any fork */
 	double t0, next_req, next_tick, next_reload, stop_at, kill_at, fork_retry_at;
 	double *q; /* generation times of waiting requests (a ring) */
 	size_t qcap, qhead, qlen, qmax;
@@ -464,7 +481,7 @@ static void worker_enter(struct pool *p, int fd)
 	if (fd > 3)
 		close_range(3, (unsigned)fd - 1, 0);
 	close_range((unsigned)fd + 1, ~0U, 0);
-	worker_main(p->c, fd, p->shared);
+	worker_main(p->c, fd, p->shared, p->sfile);
 }
 
 /* Fork one worker. 0, or -errno (no free slot: -EAGAIN). */
@@ -1004,24 +1021,61 @@ static int loop(struct pool *p)
 }
 
 /* Runs a configuration fpm_check_cfg accepted (the shared main checks first). */
+
+/* The workers' shared file: unlinked from the start (O_TMPFILE: nothing to clean up
+ * even after SIGKILL), written by the master so that its pages are in the page cache
+ * (charged to the pool's cgroup once), mapped shared for the workers to read. */
+static int map_shared_file(struct pool *p, char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+	uint64_t size = p->c->worker_shared_file;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), r = 0;
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "a temporary file in %s for --worker-shared-file: %s", dir, strerror(errno));
+		return r;
+	}
+	char block[65536];
+	for (uint64_t off = 0; off < size && !r; off += sizeof(block)) {
+		size_t n = size - off < sizeof(block) ? (size_t)(size - off) : sizeof(block);
+		memset(block, (int)(off >> 16) | 1, n);
+		ssize_t k = pwrite(fd, block, n, (off_t)off);
+		if (k != (ssize_t)n)
+			r = k < 0 ? -errno : -ENOSPC;
+	}
+	void *m = r ? MAP_FAILED : mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (!r && m == MAP_FAILED)
+		r = -errno;
+	close(fd);
+	if (r) {
+		snprintf(err, errlen, "writing and mapping %llu bytes of --worker-shared-file in %s: %s",
+			 (unsigned long long)size, dir, strerror(-r));
+		return r;
+	}
+	p->sfile = m;
+	return 0;
+}
+
 static int fpm_run(void *vcfg, struct wl_ctx *ctx)
 {
 	const struct fpm_cfg *c = vcfg;
 	struct pool pool = { .c = c, .ctx = ctx, .ep = -1, .sfd = -1, .rss_start_min = -1, .status = "stopped" };
 	struct pool *p = &pool;
 	char err[256];
-	int rc = WL_EXIT_OK;
+	int rc = WL_EXIT_OK, r0;
 	p->self = getpid();
 	struct fpm_plan plan;
 	fpm_plan_request(c->request_mem, &plan);
-	wl_report(ctx, "start",
-		  json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "pid", (int)p->self, "pm",
-			    pm_names[c->pm], "max_children", (json_int_t)c->max_children, "rps", (json_int_t)c->rps,
-			    "request_mem", (json_int_t)c->request_mem, "request_small_bytes",
-			    (json_int_t)plan.small_bytes, "request_mmap_bytes", (json_int_t)plan.large_each,
-			    "request_mmaps", (json_int_t)plan.large_count, "retain", (json_int_t)c->retain,
-			    "max_requests", (json_int_t)c->max_requests, "shared", (json_int_t)c->shared, "shared_write_pct",
-			    (json_int_t)c->shared_write));
+	json_t *start = json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "pid", (int)p->self, "pm",
+				  pm_names[c->pm], "max_children", (json_int_t)c->max_children, "rps", (json_int_t)c->rps,
+				  "request_mem", (json_int_t)c->request_mem, "request_small_bytes",
+				  (json_int_t)plan.small_bytes, "request_mmap_bytes", (json_int_t)plan.large_each,
+				  "request_mmaps", (json_int_t)plan.large_count, "retain", (json_int_t)c->retain,
+				  "max_requests", (json_int_t)c->max_requests, "shared", (json_int_t)c->shared,
+				  "shared_write_pct", (json_int_t)c->shared_write);
+	json_object_set_new(start, "worker_base", json_integer((json_int_t)c->worker_base));
+	json_object_set_new(start, "worker_shared_file", json_integer((json_int_t)c->worker_shared_file));
+	wl_report(ctx, "start", start);
 
 	/* signals to the signalfd; the workers get the old mask back */
 	sigset_t mask;
@@ -1055,6 +1109,12 @@ static int fpm_run(void *vcfg, struct wl_ctx *ctx)
 			p->shared[off] = (char)(off >> 12) | 1;
 	}
 
+	if (c->worker_shared_file && (r0 = map_shared_file(p, err, sizeof(err))) < 0) {
+		p->status = r0 == -ENOMEM || r0 == -ENOSPC ? "enomem" : "error";
+		rc = r0 == -ENOMEM || r0 == -ENOSPC ? WL_EXIT_ENOMEM : WL_EXIT_ERROR;
+		goto out;
+	}
+
 	p->nw = 2 * c->max_children + 1; /* room for those finishing after a reload */
 	p->w = xcalloc(p->nw, sizeof(*p->w));
 	p->qcap = c->queue;
@@ -1084,6 +1144,8 @@ out:;
 	wl_report(ctx, "final", fin);
 	if (p->shared)
 		munmap(p->shared, c->shared);
+	if (p->sfile)
+		munmap(p->sfile, c->worker_shared_file);
 	if (p->sfd >= 0)
 		close(p->sfd);
 	if (p->ep >= 0)

@@ -22,6 +22,8 @@ struct fpm_cfg {
 	uint64_t requests;        /* 0: no limit */
 	uint64_t request_mem, request_time /* ms */, retain;
 	uint64_t shared, shared_write /* percent */;
+	uint64_t worker_base;        /* private anonymous memory a worker touches at start */
+	uint64_t worker_shared_file; /* a file mapped shared that every worker reads at start */
 	uint64_t reload_every;    /* ms, 0 or forever: never */
 };
 

@@ -1,8 +1,11 @@
 /* record.c - `mph record`: the recorder on its own, for a cgroup that mph did not
- * create (a production service) or for a command it starts, until Ctrl-C, the
- * command's end or --duration. Writes samples.csv, events.jsonl and record.json. */
+ * create (a production service), a command it starts inside that cgroup, or a command
+ * in a cgroup it creates with a limit (journalled like a run's, and removed), until
+ * Ctrl-C, the command's end or --duration. Writes samples.csv, processes.csv,
+ * events.jsonl and record.json. */
 #define _GNU_SOURCE
 #include "../host/cgroup.h"
+#include "../host/journal.h"
 #include "../host/recorder.h"
 #include "../host/result.h"
 #include "cmd.h"
@@ -24,16 +27,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mph record [--interval T] [--cgroup PATH] [--out DIR] [--duration T] [--pss] [--statm] [-- CMD ARGS...]\n\n"
-		   "Samples /proc/vmstat, /proc/meminfo, PSI, NUMA nodes, a cgroup's memory files and the\n"
-		   "command's memory every interval into samples.csv, and OOM kills and first occurrences\n"
-		   "into events.jsonl, until Ctrl-C, the command's end, or the duration.\n\n"
-		   "  --interval T   sampling period (default 100ms, at least 1ms)\n"
-		   "  --cgroup PATH  cgroup to record: a directory, or a path inside the memory hierarchy\n"
-		   "  --out DIR      output directory (default results/record/<UTC time>)\n"
-		   "  --duration T   stop after T\n"
-		   "  --pss          also sample the command's Pss\n"
-		   "  --statm        read the command's memory from /proc/PID/statm (cheaper, fewer fields)\n");
+	fprintf(f, "usage: mph record [--interval T] [--cgroup PATH] [--out DIR] [--duration T] [--pss] [--statm]\n"
+		   "                  [--memory-max SIZE] [--wait T] [--state-dir DIR] [-- CMD ARGS...]\n\n"
+		   "Samples /proc/vmstat, /proc/meminfo, PSI, NUMA nodes, a cgroup's memory files and every\n"
+		   "process in it every interval into samples.csv and processes.csv, and OOM kills and first\n"
+		   "occurrences into events.jsonl, until Ctrl-C, the command's end, or the duration.\n\n"
+		   "  --interval T     sampling period (default 100ms, at least 1ms)\n"
+		   "  --cgroup PATH    cgroup to record: a directory, or a path inside the memory hierarchy;\n"
+		   "                   with -- CMD, the command runs inside it\n"
+		   "  --memory-max SZ  without --cgroup: run CMD in a cgroup mph creates with this limit\n"
+		   "                   (required on a host: at most half of MemAvailable), removed after\n"
+		   "  --wait T         if another mph holds the lock, wait up to T (default: refuse)\n"
+		   "  --state-dir DIR  journal of the created cgroup (default: $MPH_STATE_DIR or /var/lib/mph)\n"
+		   "  --out DIR        output directory (default results/record/<UTC time>)\n"
+		   "  --duration T     stop after T\n"
+		   "  --pss            also sample Pss (the command's, and the largest processes')\n"
+		   "  --statm          read the command's memory from /proc/PID/statm (cheaper, fewer fields)\n");
 }
 
 static void on_fd(void *ctx, int fd)
@@ -55,6 +64,11 @@ static void on_exit_(void *ctx, size_t i, const struct wl_proc *w)
 							     : json_pack("{s:s}", "signal", signal_name(WTERMSIG(w->status), sigbuf, sizeof(sigbuf))));
 }
 
+static bool owns_pid(void *ctx, int pid)
+{
+	return sup_owns(ctx, pid);
+}
+
 /* A cgroup given as a directory, or as a path inside the memory hierarchy. */
 static char *cgroup_dir(const struct cg_env *env, const char *arg)
 {
@@ -68,128 +82,263 @@ static char *cgroup_dir(const struct cg_env *env, const char *arg)
 	return NULL;
 }
 
-int cmd_record(int argc, char **argv)
+struct rec_opts {
+	uint64_t interval, duration, memory_max, wait_ms;
+	const char *cgarg, *out, *state_dir;
+	bool pss, statm;
+	char **cmd;
+};
+
+/* An exit code, or -1 after --help. */
+static int parse(int argc, char **argv, struct rec_opts *o)
 {
 	static const struct option lo[] = {
 		{ "interval", required_argument, NULL, 'i' }, { "cgroup", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },      { "duration", required_argument, NULL, 'd' },
 		{ "pss", no_argument, NULL, 'p' },            { "help", no_argument, NULL, 'h' },
-		{ "statm", no_argument, NULL, 'm' },
+		{ "statm", no_argument, NULL, 'm' },          { "memory-max", required_argument, NULL, 'M' },
+		{ "wait", required_argument, NULL, 'w' },     { "state-dir", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t interval = 100, duration = 0;
-	const char *cgarg = NULL, *out = NULL;
-	bool pss = false, statm = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		int r = 0;
+		const char *what = "a duration such as 10ms or 5s";
 		switch (c) {
-		case 'i': r = parse_duration_ms(optarg, &interval); if (!r && !interval) r = -ERANGE; break;
-		case 'd': r = parse_duration_ms(optarg, &duration); break;
-		case 'c': cgarg = optarg; break;
-		case 'o': out = optarg; break;
-		case 'p': pss = true; break;
-		case 'm': statm = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
+		case 'i': r = parse_duration_ms(optarg, &o->interval); if (!r && !o->interval) r = -ERANGE; what = "a duration such as 10ms (at least 1ms)"; break;
+		case 'd': r = parse_duration_ms(optarg, &o->duration); break;
+		case 'w': r = parse_duration_ms(optarg, &o->wait_ms); if (!r && o->wait_ms > UINT32_MAX) r = -ERANGE; break;
+		case 'M': r = parse_size(optarg, &o->memory_max); if (!r && !o->memory_max) r = -ERANGE; what = "a size such as 256M"; break;
+		case 'c': o->cgarg = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'p': o->pss = true; break;
+		case 'm': o->statm = true; break;
+		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return EXIT_BAD_INPUT;
 		}
 		if (r < 0) {
-			fprintf(stderr, "mph record: --%s %s: expected a duration such as 10ms or 5s%s\n",
-				c == 'i' ? "interval" : "duration", optarg, c == 'i' ? " (at least 1ms)" : "");
+			const char *name = c == 'i' ? "interval" : c == 'd' ? "duration" : c == 'w' ? "wait" : "memory-max";
+			fprintf(stderr, "mph record: --%s %s: expected %s\n", name, optarg, what);
 			return EXIT_BAD_INPUT;
 		}
 	}
-	char **cmd = optind < argc ? argv + optind : NULL;
+	o->cmd = optind < argc ? argv + optind : NULL;
+	if (o->memory_max && (o->cgarg || !o->cmd)) {
+		fprintf(stderr, "mph record: --memory-max is the limit of the cgroup mph creates for -- CMD (not with --cgroup)\n");
+		return EXIT_BAD_INPUT;
+	}
+	return EXIT_OK;
+}
+
+/* A cgroup of our own for the command, limited, journalled before it exists (a killed
+ * mph leaves it to `mph restore`). The caller removes it and releases the lock. */
+static int make_cgroup(const struct rec_opts *o, const struct cg_env *env, struct journal *j, bool *locked, struct cg **cg)
+{
+	bool guest = run_in_guest();
+	long long avail = meminfo_bytes("MemAvailable");
+	if (!o->memory_max && !guest) {
+		fprintf(stderr, "mph record: -- CMD without --cgroup needs --memory-max: without a limit the command "
+				"could put the whole host under memory pressure\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (o->memory_max && !guest && avail > 0 && o->memory_max > (uint64_t)avail / 2) {
+		fprintf(stderr, "mph record: --memory-max %llu MiB is more than half of MemAvailable (%lld MiB): "
+				"too close to global pressure on this host\n", (unsigned long long)(o->memory_max >> 20), avail >> 20);
+		return EXIT_UNSUPPORTED;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "mph record: creating a cgroup for the command needs root\n");
+		return EXIT_UNSUPPORTED;
+	}
+	int holder = 0;
+	int r = journal_lock(j, o->state_dir, "/proc/sys", (unsigned)o->wait_ms, &holder);
+	if (r == -EBUSY) {
+		fprintf(stderr, "mph record: another mph run is in progress (pid %d); use --wait T to queue\n", holder);
+		return EXIT_REFUSED;
+	}
+	if (r < 0) {
+		fprintf(stderr, "mph record: cannot take the lock in %s: %s\n", o->state_dir, strerror(-r));
+		return EXIT_RUN_FAILED;
+	}
+	*locked = true;
+	if (journal_exists(j)) {
+		fprintf(stderr, "mph record: a previous run was interrupted and left changes in place (journal %s);\n"
+				"     run `mph restore` first\n", j->path);
+		return EXIT_REFUSED;
+	}
+	char *name = xasprintf("mph-rec-%d", (int)getpid());
+	char *dir = xasprintf("%s%s/%s", env->mount, env->own, name);
+	if (access(dir, F_OK) == 0) {
+		r = -EEXIST;
+		fprintf(stderr, "mph record: cgroup %s already exists; mph will not take it over\n", dir);
+	} else if ((r = journal_begin(j)) < 0 || (r = journal_add(j, J_CGROUP, dir, NULL)) < 0) {
+		fprintf(stderr, "mph record: cannot write the journal %s: %s\n", j->path, strerror(-r));
+	} else if ((r = cg_create(env, name, cg)) < 0) {
+		fprintf(stderr, "mph record: cannot create cgroup %s: %s\n", dir, strerror(-r));
+	} else if (o->memory_max) {
+		char v[32];
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)o->memory_max);
+		if ((r = cg_write(*cg, "memory.max", v)) < 0)
+			fprintf(stderr, "mph record: cannot limit %s to %s bytes: %s\n", dir, v, strerror(-r));
+	}
+	free(name);
+	free(dir);
+	return r < 0 ? EXIT_RUN_FAILED : EXIT_OK;
+}
+
+/* The command's argv, argv[0] looked up in PATH as a shell would (execv wants a path). */
+static char **command_argv(char **cmd)
+{
+	size_t n = 0;
+	while (cmd[n])
+		n++;
+	char **argv = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		argv[i] = xstrdup(cmd[i]);
+	if (!strchr(cmd[0], '/')) {
+		char *path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin"), *save = NULL;
+		for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			char *full = xasprintf("%s/%s", d, cmd[0]);
+			if (access(full, X_OK) == 0) {
+				free(argv[0]);
+				argv[0] = full;
+				break;
+			}
+			free(full);
+		}
+		free(path);
+	}
+	return argv;
+}
+
+/* The recorded cgroup's OOM kills from the kernel log, as the recorder placed them. */
+static void kills_json(json_t *res, const struct recorder *rec)
+{
+	const struct kmsg_log *km = rec_kmsg(rec);
+	json_t *kills = json_array();
+	size_t elsewhere = 0;
+	for (size_t i = 0; i < km->n; i++) {
+		const char *by = NULL;
+		if (rec_kill_in_run(rec, i, &by)) {
+			json_t *kj = oom_kill_json(&km->kills[i], rec_kernel_t(rec, km->kills[i].ts_usec));
+			json_object_set_new(kj, "placed_by", json_string(by));
+			json_array_append_new(kills, kj);
+		} else {
+			elsewhere++;
+		}
+	}
+	json_object_set_new(res, "oom_kills", kills);
+	json_object_set_new(res, "oom_kills_elsewhere", json_integer((json_int_t)elsewhere));
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec_opts o = { .interval = 100, .state_dir = journal_default_dir() };
+	int code = parse(argc, argv, &o);
+	if (code != EXIT_OK)
+		return code < 0 ? EXIT_OK : code;
 
 	struct cg_env env = { 0 };
-	char *cgdir = NULL;
-	if (cgarg) {
+	struct cg *cg = NULL;
+	bool created = false, locked = false;
+	struct journal j = { .fd = -1, .lock_fd = -1 };
+	char *dir = NULL;
+	if (o.cgarg || o.cmd) {
 		if (cg_env_detect(&env) < 0) {
-			fprintf(stderr, "mph record: no memory cgroup controller here, so --cgroup cannot be recorded\n");
+			fprintf(stderr, "mph record: no memory cgroup controller here, so %s\n",
+				o.cgarg ? "--cgroup cannot be recorded" : "the command cannot get a cgroup of its own");
 			return EXIT_UNSUPPORTED;
-		}
-		if (!(cgdir = cgroup_dir(&env, cgarg))) {
-			fprintf(stderr, "mph record: --cgroup %s: no such cgroup (a directory, or a path under %s)\n", cgarg, env.mount);
-			cg_env_free(&env);
-			return EXIT_BAD_INPUT;
 		}
 	} else {
 		(void)cg_env_detect(&env); /* for host facts only */
 	}
-	char *dir;
-	if (out) {
-		dir = xstrdup(out);
+	if (o.cgarg) {
+		char *cgdir = cgroup_dir(&env, o.cgarg);
+		int r = cgdir ? cg_open_dir(&env, cgdir, &cg) : -ENOENT;
+		free(cgdir);
+		if (r < 0) {
+			fprintf(stderr, "mph record: --cgroup %s: no such cgroup (a directory, or a path under %s)\n", o.cgarg, env.mount);
+			cg_env_free(&env);
+			return EXIT_BAD_INPUT;
+		}
+	}
+	/* signals are events of the loop from here on: Ctrl-C still removes our cgroup */
+	sigset_t old;
+	int sigfd = sup_signals_begin(&old);
+	if (o.cmd && !o.cgarg) {
+		code = make_cgroup(&o, &env, &j, &locked, &cg);
+		created = cg != NULL;
+		if (code != EXIT_OK)
+			goto undo;
+	}
+	if (o.out) {
+		dir = xstrdup(o.out);
 	} else {
 		char *stamp = utc_stamp(false);
 		dir = xasprintf("results/record/%s", stamp);
 		free(stamp);
 	}
-	int code = EXIT_OK;
 	int r = mkdir_p(dir);
 	if (r < 0) {
 		fprintf(stderr, "mph record: cannot create %s: %s\n", dir, strerror(-r));
 		code = EXIT_RUN_FAILED;
-		goto out;
+		goto undo;
 	}
-
-	sigset_t old;
-	int sigfd = sup_signals_begin(&old);
 
 	struct supervisor sup = { 0 };
 	const char *names[] = { "cmd" };
 	sup.t0 = now_s();
-	sup.duration_ms = duration ? duration : UINT64_MAX;
+	sup.duration_ms = o.duration ? o.duration : UINT64_MAX;
 	sup.timeout_ms = UINT64_MAX;
-	struct rec_config rc = { .dir = dir, .interval_ms = interval, .pss = pss, .statm = statm, .cg_dir = cgdir, .cg_ver = env.ver,
-				 .procs = names, .nprocs = cmd ? 1 : 0, .t0 = sup.t0 };
+	struct rec_config rc = { .dir = dir, .interval_ms = o.interval, .pss = o.pss, .statm = o.statm,
+				 .cg_dir = cg ? cg->dir : NULL, .cg_ver = env.ver, .cg_rel = cg ? cg->rel : NULL,
+				 .cg_fresh = created, .owns = owns_pid, .owns_ctx = &sup, .procs = names,
+				 .nprocs = o.cmd ? 1 : 0, .t0 = sup.t0 };
 	struct recorder *rec = NULL;
 	if ((r = rec_open(&rec, &rc)) < 0) {
 		fprintf(stderr, "mph record: cannot start recording in %s: %s\n", dir, strerror(-r));
 		code = EXIT_RUN_FAILED;
-		goto restore_signals;
+		goto undo;
 	}
+	long long oom_before = -1, oom_after = -1;
+	if (cg)
+		(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_before);
 	int fds[8];
 	sup.hooks = (struct sup_hooks){ .ctx = rec, .fds = fds, .nfds = rec_fds(rec, fds, ARRAY_SIZE(fds)), .on_fd = on_fd,
 					.on_start = on_start, .on_exit = on_exit_ };
-	if (cmd) {
+	if (o.cmd) {
 		sup.n = 1;
 		sup.w = xcalloc(1, sizeof(*sup.w));
 		sup.w[0].name = "cmd";
 		sup.w[0].type = "command";
-		size_t n = 0;
-		while (cmd[n])
-			n++;
-		sup.w[0].argv = xcalloc(n + 1, sizeof(char *));
-		for (size_t i = 0; i < n; i++)
-			sup.w[0].argv[i] = xstrdup(cmd[i]);
-		/* execv wants a path: look the command up in PATH as a shell would */
-		if (!strchr(cmd[0], '/')) {
-			char *path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin"), *save = NULL;
-			for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-				char *full = xasprintf("%s/%s", d, cmd[0]);
-				if (access(full, X_OK) == 0) {
-					free(sup.w[0].argv[0]);
-					sup.w[0].argv[0] = full;
-					break;
-				}
-				free(full);
-			}
-			free(path);
-		}
-		if ((r = sup_start(&sup, NULL)) < 0) {
-			fprintf(stderr, "mph record: cannot run %s: %s\n", cmd[0], strerror(-r));
+		sup.w[0].argv = command_argv(o.cmd);
+		sup.w[0].pidfd = sup.w[0].report_fd = -1;
+		/* the command joins the cgroup before exec: everything it touches is charged there */
+		if ((r = sup_start(&sup, cg)) < 0) {
+			fprintf(stderr, "mph record: cannot run %s%s%s: %s\n", o.cmd[0], cg ? " in " : "", cg ? cg->dir : "",
+				strerror(sup.w[0].start_errno ? sup.w[0].start_errno : -r));
 			code = EXIT_RUN_FAILED;
 		}
 	}
 	if (code == EXIT_OK)
 		(void)sup_wait(&sup, sigfd);
 	json_t *summary = rec_finish(rec);
-	json_t *res = json_pack("{s:s, s:s, s:o, s:s?, s:o}", "schema", "mph-record/1", "mph_version", MPH_VERSION, "host",
-				host_json(&env), "cgroup", cgdir, "recorder", summary);
-	if (cmd) {
+	if (cg)
+		(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_after);
+	json_t *res = json_pack("{s:s, s:s, s:o, s:s?, s:b}", "schema", "mph-record/1", "mph_version", MPH_VERSION, "host",
+				host_json(&env), "cgroup", cg ? cg->dir : NULL, "cgroup_created", created);
+	json_object_set_new(res, "memory_max_bytes", created && o.memory_max ? json_integer((json_int_t)o.memory_max) : json_null());
+	/* the recorded cgroup's own counter over the recording */
+	json_object_set_new(res, "oom_kill", oom_before >= 0 && oom_after >= 0 ? json_integer(oom_after - oom_before) : json_null());
+	kills_json(res, rec);
+	json_object_set_new(res, "processes", rec_processes(rec));
+	json_object_set_new(res, "process_ranking", rec_process_ranking(rec));
+	json_object_set_new(res, "recorder", summary);
+	if (o.cmd) {
 		json_t *a = json_array();
-		for (char **p = cmd; *p; p++)
+		for (char **p = o.cmd; *p; p++)
 			json_array_append_new(a, json_string(*p));
 		json_object_set_new(res, "command", a);
 		json_object_set_new(res, "exit_code", sup.w[0].reaped && WIFEXITED(sup.w[0].status)
@@ -205,11 +354,28 @@ int cmd_record(int argc, char **argv)
 	json_decref(res);
 	rec_close(rec);
 	sup_free(&sup);
-restore_signals:
+undo:
+	if (created) {
+		int k = cg_destroy(cg, 5000);
+		if (k < 0) {
+			fprintf(stderr, "mph record: removing %s failed: %s (the journal keeps it for `mph restore`)\n",
+				"the command's cgroup", strerror(-k));
+			code = EXIT_RUN_FAILED;
+		}
+	} else {
+		cg_close(cg);
+	}
+	if (j.fd >= 0) {
+		int k = journal_replay(&j, NULL);
+		if (k < 0) {
+			fprintf(stderr, "mph record: undoing the journal failed: %s; run `mph restore`\n", strerror(-k));
+			code = EXIT_RUN_FAILED;
+		}
+	}
+	if (locked)
+		journal_unlock(&j);
 	sup_signals_end(sigfd, &old);
-out:
 	free(dir);
-	free(cgdir);
 	cg_env_free(&env);
 	return code;
 }

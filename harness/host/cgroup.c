@@ -50,6 +50,13 @@ const struct cg_knob cg_knobs[] = {
 	{ "memory.failcnt", NULL, "memory.failcnt", false, 0, 0, 0, NULL, "cgroup v2 has no failcnt" },
 	{ "memory.pressure", "memory.pressure", NULL, false, 0, 0, 0, "cgroup v1 has no per-cgroup PSI", NULL },
 	{ "cgroup.procs", "cgroup.procs", "cgroup.procs", false, 0, 0, 0, NULL, NULL },
+	/* Swap: v2 counts it apart from memory, v1 only together with it (memsw). */
+	{ "memory.swap.current", "memory.swap.current", NULL, false, 0, 0, 0,
+	  "cgroup v1 counts swap only with memory (memory.memsw.usage_in_bytes)", NULL },
+	{ "memory.swap.peak", "memory.swap.peak", NULL, false, 0, 0, 0,
+	  "cgroup v1 has no swap high-water mark of its own", NULL },
+	{ "memory.memsw.usage", NULL, "memory.memsw.usage_in_bytes", false, 0, 0, 0, NULL,
+	  "cgroup v2 counts swap apart (memory.swap.current)" },
 	{ NULL, NULL, NULL, false, 0, 0, 0, NULL, NULL },
 };
 
@@ -297,6 +304,38 @@ fail:
 	return r;
 }
 
+int cg_open_dir(const struct cg_env *env, const char *dir, struct cg **out)
+{
+	size_t ml = strlen(env->mount);
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (strncmp(dir, env->mount, ml) != 0 || (dir[ml] != '/' && dir[ml] != '\0'))
+		return -EINVAL;
+	struct cg *cg = xcalloc(1, sizeof(*cg));
+	cg->ver = env->ver;
+	cg->dir = xstrdup(dir);
+	cg->rel = xstrdup(dir[ml] ? dir + ml : "/");
+	size_t rl = strlen(cg->rel);
+	while (rl > 1 && cg->rel[rl - 1] == '/')
+		cg->rel[--rl] = '\0';
+	if (env->ver == CG_V1 && lc_ready() == 0) {
+		/* libcgroup's handle for attaching (cg_enter); the cgroup exists already */
+		cg->lc = cgroup_new_cgroup(cg->rel);
+		if (cg->lc && !cgroup_add_controller(cg->lc, "memory"))
+			cgroup_free(&cg->lc);
+	}
+	*out = cg;
+	return 0;
+}
+
+void cg_close(struct cg *cg)
+{
+	cg_free(cg);
+}
+
 char *cg_path(const struct cg *cg, const char *name)
 {
 	const char *f = cg_file(cg->ver, name, NULL);
@@ -311,7 +350,7 @@ char *cg_path(const struct cg *cg, const char *name)
 
 int cg_enter(struct cg *cg)
 {
-	if (cg->ver == CG_V1) {
+	if (cg->ver == CG_V1 && cg->lc) {
 		if (lc_ready() < 0)
 			return -EIO;
 		int e = cgroup_attach_task(cg->lc);

@@ -55,6 +55,12 @@ void cg_env_free(struct cg_env *env);
 bool cg_v2_delegates_memory(const struct cg_env *env);
 /* Create a child of our own cgroup; *out owns it. -errno (or -EIO for libcgroup errors). */
 int cg_create(const struct cg_env *env, const char *name, struct cg **out);
+/* A cgroup mph did not create (`mph record --cgroup`): dir is its absolute directory
+ * under env's mount. Release it with cg_close (never cg_destroy). -ENOENT, -EINVAL
+ * when dir is not below the mount. */
+int cg_open_dir(const struct cg_env *env, const char *dir, struct cg **out);
+/* Free what cg_open_dir returned; the cgroup stays. Accepts NULL. */
+void cg_close(struct cg *cg);
 /* Move the calling process (single-threaded, e.g. a child before exec) into cg. */
 int cg_enter(struct cg *cg);
 int cg_write(const struct cg *cg, const char *name, const char *value);

@@ -10,6 +10,7 @@
  * learned (the kernel prints them in a fixed order) and fall back to a search. */
 #define _GNU_SOURCE
 #include "recorder.h"
+#include "procs.h"
 #include "../core/util.h"
 
 #include <errno.h>
@@ -88,7 +89,20 @@ struct recorder {
 	long *c_node_free, *c_node_total;
 	long long *node_min_free;
 	json_t *absent;
+	/* every process of the cgroup (procs.c) */
+	struct proc_set ps;
+	bool have_ps;
+	FILE *pcsv;
+	/* where each OOM kill of the log belongs (enum kplace), and why */
+	unsigned char *kplace;
+	const char **kby;
+	size_t kcap;
+	/* the cgroup's swap: v2 memory.swap.current, v1 memsw.usage - usage */
+	long c_swap_cur, c_memsw;
+	long long swap_peak;
 };
+
+enum kplace { K_PENDING, K_IN, K_ELSEWHERE, K_DEFERRED };
 
 static const char *const status_keys[] = { "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap" };
 static const char *const rollup_keys[] = { "Pss" };
@@ -385,6 +399,9 @@ static void build_sources(struct recorder *r)
 			{ "memory.events", "cg.events", "n", F_KV },
 			{ "memory.failcnt", "cg.failcnt", "n", F_SINGLE },
 			{ "memory.pressure", "cg.psi", "", F_PSI },
+			{ "memory.swap.current", "cg.swap", "bytes", F_SINGLE },
+			{ "memory.swap.peak", "cg.swap_peak", "bytes", F_SINGLE },
+			{ "memory.memsw.usage", "cg.memsw.usage", "bytes", F_SINGLE },
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(cgf); i++) {
 			const char *f = cg_file(c->cg_ver, cgf[i].name, NULL);
@@ -527,22 +544,104 @@ double rec_kernel_t(const struct recorder *r, uint64_t ts_usec)
 	return (double)ts_usec / 1e6 - r->kmsg_offset - r->cfg.t0;
 }
 
+static bool under(const char *path, const char *rel)
+{
+	size_t n = strlen(rel);
+	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Where a kill belongs, as far as can be told when it is read. The kernel names the
+ * victim's cgroup only in a kill's "oom-kill:" line, which it rate-limits together with
+ * the memory dump (a burst of 10 per 5 s); a kill past the burst logs only "Killed
+ * process N". Such a kill is the recording's when its pid was seen in the cgroup or is
+ * a workload's; an unnamed memcg kill of a pid never seen waits for the end, where the
+ * cgroup's oom_kill counter decides (rec_finish). */
+static enum kplace place_now(const struct recorder *r, const struct oom_kill *o, const char **by)
+{
+	*by = NULL;
+	if (!r->cfg.cg_rel) {
+		*by = "machine";
+		return K_IN;
+	}
+	if (o->have_header) {
+		const char *memcg = o->task_memcg[0] ? o->task_memcg : o->oom_memcg;
+		*by = "kernel log";
+		return under(memcg, r->cfg.cg_rel) ? K_IN : K_ELSEWHERE;
+	}
+	if (r->have_ps && procs_seen(&r->ps, o->pid)) {
+		*by = "cgroup.procs";
+		return K_IN;
+	}
+	if (r->cfg.owns && r->cfg.owns(r->cfg.owns_ctx, o->pid)) {
+		*by = "workload pid";
+		return K_IN;
+	}
+	return o->global ? K_ELSEWHERE : K_DEFERRED;
+}
+
+static void kill_event(struct recorder *r, size_t i, double now)
+{
+	const struct oom_kill *o = &r->km.kills[i];
+	double t = rec_kernel_t(r, o->ts_usec);
+	bool in = r->kplace[i] == K_IN;
+	json_t *f = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:i, s:f, s:f, s:b, s:s?}", "pid", o->pid, "comm", o->comm,
+			      "constraint", o->constraint, "oom_memcg", o->oom_memcg, "task_memcg", o->task_memcg,
+			      "anon_rss_kb", (json_int_t)o->anon_rss_kb, "oom_score_adj", o->oom_score_adj,
+			      "detected_t", now, "detection_latency_s", r->kmsg_calibrated ? now - t : -1.0,
+			      "elsewhere", !in, "placed_by", in ? r->kby[i] : NULL);
+	event_at(r, t, "oom_kill", f);
+	if (in && (r->t_oom < 0 || t < r->t_oom))
+		r->t_oom = t;
+}
+
 static void report_kills(struct recorder *r)
 {
 	double now = t_now(r);
+	if (r->kcap < r->km.n) {
+		r->kplace = xrealloc(r->kplace, r->km.n * sizeof(*r->kplace));
+		r->kby = xrealloc(r->kby, r->km.n * sizeof(*r->kby));
+		memset(r->kplace + r->kcap, 0, (r->km.n - r->kcap) * sizeof(*r->kplace));
+		memset(r->kby + r->kcap, 0, (r->km.n - r->kcap) * sizeof(*r->kby));
+		r->kcap = r->km.n;
+	}
 	for (; r->kills_reported < r->km.n; r->kills_reported++) {
-		const struct oom_kill *o = &r->km.kills[r->kills_reported];
+		size_t i = r->kills_reported;
+		const struct oom_kill *o = &r->km.kills[i];
 		if (!o->have_killed)
 			break; /* the second line is not there yet */
-		double t = rec_kernel_t(r, o->ts_usec);
-		json_t *f = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:i, s:f, s:f}", "pid", o->pid, "comm", o->comm,
-				      "constraint", o->constraint, "oom_memcg", o->oom_memcg, "task_memcg", o->task_memcg,
-				      "anon_rss_kb", (json_int_t)o->anon_rss_kb, "oom_score_adj", o->oom_score_adj,
-				      "detected_t", now, "detection_latency_s", r->kmsg_calibrated ? now - t : -1.0);
-		event_at(r, t, "oom_kill", f);
-		if (r->t_oom < 0)
-			r->t_oom = t;
+		r->kplace[i] = (unsigned char)place_now(r, o, &r->kby[i]);
+		if (r->kplace[i] != K_DEFERRED)
+			kill_event(r, i, now);
 	}
+}
+
+/* The unnamed memcg kills of pids never seen in the cgroup are the cgroup's when their
+ * number is exactly the rise of its oom_kill counter beyond the kills placed in it (then
+ * none of them can be another cgroup's); else they are counted elsewhere. */
+static void place_deferred(struct recorder *r, long long cg_ooms)
+{
+	long long placed = 0, deferred = 0;
+	for (size_t i = 0; i < r->kills_reported; i++) {
+		placed += r->kplace[i] == K_IN && !r->km.kills[i].global;
+		deferred += r->kplace[i] == K_DEFERRED;
+	}
+	bool ours = deferred && cg_ooms - placed == deferred;
+	double now = t_now(r);
+	for (size_t i = 0; i < r->kills_reported; i++) {
+		if (r->kplace[i] != K_DEFERRED)
+			continue;
+		r->kplace[i] = ours ? K_IN : K_ELSEWHERE;
+		r->kby[i] = ours ? "oom_kill counter" : NULL;
+		kill_event(r, i, now);
+	}
+}
+
+bool rec_kill_in_run(const struct recorder *r, size_t i, const char **placed_by)
+{
+	bool in = i < r->kills_reported && r->kplace[i] == K_IN;
+	if (placed_by)
+		*placed_by = in ? r->kby[i] : NULL;
+	return in;
 }
 
 /* Write a line to the kernel log and read back its timestamp: the offset between
@@ -585,6 +684,11 @@ static json_t *diff_json(long long a, long long b)
 	return __builtin_sub_overflow(a, b, &d) ? json_null() : json_integer(d);
 }
 
+static void proc_event(void *ctx, double t, const char *type, json_t *fields)
+{
+	event_at(ctx, t, type, fields);
+}
+
 static void track_firsts(struct recorder *r, double t)
 {
 	static const struct { size_t off; size_t toff; const char *type; } firsts[] = {
@@ -603,6 +707,15 @@ static void track_firsts(struct recorder *r, double t)
 	}
 	if (r->c_cg_usage >= 0 && r->present[r->c_cg_usage] && r->val[r->c_cg_usage] > r->peak_usage)
 		r->peak_usage = r->val[r->c_cg_usage];
+	long long sw = -1;
+	if (r->c_swap_cur >= 0 && r->present[r->c_swap_cur])
+		sw = r->val[r->c_swap_cur];
+	else if (r->c_memsw >= 0 && r->c_cg_usage >= 0 && r->present[r->c_memsw] && r->present[r->c_cg_usage])
+		sw = r->val[r->c_memsw] - r->val[r->c_cg_usage]; /* v1: memory+swap minus memory */
+	if (sw < -1)
+		sw = 0; /* read apart, the two can differ by a charge batch: no swap */
+	if (sw > r->swap_peak)
+		r->swap_peak = sw;
 	for (int n = 0; n < r->nnodes; n++) {
 		long c = r->c_node_free[n];
 		if (c >= 0 && r->present[c] && (r->node_min_free[n] < 0 || r->val[c] < r->node_min_free[n]))
@@ -646,6 +759,8 @@ void rec_sample(struct recorder *r)
 	r->nsamples++;
 	write_row(r, t);
 	track_firsts(r, t);
+	if (r->have_ps)
+		procs_sample(&r->ps, t);
 }
 
 size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t max)
@@ -770,6 +885,9 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->c_psi_some_avg10 = col_index(r, "psi.memory.some.avg10[%]");
 	r->c_psi_full_avg10 = col_index(r, "psi.memory.full.avg10[%]");
 	r->c_cg_usage = col_index(r, "cg.usage[bytes]");
+	r->c_swap_cur = col_index(r, "cg.swap[bytes]");
+	r->c_memsw = col_index(r, "cg.memsw.usage[bytes]");
+	r->swap_peak = -1;
 	r->nnodes = numa_available() >= 0 ? numa_max_node() + 1 : 0;
 	r->c_node_free = xcalloc((size_t)r->nnodes + 1, sizeof(long));
 	r->c_node_total = xcalloc((size_t)r->nnodes + 1, sizeof(long));
@@ -795,6 +913,18 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 		return -e;
 	}
 	setvbuf(r->csv, NULL, _IOFBF, 1 << 20);
+	if (cfg->cg_dir) {
+		char *procs = xasprintf("%s/cgroup.procs", cfg->cg_dir);
+		p = xasprintf("%s/processes.csv", cfg->dir);
+		r->pcsv = fopen(p, "we");
+		free(p);
+		if (r->pcsv)
+			setvbuf(r->pcsv, NULL, _IOFBF, 1 << 18);
+		r->have_ps = r->pcsv && procs_open(&r->ps, procs, r->cfg.proc_root, cfg->pss, r->pcsv, proc_event, r) == 0;
+		if (!r->have_ps)
+			json_array_append_new(r->absent, json_string(procs));
+		free(procs);
+	}
 	fputs("t[s]", r->csv);
 	for (size_t i = 0; i < r->ncol; i++)
 		fprintf(r->csv, ",%s", r->colname[i]);
@@ -871,6 +1001,12 @@ void rec_ready(struct recorder *r, int fd)
 	}
 }
 
+void rec_kmsg_feed(struct recorder *r, const char *rec, size_t len)
+{
+	(void)kmsg_parse_record(&r->km, rec, len);
+	report_kills(r);
+}
+
 const struct kmsg_log *rec_kmsg(const struct recorder *r)
 {
 	return &r->km;
@@ -897,14 +1033,50 @@ static json_t *num_or_null(double v, bool ok)
 	return ok ? json_real(v) : json_null();
 }
 
+/* Δ of a column between the first and the last sample, in MiB of pages; null when
+ * either sample lacks it */
+static json_t *delta_mb(const struct recorder *r, const char *col)
+{
+	long c = col_index(r, col);
+	if (c < 0 || !r->first_present[c] || !r->present[c])
+		return json_null();
+	return json_real((double)(r->last[c] - r->first[c]) * (double)r->page / 1048576.0);
+}
+
+/* The cgroup's swap: out and in from its memory.stat (v2 kernels that count pswpout
+ * per cgroup; v1 has no such counters), the peak from the kernel's high-water mark
+ * (v2 memory.swap.peak, in a cgroup made for the recording) or the highest sample
+ * (v2 memory.swap.current, v1 memsw.usage - usage). Unknown is null, never 0. */
+static json_t *cgroup_swap(const struct recorder *r)
+{
+	long long peak = r->swap_peak;
+	const char *how = peak >= 0 ? (r->c_swap_cur >= 0 ? "sampled memory.swap.current" : "sampled memsw.usage - usage") : NULL;
+	long cp = col_index(r, "cg.swap_peak[bytes]");
+	if (r->cfg.cg_fresh && cp >= 0 && r->present[cp] && r->last[cp] >= peak) {
+		peak = r->last[cp];
+		how = "memory.swap.peak";
+	}
+	return json_pack("{s:o, s:o, s:o, s:s?}", "out_mb", delta_mb(r, "cg.stat.pswpout[n]"), "in_mb",
+			 delta_mb(r, "cg.stat.pswpin[n]"), "peak_bytes", peak >= 0 ? json_integer(peak) : json_null(),
+			 "peak_from", how);
+}
+
 json_t *rec_finish(struct recorder *r)
 {
 	r->finishing = true;
 	rec_sample(r);
 	kmsg_drain(&r->km);
 	report_kills(r);
+	long co = col_index(r, r->cfg.cg_ver == CG_V1 ? "cg.oom_control.oom_kill[n]" : "cg.events.oom_kill[n]");
+	long long cg_ooms = co >= 0 && r->first_present[co] && r->present[co] ? r->last[co] - r->first[co] : -1;
+	place_deferred(r, cg_ooms);
+	for (size_t i = 0; r->have_ps && i < r->kills_reported; i++)
+		if (r->kplace[i] == K_IN)
+			procs_mark_oom(&r->ps, r->km.kills[i].pid);
 	if (fflush(r->csv) != 0)
 		write_err_note(&r->csv_err, errno);
+	if (r->pcsv)
+		fflush(r->pcsv);
 	double elapsed = t_now(r);
 	json_t *vb = snapshot(r, r->first, r->first_present, "vmstat."),
 	       *va = snapshot(r, r->last, r->present, "vmstat.");
@@ -942,11 +1114,13 @@ json_t *rec_finish(struct recorder *r)
 							   "peak_avg10_pct", num_or_null((double)peak / 100.0, peak >= 0)));
 	}
 	json_object_set_new(s, "psi_memory", psi);
-	/* samples can miss a short spike; the cgroup's own high-water mark cannot */
+	/* samples can miss a short spike; the cgroup's own high-water mark cannot, but
+	 * covers the recording only in a cgroup made for it */
 	long cp = col_index(r, "cg.peak[bytes]");
-	if (cp >= 0 && r->present[cp] && r->last[cp] > r->peak_usage)
+	if (r->cfg.cg_fresh && cp >= 0 && r->present[cp] && r->last[cp] > r->peak_usage)
 		r->peak_usage = r->last[cp];
 	json_object_set_new(s, "peak_usage_bytes", r->peak_usage >= 0 ? json_integer(r->peak_usage) : json_null());
+	json_object_set_new(s, "cgroup_swap", r->cfg.cg_dir ? cgroup_swap(r) : json_null());
 	json_t *nodes = json_array();
 	for (int n = 0; n < r->nnodes; n++) {
 		long cf = r->c_node_free[n], ct = r->c_node_total[n];
@@ -977,6 +1151,16 @@ void rec_write_errors(const struct recorder *r, json_t *msgs)
 		free(m);
 		free(path);
 	}
+}
+
+json_t *rec_processes(const struct recorder *r)
+{
+	return r->have_ps ? procs_json(&r->ps) : json_null();
+}
+
+json_t *rec_process_ranking(const struct recorder *r)
+{
+	return r->have_ps ? procs_ranking(&r->ps) : json_null();
 }
 
 void rec_close(struct recorder *r)
@@ -1020,6 +1204,12 @@ void rec_close(struct recorder *r)
 			close(fds[i]);
 	kmsg_close(&r->km);
 	json_decref(r->absent);
+	if (r->have_ps)
+		procs_close(&r->ps);
+	if (r->pcsv)
+		fclose(r->pcsv);
+	free(r->kplace);
+	free(r->kby);
 	free(r->c_node_free);
 	free(r->c_node_total);
 	free(r->node_min_free);
@@ -1038,6 +1228,23 @@ static bool delta(const json_t *b, const json_t *a, const char *key, long long *
 	return true;
 }
 
+static json_t *scan_json(long long sc, long long rc, double elapsed)
+{
+	return json_pack("{s:I, s:I, s:o, s:o}", "scanned_pages", (json_int_t)sc, "reclaimed_pages", (json_int_t)rc,
+			 "efficiency_pct", sc > 0 ? json_real((double)rc * 100.0 / (double)sc) : json_null(),
+			 "velocity_pages_per_s", elapsed > 0 ? json_real((double)sc / elapsed) : json_null());
+}
+
+/* Δ of the sum of two counters; false when either is missing */
+static bool delta2(const json_t *b, const json_t *a, const char *k1, const char *k2, long long *out)
+{
+	long long x, y;
+	if (!delta(b, a, k1, &x) || !delta(b, a, k2, &y))
+		return false;
+	*out = x + y;
+	return true;
+}
+
 json_t *rec_reclaim_summary(const json_t *before, const json_t *after, double elapsed, long page_size)
 {
 	/* Summed per reclaimer by exact counter name: summing every counter that starts
@@ -1045,17 +1252,15 @@ json_t *rec_reclaim_summary(const json_t *before, const json_t *after, double el
 	 * scans by type), which is how sar's %vmeff came to show ~200%. */
 	static const char *const who[] = { "kswapd", "direct", "khugepaged", "proactive" };
 	json_t *s = json_object(), *per = json_object();
-	long long kswapd_scan = -1, direct_scan = -1;
+	long long kswapd_scan = -1, direct_scan = -1, sum_scan = 0, sum_steal = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(who); i++) {
 		char *sk = xasprintf("pgscan_%s", who[i]), *rk = xasprintf("pgsteal_%s", who[i]);
 		long long sc, rc;
 		bool ok = delta(before, after, sk, &sc) && delta(before, after, rk, &rc);
 		if (ok) {
-			json_object_set_new(per, who[i], json_pack("{s:I, s:I, s:o, s:o}", "scanned_pages", (json_int_t)sc,
-								   "reclaimed_pages", (json_int_t)rc, "efficiency_pct",
-								   sc > 0 ? json_real((double)rc * 100.0 / (double)sc) : json_null(),
-								   "velocity_pages_per_s",
-								   elapsed > 0 ? json_real((double)sc / elapsed) : json_null()));
+			json_object_set_new(per, who[i], scan_json(sc, rc, elapsed));
+			sum_scan += sc;
+			sum_steal += rc;
 			if (i == 0)
 				kswapd_scan = sc;
 			if (i == 1)
@@ -1067,6 +1272,32 @@ json_t *rec_reclaim_summary(const json_t *before, const json_t *after, double el
 		free(rk);
 	}
 	json_object_set_new(s, "reclaimers", per);
+	/* All reclaim, by LRU type: /proc/vmstat's pgscan_anon/file and pgsteal_anon/file
+	 * count every scan, also those a cgroup does for itself (at memory.max, above
+	 * memory.high, memory.reclaim), which the per-reclaimer counters of /proc/vmstat
+	 * leave out. A cgroup's memory.stat has no split by type but counts its own reclaim
+	 * in its per-reclaimer counters (as direct) and sums them as pgscan, pgsteal. */
+	json_t *types = json_object();
+	static const char *const lru[] = { "anon", "file" };
+	for (size_t i = 0; i < ARRAY_SIZE(lru); i++) {
+		char *sk = xasprintf("pgscan_%s", lru[i]), *rk = xasprintf("pgsteal_%s", lru[i]);
+		long long sc, rc;
+		bool ok = delta(before, after, sk, &sc) && delta(before, after, rk, &rc);
+		json_object_set_new(types, lru[i], ok ? scan_json(sc, rc, elapsed) : json_null());
+		free(sk);
+		free(rk);
+	}
+	json_object_set_new(s, "by_type", types);
+	long long all_scan, all_steal;
+	bool by_type = delta2(before, after, "pgscan_anon", "pgscan_file", &all_scan) &&
+		       delta2(before, after, "pgsteal_anon", "pgsteal_file", &all_steal);
+	bool summed = !by_type && delta(before, after, "pgscan", &all_scan) && delta(before, after, "pgsteal", &all_steal);
+	json_object_set_new(s, "all", by_type || summed ? scan_json(all_scan, all_steal, elapsed) : json_null());
+	/* reclaim at cgroup limits: what the per-reclaimer counters do not account for */
+	long long memcg_scan, memcg_steal;
+	bool memcg_ok = by_type && !__builtin_sub_overflow(all_scan, sum_scan, &memcg_scan) &&
+			!__builtin_sub_overflow(all_steal, sum_steal, &memcg_steal);
+	json_object_set_new(s, "memcg", memcg_ok ? scan_json(memcg_scan, memcg_steal, elapsed) : json_null());
 	long long tot;
 	bool tot_ok = !__builtin_add_overflow(kswapd_scan, direct_scan, &tot);
 	json_object_set_new(s, "direct_scan_pct", kswapd_scan >= 0 && direct_scan >= 0 && tot_ok && tot > 0

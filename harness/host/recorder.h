@@ -27,6 +27,13 @@ struct rec_config {
 	bool statm;               /* processes from /proc/PID/statm (cheap, fewer fields) */
 	const char *cg_dir;       /* cgroup directory to sample, NULL: none */
 	enum cg_version cg_ver;
+	const char *cg_rel;       /* its path as the kernel log names it ("/a/mph-1-1"); NULL: the
+				   * whole machine's OOM kills are the recording's */
+	bool cg_fresh;            /* created for this recording: its high-water marks are ours */
+	/* A pid that belongs to the recording although it may never have been seen in
+	 * cgroup.procs (a workload or an announced child); may be NULL. */
+	bool (*owns)(void *ctx, int pid);
+	void *owns_ctx;
 	const char *const *procs; /* names of the processes to sample (columns), may be NULL */
 	size_t nprocs;
 	double t0;                /* CLOCK_MONOTONIC seconds that t=0 stands for */
@@ -50,16 +57,30 @@ size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t
 void rec_sample(struct recorder *r);
 /* Write an event: {"t":..., "type":type, ...fields}. Steals fields (may be NULL). */
 void rec_event(struct recorder *r, const char *type, json_t *fields);
+/* Take one kernel log record ("pri,seq,ts,flags;message") as if read from /dev/kmsg:
+ * for tests on saved logs. */
+void rec_kmsg_feed(struct recorder *r, const char *rec, size_t len);
 /* The kernel log the recorder reads (OOM kills seen so far). */
 const struct kmsg_log *rec_kmsg(const struct recorder *r);
 /* A kernel log timestamp (usec, printk clock) as seconds since t0, corrected by
  * the offset measured at open. */
 double rec_kernel_t(const struct recorder *r, uint64_t ts_usec);
-/* Final sample, flush, and the summary object for run.json (new reference). */
+/* Final sample, flush, and the summary object for run.json (new reference). Also
+ * decides which OOM kills were the recording's (below). */
 json_t *rec_finish(struct recorder *r);
 /* Append a message for samples.csv and for events.jsonl if writing it failed (the
  * first error and how many writes failed) to the JSON array msgs. After rec_finish. */
 void rec_write_errors(const struct recorder *r, json_t *msgs);
+/* After rec_finish: whether the kernel log's kill i (rec_kmsg()->kills[i]) was of a
+ * task in the recorded cgroup, and how that was decided ("kernel log": its line names
+ * the cgroup; "cgroup.procs": its pid was seen there; "workload pid"; "oom_kill
+ * counter": the unnamed kills left are exactly the rise of the cgroup's counter;
+ * "machine": no cgroup is recorded). */
+bool rec_kill_in_run(const struct recorder *r, size_t i, const char **placed_by);
+/* After rec_finish: the processes seen in the cgroup and their ranking (procs.h);
+ * null without a cgroup. New references. */
+json_t *rec_processes(const struct recorder *r);
+json_t *rec_process_ranking(const struct recorder *r);
 void rec_close(struct recorder *r);
 
 /* Reclaim summary from two /proc/vmstat snapshots ({name: value} objects) over

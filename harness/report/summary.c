@@ -4,6 +4,72 @@
 
 #include <stdio.h>
 
+static const json_t *at(const json_t *o, const char *a, const char *b)
+{
+	const json_t *x = json_object_get(o, a);
+	return b ? json_object_get(x, b) : x;
+}
+
+/* "12.5 MiB", or "n/a" for null: unknown is never printed as 0 */
+static const char *size_or_na(const json_t *v, char *b, size_t n)
+{
+	return json_is_integer(v) ? format_size((uint64_t)json_integer_value(v), b, n) : "n/a";
+}
+
+static const char *mb_or_na(const json_t *v, char *b, size_t n)
+{
+	if (!json_is_number(v))
+		return "n/a";
+	snprintf(b, n, "%.1f MiB", json_number_value(v));
+	return b;
+}
+
+static const char *pct_or_na(const json_t *v, char *b, size_t n)
+{
+	if (!json_is_number(v))
+		return "n/a";
+	snprintf(b, n, "%.1f%%", json_number_value(v));
+	return b;
+}
+
+/* One line of reclaim: at cgroup limits (all reclaim minus the reclaimers' own
+ * counters), kswapd and direct, and the efficiency per LRU type. */
+static void reclaim_line(FILE *f, const json_t *rec)
+{
+	const json_t *mc = at(rec, "memcg", NULL), *per = at(rec, "reclaimers", NULL);
+	if (!json_is_object(mc) && !json_is_object(per))
+		return;
+	char b1[32], b2[32], b3[32];
+	fprintf(f, "  reclaim (machine): ");
+	if (json_is_object(mc))
+		fprintf(f, "memcg %lld scanned, %lld reclaimed pages (%s)", (long long)json_integer_value(at(mc, "scanned_pages", NULL)),
+		       (long long)json_integer_value(at(mc, "reclaimed_pages", NULL)), pct_or_na(at(mc, "efficiency_pct", NULL), b1, sizeof(b1)));
+	else
+		fprintf(f, "memcg n/a");
+	static const char *const who[] = { "kswapd", "direct" };
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *r = at(per, who[i], NULL);
+		if (json_is_object(r))
+			fprintf(f, ", %s %lld", who[i], (long long)json_integer_value(at(r, "scanned_pages", NULL)));
+		else
+			fprintf(f, ", %s n/a", who[i]);
+	}
+	fprintf(f, "; efficiency anon %s, file %s\n", pct_or_na(at(at(rec, "by_type", "anon"), "efficiency_pct", NULL), b2, sizeof(b2)),
+	       pct_or_na(at(at(rec, "by_type", "file"), "efficiency_pct", NULL), b3, sizeof(b3)));
+}
+
+/* The top of a ranking: "pid 12 (php-fpm) 48.0 MiB", or "none" */
+static void top_of(FILE *f, const json_t *rank, const char *list, const char *key)
+{
+	const json_t *t = json_array_get(json_object_get(rank, list), 0);
+	char b[32];
+	if (!t)
+		fprintf(f, "none");
+	else
+		fprintf(f, "pid %lld (%s) %s", (long long)json_integer_value(json_object_get(t, "pid")),
+		       json_string_value(json_object_get(t, "comm")), size_or_na(json_object_get(t, key), b, sizeof(b)));
+}
+
 void report_run_summary(const json_t *out, const char *path)
 {
 	report_run_summary_to(stdout, out, path);
@@ -59,8 +125,24 @@ void report_run_summary_to(FILE *f, const json_t *out, const char *path)
 	const json_t *cg = json_object_get(out, "cgroup");
 	json_t *peak = json_object_get(cg, "peak_bytes");
 	char b[32];
-	fprintf(f, "  cgroup peak %s, oom_kill %lld\n", json_is_integer(peak) ? format_size((uint64_t)json_integer_value(peak), b, sizeof(b)) : "n/a",
+	fprintf(f, "  cgroup peak %s, oom_kill %lld", json_is_integer(peak) ? format_size((uint64_t)json_integer_value(peak), b, sizeof(b)) : "n/a",
 	       (long long)json_integer_value(json_object_get(cg, "oom_kill")));
+	const json_t *sw = json_object_get(cg, "swap");
+	if (json_is_object(sw)) {
+		char b1[32], b2[32];
+		fprintf(f, ", swap peak %s, out %s, in %s", size_or_na(json_object_get(sw, "peak_bytes"), b, sizeof(b)),
+		       mb_or_na(json_object_get(sw, "out_mb"), b1, sizeof(b1)), mb_or_na(json_object_get(sw, "in_mb"), b2, sizeof(b2)));
+	}
+	fputc('\n', f);
+	reclaim_line(f, at(out, "recorder", "reclaim"));
+	const json_t *rank = json_object_get(out, "process_ranking");
+	if (json_is_object(rank)) {
+		fprintf(f, "  top RSS: ");
+		top_of(f, rank, "by_peak_rss", "peak_rss_bytes");
+		fprintf(f, "; top swap: ");
+		top_of(f, rank, "by_peak_swap", "peak_swap_bytes");
+		fprintf(f, " (%zu processes)\n", json_array_size(json_object_get(out, "processes")));
+	}
 	json_array_foreach(json_object_get(out, "sysctls"), i, w)
 		fprintf(f, "  %s: %s -> %s, restored to %s\n", json_string_value(json_object_get(w, "name")),
 		       json_string_value(json_object_get(w, "before")), json_string_value(json_object_get(w, "applied")),

@@ -231,35 +231,6 @@ static void prepare(struct run_state *st)
 	}
 }
 
-static bool under(const char *path, const char *rel)
-{
-	size_t n = strlen(rel);
-	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-/* Which logged OOM kills were of tasks in the run cgroup (in[i]). The kernel names
- * the cgroup only in a kill's "oom-kill:" line, which it rate-limits together with the
- * memory dump (a burst of 10 per 5 s); a kill past the burst logs only "Memory cgroup
- * out of memory: Killed process N". Such a kill is the run's when its pid is one of
- * the workloads' or their announced children. The rest of the unnamed memcg kills
- * (children nobody announced, such as an external command's) are the run cgroup's
- * when their number is exactly the rise of its oom_kill counter beyond the kills
- * placed so far: then none of them can be another cgroup's. */
-static void place_kills(const struct kmsg_log *km, const char *rel, const struct supervisor *sup, long long cg_ooms,
-			bool *in)
-{
-	long long placed = 0, unnamed = 0;
-	for (size_t i = 0; i < km->n; i++) {
-		const struct oom_kill *o = &km->kills[i];
-		in[i] = under(o->oom_memcg, rel) || under(o->task_memcg, rel) || (!o->have_header && sup_owns(sup, o->pid));
-		placed += in[i] && !o->global;
-		unnamed += !in[i] && !o->have_header && !o->global;
-	}
-	if (unnamed && cg_ooms - placed == unnamed)
-		for (size_t i = 0; i < km->n; i++)
-			in[i] |= !km->kills[i].have_header && !km->kills[i].global;
-}
-
 /* tree_kills: non-NULL when every OOM kill in the run cgroup (tree_kills[i]) counts
  * as this workload's (a workload with untracked children, alone in the cgroup). */
 static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km, const bool *tree_kills,
@@ -340,6 +311,13 @@ static void progress_tick(struct hook_ctx *h)
 	o->progress(o->progress_ctx, &p);
 }
 
+/* The recorder hears of workloads through the supervisor's hooks, and asks it whose
+ * a pid is when it places an OOM kill the kernel log does not name the cgroup of. */
+static bool sup_owns_pid(void *ctx, int pid)
+{
+	return sup_owns(ctx, pid);
+}
+
 static void hook_fd(void *ctx, int fd)
 {
 	struct hook_ctx *h = ctx;
@@ -416,7 +394,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	sup.t0 = now_s();
 	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .pss = sc->m.record_pss,
 				   .statm = sc->m.record_proc == 1,
-				   .cg_dir = cg->dir, .cg_ver = cg->ver, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0 };
+				   .cg_dir = cg->dir, .cg_ver = cg->ver, .cg_rel = cg->rel, .cg_fresh = true,
+				   .owns = sup_owns_pid, .owns_ctx = &sup, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0 };
 	int fds[8];
 	r = rec_open(&rec, &rcfg);
 	/* vmstat snapshots right after the recorder's first and last samples, so that
@@ -478,8 +457,10 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	(void)cg_read_ll(cg, "memory.failcnt", &failcnt);
 	long long cg_ooms = oom_after >= 0 ? oom_after - oom_before : -1;
 
+	/* which kills were of tasks in the run cgroup: the recorder placed them */
 	bool *in_cg = xcalloc(km->n + 1, sizeof(bool));
-	place_kills(km, cg->rel, &sup, cg_ooms, in_cg);
+	for (size_t i = 0; i < km->n; i++)
+		in_cg[i] = rec_kill_in_run(rec, i, NULL);
 	json_t *wls = json_array();
 	for (size_t i = 0; i < sup.n; i++) {
 		enum outcome oc;
@@ -493,11 +474,10 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	size_t elsewhere = 0;
 	for (size_t i = 0; i < km->n; i++) {
 		const struct oom_kill *o = &km->kills[i];
-		if (in_cg[i]) {
+		const char *by = NULL;
+		if (rec_kill_in_run(rec, i, &by)) {
 			json_t *kj = oom_kill_json(o, rec_kernel_t(rec, o->ts_usec));
-			json_object_set_new(kj, "placed_by", json_string(o->have_header ? "kernel log"
-									 : sup_owns(&sup, o->pid) ? "workload pid"
-									 : "oom_kill counter"));
+			json_object_set_new(kj, "placed_by", json_string(by));
 			json_array_append_new(kills, kj);
 		} else {
 			elsewhere++;
@@ -509,6 +489,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	json_object_set_new(st->out, "oom_kills_elsewhere", json_integer((json_int_t)elsewhere));
 	json_object_set_new(st->out, "kernel_log", json_pack("{s:b, s:s?}", "readable", km->fd >= 0, "error",
 								  km->fd >= 0 ? NULL : strerror(km->open_errno)));
+	json_object_set_new(st->out, "processes", rec_processes(rec));
+	json_object_set_new(st->out, "process_ranking", rec_process_ranking(rec));
 	json_object_set_new(st->out, "recorder", summary);
 	json_t *zs = zone_before ? rec_zoneinfo(zone_before) : json_null(), *ze = zone_after ? rec_zoneinfo(zone_after) : json_null();
 	json_object_set_new(st->out, "zoneinfo", json_pack("{s:o, s:o}", "start", zs, "end", ze));
@@ -518,6 +500,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	json_object_set_new(cgj, "oom_kill", cg_ooms >= 0 ? json_integer(cg_ooms) : json_null());
 	json_object_set_new(cgj, "peak_bytes", peak >= 0 ? json_integer(peak) : json_null());
 	json_object_set_new(cgj, "failcnt", failcnt >= 0 ? json_integer(failcnt) : json_null());
+	json_object_set(cgj, "swap", json_object_get(summary, "cgroup_swap"));
 	json_t *sb = kv_json(st_before), *sa = kv_json(st_after);
 	json_object_set_new(cgj, "memory_stat_delta", kv_delta_json(sb, sa));
 	json_object_set_new(cgj, "memory_stat_before", sb);

@@ -3,6 +3,7 @@
  * name the victim and its cgroup, and the timeline must have the sampling rate asked for. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -184,7 +188,7 @@ static void test_record_command(void **state)
 {
 	(void)state;
 	char *out = xasprintf("%s/rec-cmd", itest_tmpdir);
-	struct proc_out p = itest_mph("record", "--interval", "10ms", "--out", out, "--", "workloads/anonleak",
+	struct proc_out p = itest_mph("record", "--interval", "10ms", "--out", out, "--memory-max", "64M", "--", "workloads/anonleak",
 				      "--size=16M", "--hold=300ms", "--report-fd=2", NULL);
 	assert_int_equal(p.code, 0);
 	char *rj = xasprintf("%s/record.json", out), *csv = xasprintf("%s/samples.csv", out);
@@ -200,12 +204,94 @@ static void test_record_command(void **state)
 			max = atoll(t.rows[i][c]);
 	assert_true(max >= 16LL << 20);
 	assert_true(t.nrow >= 15); /* >= 300 ms at 10 ms, halved for a busy machine */
+	/* in a cgroup of its own, made for it with the limit, and removed after */
+	assert_true(json_is_true(json_object_get(r, "cgroup_created")));
+	assert_int_equal(itest_num(r, "memory_max_bytes"), 64LL << 20);
+	assert_int_equal(itest_num(r, "oom_kill"), 0);
+	assert_int_equal(json_array_size(json_object_get(r, "processes")), 1);
 	table_free(&t);
 	json_decref(r);
 	free(rj);
 	free(csv);
 	free(out);
 	itest_proc_free(&p);
+	itest_check_clean();
+	/* a limit is required on the host */
+	p = itest_mph("record", "--duration", "1s", "--", "true", NULL);
+	assert_int_equal(p.code, 2);
+	assert_non_null(strstr(p.err, "needs --memory-max"));
+	itest_proc_free(&p);
+}
+
+/* record.json has the recorded cgroup's kills and its oom_kill counter's rise */
+static void test_record_kill(void **state)
+{
+	(void)state;
+	char *out = xasprintf("%s/rec-kill", itest_tmpdir);
+	struct proc_out p = itest_mph("record", "--wait", "10m", "--out", out, "--memory-max", "48M", "--", "workloads/anonleak",
+				      "--size=128M", "--report-fd=2", NULL);
+	assert_int_equal(p.code, 0);
+	char *rj = xasprintf("%s/record.json", out);
+	json_t *r = json_load_file(rj, 0, NULL);
+	assert_non_null(r);
+	assert_int_equal(itest_num(r, "oom_kill"), 1);
+	json_t *kills = json_object_get(r, "oom_kills");
+	assert_int_equal(json_array_size(kills), 1);
+	json_t *pr = json_array_get(json_object_get(r, "processes"), 0);
+	assert_int_equal(itest_num(json_array_get(kills, 0), "pid"), itest_num(pr, "pid"));
+	assert_string_equal(itest_str(pr, "ended"), "oom-killed");
+	assert_true(json_is_number(json_object_get(json_object_get(r, "recorder"), "first_oom_kill_s")));
+	json_decref(r);
+	free(rj);
+	free(out);
+	itest_proc_free(&p);
+	itest_check_clean();
+}
+
+static struct cg *target;
+
+static int target_teardown(void **state)
+{
+	(void)state;
+	int r = target ? cg_destroy(target, 5000) : 0;
+	target = NULL;
+	return r;
+}
+
+/* `mph record --cgroup G -- CMD` runs CMD inside G */
+static void test_record_command_in_cgroup(void **state)
+{
+	(void)state;
+	char *name = xasprintf("target-%d", (int)getpid()), *out = xasprintf("%s/rec-in", itest_tmpdir);
+	assert_int_equal(cg_create(&itest_env, name, &target), 0);
+	struct proc_out p = itest_mph("record", "--interval", "10ms", "--cgroup", target->dir, "--out", out, "--", "sh", "-c",
+				      "cat /proc/self/cgroup; sleep 0.3", NULL);
+	assert_int_equal(p.code, 0);
+	char *want = xasprintf(":memory:%s\n", target->rel);
+	if (itest_env.ver == CG_V2) {
+		free(want);
+		want = xasprintf("0::%s\n", target->rel);
+	}
+	if (!strstr(p.out, want) && !(itest_env.ver == CG_V2 && strstr(p.out, target->rel)))
+		fail_msg("the command was not in %s: %s", target->rel, p.out);
+	char *rj = xasprintf("%s/record.json", out);
+	json_t *r = json_load_file(rj, 0, NULL);
+	assert_non_null(r);
+	assert_false(json_is_true(json_object_get(r, "cgroup_created")));
+	assert_string_equal(itest_str(r, "cgroup"), target->dir);
+	size_t i, sh = 0;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "processes"), i, e)
+		sh += strcmp(itest_str(e, "comm"), "sh") == 0 || strcmp(itest_str(e, "comm"), "sleep") == 0;
+	assert_true(sh >= 1); /* seen in G's cgroup.procs */
+	json_decref(r);
+	free(rj);
+	free(want);
+	free(out);
+	free(name);
+	itest_proc_free(&p);
+	assert_int_equal(target_teardown(NULL), 0);
+	itest_check_clean();
 }
 
 static void test_record_cgroup_until_duration(void **state)
@@ -231,12 +317,215 @@ static void test_record_cgroup_until_duration(void **state)
 	itest_proc_free(&p);
 }
 
+/* events.jsonl's events of a type (new references, at most max). */
+static size_t events_of(const char *dir, const char *type, json_t **out, size_t max)
+{
+	char *ev = xasprintf("%s/events.jsonl", dir), *text = NULL, *save = NULL;
+	assert_int_equal(read_file(ev, &text, NULL), 0);
+	size_t n = 0;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(l, 0, NULL);
+		assert_non_null(e);
+		if (strcmp(itest_str(e, "type"), type) == 0 && n < max)
+			out[n++] = e;
+		else
+			json_decref(e);
+	}
+	free(text);
+	free(ev);
+	return n;
+}
+
+/* A shell forks three anonleak children of 16, 32 and 48 MiB: the processes table has
+ * each, with its peak, and ranks the 48 MiB one first by RSS. */
+static void test_every_process(void **state)
+{
+	(void)state;
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "tests/scenarios/int/procs-three.ini", NULL);
+	assert_int_equal(p.code, 0);
+	json_t *r = itest_load_result(&p);
+	static const long long mib[] = { 16, 32, 48 };
+	long long pid48 = -1, sh = -1;
+	size_t i, found = 0;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "processes"), i, e) {
+		const char *cmd = json_string_value(json_object_get(e, "cmdline"));
+		if (strcmp(itest_str(e, "comm"), "sh") == 0) {
+			sh = itest_num(e, "pid");
+			assert_string_equal(itest_str(e, "role"), "parent"); /* its children are in the cgroup too */
+			assert_int_equal(itest_num(e, "children"), 3);
+		}
+		for (size_t k = 0; k < 3; k++) {
+			char *arg = xasprintf("--size=%lldM ", mib[k]);
+			if (cmd && strstr(cmd, arg) && strcmp(itest_str(e, "comm"), "anonleak") == 0) {
+				long long want = mib[k] << 20, anon = itest_num(e, "peak_anon_bytes");
+				if (llabs(anon - want) > want / 10)
+					fail_msg("the %lld MiB child's peak anon is %lld bytes", mib[k], anon);
+				assert_true(itest_num(e, "peak_rss_bytes") >= want);
+				assert_string_equal(itest_str(e, "role"), "child");
+				assert_int_equal(itest_num(e, "ppid"), sh);
+				assert_int_equal(itest_num(e, "depth"), 2); /* exec, sh, anonleak */
+				assert_string_equal(itest_str(e, "ended"), "exited");
+				if (k == 2)
+					pid48 = itest_num(e, "pid");
+				found++;
+			}
+			free(arg);
+		}
+	}
+	assert_int_equal(found, 3);
+	json_t *top = json_array_get(json_object_get(json_object_get(r, "process_ranking"), "by_peak_rss"), 0);
+	assert_int_equal(itest_num(top, "pid"), pid48);
+	assert_non_null(strstr(p.out, "top RSS: pid "));
+	/* processes.csv: the 48 MiB child's series */
+	char *dir = itest_out_dir(&p), *csv = xasprintf("%s/processes.csv", dir);
+	struct table t;
+	table_load(csv, &t);
+	long cp = col(&t, "pid"), ca = col(&t, "anon[bytes]");
+	size_t rows = 0;
+	for (size_t k = 0; k < t.nrow; k++)
+		if (atoll(t.rows[k][cp]) == pid48 && atoll(t.rows[k][ca]) >= 45LL << 20)
+			rows++;
+	assert_true(rows >= 10); /* held for 1.5 s, sampled every 20 ms */
+	json_t *ev[8];
+	size_t nn = events_of(dir, "process_new", ev, 8);
+	assert_true(nn >= 5); /* exec, sh and the three */
+	for (size_t k = 0; k < nn; k++)
+		json_decref(ev[k]);
+	table_free(&t);
+	free(csv);
+	free(dir);
+	json_decref(r);
+	itest_proc_free(&p);
+	itest_check_clean();
+}
+
+/* Reclaim at the cgroup's limit (cgroup v1 here): the per-reclaimer counters of
+ * /proc/vmstat stay at 0, the summary's memcg reclaim is all reclaim minus theirs,
+ * and equals what the raw counters in run.json say within 2%. */
+static void test_memcg_reclaim(void **state)
+{
+	(void)state;
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "scenarios/pagecache-reclaim.ini", NULL);
+	assert_int_equal(p.code, 0);
+	json_t *r = itest_load_result(&p);
+	json_t *d = json_object_get(json_object_get(r, "vmstat"), "delta");
+	static const char *const who[] = { "kswapd", "direct", "khugepaged", "proactive" };
+	static const char *const kinds[] = { "pgscan", "pgsteal" }, *const fields[] = { "scanned_pages", "reclaimed_pages" };
+	for (size_t k = 0; k < 2; k++) {
+		char *an = xasprintf("%s_anon", kinds[k]), *fi = xasprintf("%s_file", kinds[k]);
+		long long raw = json_integer_value(json_object_get(d, an)) + json_integer_value(json_object_get(d, fi));
+		for (size_t i = 0; i < 4; i++) {
+			char *n = xasprintf("%s_%s", kinds[k], who[i]);
+			raw -= json_integer_value(json_object_get(d, n));
+			free(n);
+		}
+		char *path = xasprintf("recorder.reclaim.memcg.%s", fields[k]);
+		long long memcg = itest_num(r, path);
+		if (memcg <= 0 || llabs(memcg - raw) > raw / 50)
+			fail_msg("memcg %s: summary %lld, raw vmstat deltas %lld", kinds[k], memcg, raw);
+		free(path);
+		free(an);
+		free(fi);
+	}
+	/* two 128 MiB files read twice through a 64 MiB cgroup: most of it reclaimed */
+	assert_true(itest_num(r, "recorder.reclaim.memcg.scanned_pages") >= (256LL << 20) / 4096);
+	assert_non_null(strstr(p.out, "reclaim (machine): memcg "));
+	json_decref(r);
+	itest_proc_free(&p);
+	itest_check_clean();
+}
+
+/* The sibling cgroup of test_kill_elsewhere, removed whatever the test did. */
+static struct cg *sibling;
+
+static int sibling_teardown(void **state)
+{
+	(void)state;
+	int r = sibling ? cg_destroy(sibling, 5000) : 0;
+	sibling = NULL;
+	return r;
+}
+
+/* A kill-free run while a sibling cgroup (below this test's own, 32 MiB) has an OOM
+ * kill: the run's first_oom_kill_s stays null, its oom_kills empty, and the kill's
+ * event is flagged elsewhere. */
+static void test_kill_elsewhere(void **state)
+{
+	(void)state;
+	const char *argv[] = { NULL, "run", "--wait", "10m", "--results", itest_results, "tests/scenarios/int/quiet.ini", NULL };
+	pid_t mph = itest_spawn("quiet", argv);
+	char *rundir = xasprintf("%s%s/mph-%d-1", itest_env.mount, itest_env.own, (int)mph);
+	bool started = false;
+	for (int i = 0; i < 500 && !started; i++) { /* bounded: 10 s */
+		started = access(rundir, F_OK) == 0;
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	free(rundir);
+	if (!started) {
+		kill(mph, SIGTERM);
+		waitpid(mph, NULL, 0);
+		fail_msg("the run's cgroup never appeared");
+	}
+	char *name = xasprintf("sibling-%d", (int)getpid());
+	assert_int_equal(cg_create(&itest_env, name, &sibling), 0);
+	free(name);
+	assert_int_equal(cg_write(sibling, "memory.max", "32M"), 0);
+	pid_t leak = fork();
+	if (leak == 0) {
+		if (cg_enter(sibling) < 0)
+			_exit(126);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1); /* its reports */
+		execl("workloads/anonleak", "anonleak", "--size=128M", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(leak, &st, 0);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL); /* OOM-killed in the sibling */
+	waitpid(mph, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char *o = xasprintf("%s/quiet.out", itest_tmpdir);
+	struct proc_out p = { 0, NULL, NULL };
+	assert_int_equal(read_file(o, &p.out, NULL), 0);
+	free(o);
+	json_t *r = itest_load_result(&p);
+	assert_true(json_is_null(json_object_get(json_object_get(r, "recorder"), "first_oom_kill_s")));
+	assert_int_equal(json_array_size(json_object_get(r, "oom_kills")), 0);
+	assert_int_equal(itest_num(r, "cgroup.oom_kill"), 0);
+	assert_string_equal(itest_str(itest_workload0(r), "outcome"), "exited");
+	char *dir = itest_out_dir(&p);
+	json_t *ev[16];
+	size_t n = events_of(dir, "oom_kill", ev, 16), seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!json_is_true(json_object_get(ev[i], "elsewhere")))
+			fail_msg("an oom_kill event not flagged elsewhere: pid %lld", itest_num(ev[i], "pid"));
+		seen += itest_num(ev[i], "pid") == (long long)leak;
+		json_decref(ev[i]);
+	}
+	if (json_is_true(json_object_get(json_object_get(r, "kernel_log"), "readable"))) {
+		assert_int_equal(seen, 1); /* the sibling's kill was read, as someone else's */
+		assert_true(itest_num(r, "oom_kills_elsewhere") >= 1);
+	}
+	free(dir);
+	json_decref(r);
+	itest_proc_free(&p);
+	assert_int_equal(sibling_teardown(NULL), 0);
+	itest_check_clean();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_samples_add_up, itest_each_setup),
 		cmocka_unit_test_setup(test_oom_event, itest_each_setup),
+		cmocka_unit_test_setup(test_every_process, itest_each_setup),
+		cmocka_unit_test_setup(test_memcg_reclaim, itest_each_setup),
+		cmocka_unit_test_setup_teardown(test_kill_elsewhere, itest_each_setup, sibling_teardown),
 		cmocka_unit_test_setup(test_record_command, itest_each_setup),
+		cmocka_unit_test_setup(test_record_kill, itest_each_setup),
+		cmocka_unit_test_setup_teardown(test_record_command_in_cgroup, itest_each_setup, target_teardown),
 		cmocka_unit_test_setup(test_record_cgroup_until_duration, itest_each_setup),
 	};
 	return itest_run_group("recorder-integration", tests, itest_group_setup, itest_group_teardown);

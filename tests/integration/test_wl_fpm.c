@@ -209,6 +209,37 @@ static void test_shared_pss(void **state)
 }
 
 /* The workload alone (small: a few MiB, outside any cgroup), reloaded by SIGUSR2. */
+/* A calibrated worker: its RSS at start is its base plus the shared file's pages, and
+ * the recorder's processes table tells the master (parent) from its workers (children)
+ * although all are called fpm. */
+static void test_calibrated_worker(void **state)
+{
+	(void)state;
+	json_t *r = itest_run_ok("tests/scenarios/int/fpm-calibrated.ini"), *w = itest_workload0(r), *fin = final_of(w);
+	assert_master_survived(w);
+	long long start = itest_num(fin, "worker_rss_start_min");
+	if (start < 20 * MiB || start > 26 * MiB)
+		fail_msg("a fresh worker's RSS is %lld bytes, expected 12 MiB + 8 MiB + the binary's few", start);
+	size_t i, parents = 0, children = 0;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "processes"), i, e) {
+		if (strcmp(itest_str(e, "comm"), "fpm") != 0)
+			continue;
+		if (strcmp(itest_str(e, "role"), "parent") == 0) {
+			parents++;
+			assert_int_equal(itest_num(e, "pid"), itest_num(w, "pid"));
+		} else {
+			children++;
+			assert_int_equal(itest_num(e, "ppid"), itest_num(w, "pid"));
+			assert_true(itest_num(e, "peak_anon_bytes") >= 12 * MiB);
+		}
+	}
+	assert_int_equal(parents, 1);
+	assert_int_equal(children, 3);
+	json_decref(r);
+	itest_check_clean();
+}
+
 static void test_reload_on_sigusr2(void **state)
 {
 	(void)state;
@@ -290,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup(test_oom_kills_in_pool, itest_each_setup),
 		cmocka_unit_test_setup(test_shared_pss, itest_each_setup),
 		cmocka_unit_test_setup(test_reload_on_sigusr2, itest_each_setup),
+		cmocka_unit_test_setup(test_calibrated_worker, itest_each_setup),
 	};
 	return itest_run_group("integration wl_fpm", tests, itest_group_setup, itest_group_teardown);
 }

@@ -112,19 +112,61 @@ static int teardown(void **state)
 	return r == 0 ? 0 : -1;
 }
 
-/* Open on saved files, take the final sample, load the CSV. */
-static void record_once(struct fx *f, const char *proc, const char *cg, enum cg_version v)
+#define RUN_CG "/process_api/ec30e74552547f2f2384905b6968c51c/mph-3665-1"
+
+/* Open on saved files, feed kernel log records (kmsg: a saved log, may be NULL),
+ * take the final sample, load the CSV. */
+static void record_with(struct fx *f, const char *proc, const char *cg, enum cg_version v, bool pss, const char *rel,
+			const char *kmsg)
 {
 	static const char *const procs[] = { "w" };
 	char *pr = data(proc), *sr = data("sys"), *cd = cg ? data(cg) : NULL;
-	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .cg_dir = cd, .cg_ver = v, .procs = procs,
-				.nprocs = 1, .t0 = now_s(), .proc_root = pr, .sys_root = sr, .no_kmsg = true };
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .cg_dir = cd, .cg_ver = v, .cg_rel = rel, .cg_fresh = true,
+				.pss = pss, .procs = procs, .nprocs = 1, .t0 = kmsg ? 0 : now_s(), .proc_root = pr, .sys_root = sr,
+				.no_kmsg = true };
 	assert_int_equal(rec_open(&f->r, &c), 0);
+	/* t0 = 0 with a saved log: its kernel timestamps are from long before now */
+	if (kmsg) {
+		char *text = NULL, *save = NULL;
+		char *base = getenv("MPH_TEST_DATA") ? xasprintf("%s/data/%s", getenv("MPH_TEST_DATA"), kmsg) : xasprintf("tests/data/%s", kmsg);
+		if (strchr(kmsg, ';'))
+			text = xstrdup(kmsg); /* records given inline */
+		else
+			assert_int_equal(read_file(base, &text, NULL), 0);
+		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			rec_kmsg_feed(f->r, l, strlen(l));
+		free(text);
+		free(base);
+	}
 	f->summary = rec_finish(f->r);
 	csv_load(f->dir, &f->csv, &f->text);
 	free(pr);
 	free(sr);
 	free(cd);
+}
+
+static void record_once(struct fx *f, const char *proc, const char *cg, enum cg_version v)
+{
+	record_with(f, proc, cg, v, false, NULL, NULL);
+}
+
+/* The events of a type in events.jsonl (new references in out, at most max). */
+static size_t events_of(struct fx *f, const char *type, json_t **out, size_t max)
+{
+	char *p = xasprintf("%s/events.jsonl", f->dir), *text = NULL, *save = NULL;
+	assert_int_equal(read_file(p, &text, NULL), 0);
+	size_t n = 0;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(l, 0, NULL);
+		assert_non_null(e);
+		if (strcmp(json_string_value(json_object_get(e, "type")), type) == 0 && n < max)
+			out[n++] = e;
+		else
+			json_decref(e);
+	}
+	free(text);
+	free(p);
+	return n;
 }
 
 static void test_v1_machine_files(void **state)
@@ -157,6 +199,107 @@ static void test_v1_machine_files(void **state)
 	json_t *cr = json_object_get(f->summary, "cgroup_reclaim");
 	assert_true(json_is_null(json_object_get(json_object_get(cr, "reclaimers"), "direct")));
 	assert_true(json_is_integer(json_object_get(cr, "refaults_file_pages")));
+	assert_true(json_is_null(json_object_get(cr, "memcg"))); /* no pgscan_anon/file in a memory.stat */
+	/* v1 swap: memsw.usage - usage sampled (0 here); no per-cgroup swap-in/out counters */
+	json_t *sw = json_object_get(f->summary, "cgroup_swap");
+	assert_int_equal(json_integer_value(json_object_get(sw, "peak_bytes")), 0);
+	assert_true(json_is_null(json_object_get(sw, "out_mb")));
+	/* the cgroup's one process (cgroup.procs), from its status, statm and cmdline */
+	json_t *ps = rec_processes(f->r);
+	assert_int_equal(json_array_size(ps), 1);
+	json_t *p = json_array_get(ps, 0);
+	assert_int_equal(json_integer_value(json_object_get(p, "pid")), 4242);
+	assert_int_equal(json_integer_value(json_object_get(p, "ppid")), 5136);
+	assert_string_equal(json_string_value(json_object_get(p, "comm")), "sleep");
+	assert_string_equal(json_string_value(json_object_get(p, "cmdline")), "sleep 5");
+	assert_string_equal(json_string_value(json_object_get(p, "role")), "child");
+	assert_int_equal(json_integer_value(json_object_get(p, "depth")), 0);
+	assert_int_equal(json_integer_value(json_object_get(p, "peak_rss_bytes")), 420 * 4096); /* statm's resident pages */
+	assert_int_equal(json_integer_value(json_object_get(p, "peak_anon_bytes")), 108 * 1024);
+	assert_int_equal(json_integer_value(json_object_get(p, "peak_swap_bytes")), 0);
+	assert_true(json_is_null(json_object_get(p, "peak_pss_bytes"))); /* not asked for */
+	assert_string_equal(json_string_value(json_object_get(p, "ended")), "running");
+	json_decref(ps);
+	json_t *rk = rec_process_ranking(f->r);
+	assert_int_equal(json_array_size(json_object_get(rk, "by_peak_swap")), 0); /* it never swapped */
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(rk, "by_peak_rss"), 0), "pid")), 4242);
+	json_decref(rk);
+	json_t *ev[4];
+	size_t n = events_of(f, "process_new", ev, 4);
+	assert_int_equal(n, 1);
+	assert_string_equal(json_string_value(json_object_get(ev[0], "comm")), "sleep");
+	json_decref(ev[0]);
+	/* processes.csv: one row per process and sample */
+	char *pc = xasprintf("%s/processes.csv", f->dir), *text = NULL;
+	assert_int_equal(read_file(pc, &text, NULL), 0);
+	assert_non_null(strstr(text, "t[s],pid,rss[bytes],anon[bytes],file[bytes],shmem[bytes],swap[bytes],pss[bytes]\n"));
+	assert_non_null(strstr(text, ",4242,1720320,110592,1609728,0,0,\n"));
+	free(text);
+	free(pc);
+}
+
+static void test_pss_of_the_largest(void **state)
+{
+	struct fx *f = *state;
+	record_with(f, "proc", "cg-v1", CG_V1, true, NULL, NULL);
+	json_t *ps = rec_processes(f->r);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(ps, 0), "peak_pss_bytes")), 216 * 1024);
+	json_decref(ps);
+}
+
+/* Only the run cgroup's OOM kills are the run's: a kill the log places in another
+ * cgroup is an event flagged elsewhere, and no first_oom_kill_s. */
+static void test_kill_in_run(void **state)
+{
+	struct fx *f = *state;
+	record_with(f, "proc", "cg-v1", CG_V1, false, RUN_CG, "kmsg-memcg-oom-6.18.txt");
+	json_t *ev[4];
+	assert_int_equal(events_of(f, "oom_kill", ev, 4), 1);
+	assert_false(json_is_true(json_object_get(ev[0], "elsewhere")));
+	assert_string_equal(json_string_value(json_object_get(ev[0], "placed_by")), "kernel log");
+	json_decref(ev[0]);
+	const char *by = NULL;
+	assert_true(rec_kill_in_run(f->r, 0, &by));
+	assert_string_equal(by, "kernel log");
+	assert_true(json_is_number(json_object_get(f->summary, "first_oom_kill_s")));
+}
+
+static void test_kill_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	record_with(f, "proc", "cg-v1", CG_V1, false, "/process_api/ec30e74552547f2f2384905b6968c51c/mph-3665-10",
+		    "kmsg-memcg-oom-6.18.txt");
+	json_t *ev[4];
+	assert_int_equal(events_of(f, "oom_kill", ev, 4), 1);
+	assert_true(json_is_true(json_object_get(ev[0], "elsewhere")));
+	json_decref(ev[0]);
+	assert_false(rec_kill_in_run(f->r, 0, NULL));
+	assert_true(json_is_null(json_object_get(f->summary, "first_oom_kill_s")));
+}
+
+/* Kills whose cgroup the kernel did not log (rate-limited): a pid seen in the cgroup
+ * is the run's; one never seen, with the cgroup's oom_kill counter unmoved, is not. */
+static void test_unnamed_kills(void **state)
+{
+	struct fx *f = *state;
+	record_with(f, "proc", "cg-v1", CG_V1, false, RUN_CG,
+		    "3,500,700000000,-;Memory cgroup out of memory: Killed process 4242 (sleep) total-vm:2920kB, anon-rss:108kB, "
+		    "file-rss:1572kB, shmem-rss:0kB, UID:0 pgtables:44kB oom_score_adj:0\n"
+		    "3,501,700000100,-;Memory cgroup out of memory: Killed process 777 (other) total-vm:2920kB, anon-rss:108kB, "
+		    "file-rss:1572kB, shmem-rss:0kB, UID:0 pgtables:44kB oom_score_adj:0");
+	const char *by = NULL;
+	assert_true(rec_kill_in_run(f->r, 0, &by));
+	assert_string_equal(by, "cgroup.procs");
+	assert_false(rec_kill_in_run(f->r, 1, NULL));
+	json_t *ev[4];
+	assert_int_equal(events_of(f, "oom_kill", ev, 4), 2); /* the undecided one written at the end */
+	assert_false(json_is_true(json_object_get(ev[0], "elsewhere")));
+	assert_true(json_is_true(json_object_get(ev[1], "elsewhere")));
+	json_decref(ev[0]);
+	json_decref(ev[1]);
+	json_t *ps = rec_processes(f->r);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ps, 0), "ended")), "oom-killed");
+	json_decref(ps);
 }
 
 static void test_v2_doc_files(void **state)
@@ -180,6 +323,14 @@ static void test_v2_doc_files(void **state)
 	assert_false(has_col(c, "cg.failcnt[n]"));                /* v1 only */
 	/* the cgroup's high-water mark counts as peak even when no sample saw it */
 	assert_int_equal(json_integer_value(json_object_get(f->summary, "peak_usage_bytes")), 134217728);
+	/* swap: the kernel's high-water mark beats the samples (1 MiB now) */
+	assert_string_equal(cell(c, "cg.swap[bytes]"), "1048576");
+	json_t *sw = json_object_get(f->summary, "cgroup_swap");
+	assert_int_equal(json_integer_value(json_object_get(sw, "peak_bytes")), 4194304);
+	assert_string_equal(json_string_value(json_object_get(sw, "peak_from")), "memory.swap.peak");
+	/* a memory.stat counts limit reclaim as direct and sums it in pgscan/pgsteal */
+	json_t *all = json_object_get(json_object_get(f->summary, "cgroup_reclaim"), "all");
+	assert_int_equal(json_integer_value(json_object_get(all, "scanned_pages")), 0); /* one snapshot: no change */
 }
 
 static void test_missing_psi(void **state)
@@ -263,6 +414,88 @@ static void test_reclaim_summary(void **state)
 	assert_true(json_is_null(json_object_get(s, "refaults_anon_pages")));
 	assert_int_equal(json_integer_value(json_object_get(s, "allocation_stalls")), 4);
 	assert_float_equal(json_real_value(json_object_get(s, "swap_out_mb")), 1.0, 1e-9);
+	json_decref(s);
+	json_decref(a);
+	json_decref(b);
+}
+
+static json_t *vmstat_file(const char *rel)
+{
+	char *p = data(rel), *text = NULL;
+	assert_int_equal(read_file(p, &text, NULL), 0);
+	json_t *o = json_object();
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char key[128];
+		long long v;
+		if (sscanf(l, "%127s %lld", key, &v) == 2)
+			json_object_set_new(o, key, json_integer(v));
+	}
+	free(text);
+	free(p);
+	return o;
+}
+
+static long long reclaim_num(json_t *s, const char *a, const char *b)
+{
+	json_t *v = json_object_get(json_object_get(s, a), b);
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+/* Reclaim at a cgroup's limit, from a real run of pagecache-reclaim on cgroup v1: the
+ * per-reclaimer counters stay 0, all of it shows as memcg = (pgscan_anon + pgscan_file)
+ * - the reclaimers' sum. */
+static void test_memcg_reclaim_saved(void **state)
+{
+	(void)state;
+	json_t *b = vmstat_file("vmstat-pagecache-reclaim/before"), *a = vmstat_file("vmstat-pagecache-reclaim/after");
+	json_t *s = rec_reclaim_summary(b, a, 1.805, 4096);
+	assert_int_equal(reclaim_num(json_object_get(s, "reclaimers"), "direct", "scanned_pages"), 0);
+	assert_int_equal(reclaim_num(json_object_get(s, "reclaimers"), "kswapd", "scanned_pages"), 0);
+	assert_int_equal(reclaim_num(s, "memcg", "scanned_pages"), 115200);
+	assert_int_equal(reclaim_num(s, "memcg", "reclaimed_pages"), 115200);
+	assert_int_equal(reclaim_num(s, "all", "scanned_pages"), 115200);
+	assert_float_equal(json_real_value(json_object_get(json_object_get(s, "memcg"), "efficiency_pct")), 100.0, 1e-9);
+	/* clean page cache only: file reclaim at 100%, nothing anonymous scanned */
+	json_t *t = json_object_get(s, "by_type");
+	assert_float_equal(json_real_value(json_object_get(json_object_get(t, "file"), "efficiency_pct")), 100.0, 1e-9);
+	assert_true(json_is_null(json_object_get(json_object_get(t, "anon"), "efficiency_pct")));
+	assert_int_equal(reclaim_num(t, "anon", "scanned_pages"), 0);
+	json_decref(s);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Mixed reclaim: kswapd, direct and limit reclaim at once; efficiency per type. */
+static void test_memcg_reclaim_mixed(void **state)
+{
+	(void)state;
+	json_t *b = json_object(), *a = json_object();
+	static const struct { const char *k; long long d; } deltas[] = {
+		{ "pgscan_kswapd", 1000 }, { "pgsteal_kswapd", 900 }, { "pgscan_direct", 250 }, { "pgsteal_direct", 200 },
+		{ "pgscan_khugepaged", 0 }, { "pgsteal_khugepaged", 0 }, { "pgscan_proactive", 0 }, { "pgsteal_proactive", 0 },
+		/* all reclaim: 1250 by the reclaimers + 750 at cgroup limits */
+		{ "pgscan_anon", 800 }, { "pgsteal_anon", 400 }, { "pgscan_file", 1200 }, { "pgsteal_file", 1100 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(deltas); i++) {
+		json_object_set_new(b, deltas[i].k, json_integer(5000));
+		json_object_set_new(a, deltas[i].k, json_integer(5000 + deltas[i].d));
+	}
+	json_t *s = rec_reclaim_summary(b, a, 2.0, 4096);
+	assert_int_equal(reclaim_num(s, "all", "scanned_pages"), 2000);
+	assert_int_equal(reclaim_num(s, "memcg", "scanned_pages"), 750);
+	assert_int_equal(reclaim_num(s, "memcg", "reclaimed_pages"), 1500 - 1100);
+	assert_float_equal(json_real_value(json_object_get(json_object_get(s, "memcg"), "velocity_pages_per_s")), 375.0, 1e-9);
+	json_t *t = json_object_get(s, "by_type");
+	assert_float_equal(json_real_value(json_object_get(json_object_get(t, "anon"), "efficiency_pct")), 50.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(json_object_get(t, "file"), "efficiency_pct")), 1100.0 * 100 / 1200, 1e-9);
+	json_decref(s);
+	/* a kernel without pgscan_anon/file: no total, so no memcg figure (null, not 0) */
+	json_object_del(a, "pgscan_file");
+	s = rec_reclaim_summary(b, a, 2.0, 4096);
+	assert_true(json_is_null(json_object_get(s, "memcg")));
+	assert_true(json_is_null(json_object_get(s, "all")));
+	assert_true(json_is_null(json_object_get(json_object_get(s, "by_type"), "file")));
 	json_decref(s);
 	json_decref(a);
 	json_decref(b);
@@ -428,12 +661,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_machine_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_doc_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_psi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pss_of_the_largest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_in_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unnamed_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
+		cmocka_unit_test(test_memcg_reclaim_saved),
+		cmocka_unit_test(test_memcg_reclaim_mixed),
 		cmocka_unit_test(test_zoneinfo),
 	};
 	return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);

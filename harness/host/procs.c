@@ -1,0 +1,462 @@
+/* procs.c - see procs.h. One scan per sample: cgroup.procs (sorted) is walked beside
+ * the live entries (sorted by pid), so new and gone processes fall out of one merge. */
+#define _GNU_SOURCE
+#include "procs.h"
+#include "../core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const end_names[] = {
+	[PE_RUNNING] = "running", [PE_EXITED] = "exited", [PE_LEFT] = "left", [PE_OOM_KILLED] = "oom-killed",
+};
+
+bool procs_parse_statm(const char *text, unsigned long long *res, unsigned long long *shared)
+{
+	unsigned long long size;
+	return sscanf(text, "%llu %llu %llu", &size, res, shared) == 3;
+}
+
+/* "Key:\tvalue" at the start of a line; value as text (up to the line's end). */
+static const char *status_value(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p;) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == ':') {
+			p += kl + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return p;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/* "N kB" in bytes, -1 when the key is missing or not in kB */
+static long long status_kb(const char *text, const char *key)
+{
+	const char *v = status_value(text, key);
+	char *e;
+	if (!v)
+		return -1;
+	long long x = strtoll(v, &e, 10);
+	return e != v && strncmp(e, " kB", 3) == 0 ? x * 1024 : -1;
+}
+
+void procs_parse_status(const char *text, struct proc_ent *e)
+{
+	const char *name = status_value(text, "Name");
+	if (name) {
+		size_t n = strcspn(name, "\n");
+		if (n >= sizeof(e->comm))
+			n = sizeof(e->comm) - 1;
+		memcpy(e->comm, name, n);
+		e->comm[n] = '\0';
+	}
+	const char *pp = status_value(text, "PPid");
+	if (pp && e->ppid <= 0)
+		e->ppid = atoi(pp); /* the parent at first sight: after its death the child is reparented */
+	e->anon = status_kb(text, "RssAnon");
+	e->file = status_kb(text, "RssFile");
+	e->shmem = status_kb(text, "RssShmem");
+	e->swap = status_kb(text, "VmSwap");
+	long long rss = status_kb(text, "VmRSS");
+	if (rss >= 0)
+		e->rss = rss;
+}
+
+static ssize_t pread_all(struct proc_set *ps, int fd)
+{
+	size_t len = 0;
+	for (;;) {
+		if (len + 1 >= ps->bufsz) {
+			ps->bufsz *= 2;
+			ps->buf = xrealloc(ps->buf, ps->bufsz);
+		}
+		ssize_t n = pread(fd, ps->buf + len, ps->bufsz - 1 - len, (off_t)len);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	ps->buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* /proc/PID/<name> into ps->buf: open, read, close. */
+static ssize_t read_proc(struct proc_set *ps, int pid, const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%d/%s", ps->proc_root, pid, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = pread_all(ps, fd);
+	close(fd);
+	return n;
+}
+
+int procs_open(struct proc_set *ps, const char *procs_path, const char *proc_root, bool pss, FILE *csv,
+	       procs_event_fn event, void *ctx)
+{
+	memset(ps, 0, sizeof(*ps));
+	int fd = open(procs_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd); /* opened per scan: v1's pidlist is rebuilt only on a fresh open */
+	ps->procs_path = xstrdup(procs_path);
+	ps->proc_root = proc_root;
+	ps->pss = pss;
+	ps->page = sysconf(_SC_PAGESIZE);
+	ps->csv = csv;
+	ps->event = event;
+	ps->ctx = ctx;
+	ps->bufsz = 4096;
+	ps->buf = xcalloc(1, ps->bufsz);
+	if (csv)
+		fputs("t[s],pid,rss[bytes],anon[bytes],file[bytes],shmem[bytes],swap[bytes],pss[bytes]\n", csv);
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Alive entries' indices sorted by pid (for the merge) */
+static int cmp_ent(const void *a, const void *b, void *ctx)
+{
+	const struct proc_set *ps = ctx;
+	int x = ps->e[*(const size_t *)a].pid, y = ps->e[*(const size_t *)b].pid;
+	return (x > y) - (x < y);
+}
+
+static int read_pids(struct proc_set *ps)
+{
+	int fd = open(ps->procs_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = pread_all(ps, fd);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	ps->npids = 0;
+	for (char *p = ps->buf; *p;) {
+		char *e;
+		long v = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		if (v > 0) {
+			if (ps->npids == ps->pids_cap) {
+				ps->pids_cap = ps->pids_cap ? ps->pids_cap * 2 : 64;
+				ps->pids = xrealloc(ps->pids, ps->pids_cap * sizeof(*ps->pids));
+			}
+			ps->pids[ps->npids++] = (int)v;
+		}
+		p = e;
+		while (*p == '\n' || *p == ' ')
+			p++;
+	}
+	qsort(ps->pids, ps->npids, sizeof(*ps->pids), cmp_int); /* v2 lists them unsorted */
+	return 0;
+}
+
+static void fix_cmdline(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\0')
+			s[i] = ' ';
+	while (n && s[n - 1] == ' ')
+		s[--n] = '\0';
+}
+
+static void read_cmdline(struct proc_set *ps, struct proc_ent *e)
+{
+	free(e->cmdline);
+	e->cmdline = NULL;
+	ssize_t n = read_proc(ps, e->pid, "cmdline");
+	if (n > 0) {
+		fix_cmdline(ps->buf, (size_t)n);
+		e->cmdline = xstrdup(ps->buf);
+	}
+}
+
+/* status; a changed Name means the process exec'd since it was first seen (a shell's
+ * fork between fork and exec): its command line is read again */
+static void read_status(struct proc_set *ps, struct proc_ent *e)
+{
+	char comm[sizeof(e->comm)];
+	memcpy(comm, e->comm, sizeof(comm));
+	if (read_proc(ps, e->pid, "status") > 0) {
+		procs_parse_status(ps->buf, e);
+		if (e->status_ok && strcmp(comm, e->comm) != 0)
+			read_cmdline(ps, e);
+		e->status_ok = true;
+	}
+}
+
+static void add_proc(struct proc_set *ps, int pid, double t)
+{
+	ps->e = xrealloc(ps->e, (ps->n + 1) * sizeof(*ps->e));
+	struct proc_ent *e = &ps->e[ps->n++];
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->ppid = -1;
+	e->first_seen = e->last_seen = t;
+	e->rss = e->anon = e->file = e->shmem = e->swap = e->pss = -1;
+	e->peak_rss = e->peak_anon = e->peak_swap = e->peak_pss = -1;
+	e->alive = true;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, pid);
+	e->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	read_cmdline(ps, e);
+	read_status(ps, e);
+	if (ps->event)
+		ps->event(ps->ctx, t, "process_new",
+			  json_pack("{s:i, s:o, s:s, s:s?}", "pid", pid, "ppid", e->ppid > 0 ? json_integer(e->ppid) : json_null(),
+				    "comm", e->comm, "cmdline", e->cmdline));
+}
+
+static void gone(struct proc_set *ps, struct proc_ent *e, double t)
+{
+	/* gone from cgroup.procs: exited (statm unreadable, or empty for a zombie), or
+	 * moved to another cgroup (still has its memory) */
+	unsigned long long res = 0, shared = 0;
+	bool alive = e->statm_fd >= 0 && pread_all(ps, e->statm_fd) > 0 && procs_parse_statm(ps->buf, &res, &shared) && res > 0;
+	e->end = alive ? PE_LEFT : PE_EXITED;
+	e->alive = false;
+	if (e->statm_fd >= 0)
+		close(e->statm_fd);
+	e->statm_fd = -1;
+	if (ps->event)
+		ps->event(ps->ctx, t, "process_gone", json_pack("{s:i, s:s, s:s}", "pid", e->pid, "comm", e->comm, "ended",
+							      end_names[e->end]));
+}
+
+static void peak(long long *p, long long v)
+{
+	if (v >= 0 && v > *p)
+		*p = v;
+}
+
+static void measure(struct proc_set *ps, struct proc_ent *e, double t)
+{
+	unsigned long long res, shared;
+	e->last_seen = t;
+	if (e->statm_fd < 0 || pread_all(ps, e->statm_fd) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
+		return; /* exiting: keep its last values */
+	if (!e->status_ok || res != e->st_res || shared != e->st_shared) {
+		read_status(ps, e);
+		e->st_res = res;
+		e->st_shared = shared;
+	}
+	e->rss = (long long)res * ps->page;
+	peak(&e->peak_rss, e->rss);
+	peak(&e->peak_anon, e->anon);
+	peak(&e->peak_swap, e->swap);
+}
+
+static long long pss_of(struct proc_set *ps, int pid)
+{
+	if (read_proc(ps, pid, "smaps_rollup") <= 0)
+		return -1;
+	return status_kb(ps->buf, "Pss");
+}
+
+/* Pss of the PROCS_PSS_TOP largest live processes by RSS; the others' is unknown */
+static void sample_pss(struct proc_set *ps, size_t *live, size_t nlive)
+{
+	size_t top[PROCS_PSS_TOP], nt = 0;
+	for (size_t k = 0; k < nlive; k++) {
+		size_t i = live[k];
+		ps->e[i].pss = -1;
+		size_t at = nt;
+		while (at > 0 && ps->e[top[at - 1]].rss < ps->e[i].rss)
+			at--;
+		if (at >= PROCS_PSS_TOP)
+			continue;
+		if (nt < PROCS_PSS_TOP)
+			nt++;
+		memmove(&top[at + 1], &top[at], (nt - 1 - at) * sizeof(*top));
+		top[at] = i;
+	}
+	for (size_t k = 0; k < nt; k++) {
+		struct proc_ent *e = &ps->e[top[k]];
+		e->pss = pss_of(ps, e->pid);
+		peak(&e->peak_pss, e->pss);
+	}
+}
+
+static char *put_cell(char *o, long long v)
+{
+	*o++ = ',';
+	if (v >= 0)
+		o += sprintf(o, "%lld", v);
+	return o;
+}
+
+void procs_sample(struct proc_set *ps, double t)
+{
+	if (!ps->procs_path || read_pids(ps) < 0)
+		return; /* a failed read is not the processes' end */
+	size_t nlive = 0, *live = xcalloc(ps->n + ps->npids + 1, sizeof(*live));
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->e[i].alive)
+			live[nlive++] = i;
+	qsort_r(live, nlive, sizeof(*live), cmp_ent, ps);
+	/* merge: alive entries not listed are gone, listed pids without one are new */
+	size_t a = 0, b = 0, n0 = ps->n, kept = 0;
+	while (a < nlive || b < ps->npids) {
+		int ep = a < nlive ? ps->e[live[a]].pid : 0, lp = b < ps->npids ? ps->pids[b] : 0;
+		if (a < nlive && (b >= ps->npids || ep < lp)) {
+			gone(ps, &ps->e[live[a++]], t);
+		} else if (a < nlive && ep == lp) {
+			live[kept++] = live[a++];
+			b++;
+		} else {
+			add_proc(ps, lp, t);
+			b++;
+		}
+	}
+	nlive = kept;
+	for (size_t i = n0; i < ps->n; i++)
+		live[nlive++] = i;
+	for (size_t k = 0; k < nlive; k++)
+		measure(ps, &ps->e[live[k]], t);
+	if (ps->pss)
+		sample_pss(ps, live, nlive);
+	if (ps->csv) {
+		char row[256];
+		for (size_t k = 0; k < nlive; k++) {
+			const struct proc_ent *e = &ps->e[live[k]];
+			char *o = row + sprintf(row, "%.6f,%d", t, e->pid);
+			o = put_cell(o, e->rss);
+			o = put_cell(o, e->anon);
+			o = put_cell(o, e->file);
+			o = put_cell(o, e->shmem);
+			o = put_cell(o, e->swap);
+			o = put_cell(o, e->pss);
+			*o++ = '\n';
+			fwrite_unlocked(row, 1, (size_t)(o - row), ps->csv);
+		}
+	}
+	free(live);
+}
+
+bool procs_seen(const struct proc_set *ps, int pid)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->e[i].pid == pid)
+			return true;
+	return false;
+}
+
+void procs_mark_oom(struct proc_set *ps, int pid)
+{
+	for (size_t i = ps->n; i-- > 0;)
+		if (ps->e[i].pid == pid) {
+			ps->e[i].end = PE_OOM_KILLED;
+			return;
+		}
+}
+
+/* The entry of e's parent: the latest life of its ppid that began no later than e */
+static long parent_of(const struct proc_set *ps, size_t i)
+{
+	const struct proc_ent *e = &ps->e[i];
+	for (size_t k = ps->n; k-- > 0;)
+		if (k != i && e->ppid > 0 && ps->e[k].pid == e->ppid && ps->e[k].first_seen <= e->first_seen)
+			return (long)k;
+	return -1;
+}
+
+static json_t *bytes_or_null(long long v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+json_t *procs_json(const struct proc_set *ps)
+{
+	json_t *a = json_array();
+	long *par = xcalloc(ps->n + 1, sizeof(*par));
+	size_t *kids = xcalloc(ps->n + 1, sizeof(*kids));
+	for (size_t i = 0; i < ps->n; i++)
+		if ((par[i] = parent_of(ps, i)) >= 0)
+			kids[par[i]]++;
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct proc_ent *e = &ps->e[i];
+		int depth = 0;
+		for (long p = par[i]; p >= 0 && depth <= (int)ps->n; p = par[p])
+			depth++;
+		json_t *j = json_pack("{s:i, s:o, s:s, s:s?, s:s, s:i, s:I, s:f, s:f}", "pid", e->pid, "ppid",
+				      e->ppid > 0 ? json_integer(e->ppid) : json_null(), "comm", e->comm, "cmdline", e->cmdline,
+				      /* a pool's master and workers share a comm: parent/child and depth tell them apart */
+				      "role", kids[i] ? "parent" : "child", "depth", depth, "children", (json_int_t)kids[i],
+				      "first_seen_s", e->first_seen, "last_seen_s", e->last_seen);
+		json_object_set_new(j, "peak_rss_bytes", bytes_or_null(e->peak_rss));
+		json_object_set_new(j, "peak_anon_bytes", bytes_or_null(e->peak_anon));
+		json_object_set_new(j, "peak_swap_bytes", bytes_or_null(e->peak_swap));
+		json_object_set_new(j, "peak_pss_bytes", bytes_or_null(e->peak_pss));
+		json_object_set_new(j, "ended", json_string(end_names[e->end]));
+		json_array_append_new(a, j);
+	}
+	free(par);
+	free(kids);
+	return a;
+}
+
+static int rank_by_swap(const void *a, const void *b)
+{
+	const struct proc_ent *x = *(const struct proc_ent *const *)a, *y = *(const struct proc_ent *const *)b;
+	return (y->peak_swap > x->peak_swap) - (y->peak_swap < x->peak_swap);
+}
+
+static int rank_by_rss(const void *a, const void *b)
+{
+	const struct proc_ent *x = *(const struct proc_ent *const *)a, *y = *(const struct proc_ent *const *)b;
+	return (y->peak_rss > x->peak_rss) - (y->peak_rss < x->peak_rss);
+}
+
+static json_t *ranking(const struct proc_set *ps, bool swap)
+{
+	const struct proc_ent **v = xcalloc(ps->n + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < ps->n; i++)
+		if (swap ? ps->e[i].peak_swap > 0 : ps->e[i].peak_rss >= 0) /* a process that never swapped is no swapper */
+			v[n++] = &ps->e[i];
+	qsort(v, n, sizeof(*v), swap ? rank_by_swap : rank_by_rss);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n && i < PROCS_RANK_TOP; i++)
+		json_array_append_new(a, json_pack("{s:i, s:s, s:I}", "pid", v[i]->pid, "comm", v[i]->comm,
+						   swap ? "peak_swap_bytes" : "peak_rss_bytes",
+						   (json_int_t)(swap ? v[i]->peak_swap : v[i]->peak_rss)));
+	free(v);
+	return a;
+}
+
+json_t *procs_ranking(const struct proc_set *ps)
+{
+	return json_pack("{s:o, s:o}", "by_peak_swap", ranking(ps, true), "by_peak_rss", ranking(ps, false));
+}
+
+void procs_close(struct proc_set *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		if (ps->e[i].statm_fd >= 0)
+			close(ps->e[i].statm_fd);
+		free(ps->e[i].cmdline);
+	}
+	free(ps->e);
+	free(ps->buf);
+	free(ps->pids);
+	free(ps->procs_path);
+	memset(ps, 0, sizeof(*ps));
+}

@@ -1,0 +1,81 @@
+/* procs.h - every process of a cgroup, found through its cgroup.procs at each sample:
+ * who it is (pid, ppid, comm, cmdline: read once), its memory over time (RSS, anon,
+ * file, shmem, swap; Pss for the largest few) into processes.csv, one row per process
+ * and sample, and a table of its whole life (first and last seen, peaks, how it ended)
+ * for run.json.
+ *
+ * Cost is bounded per sample: /proc/PID/statm (one short line, ~2 us) for every
+ * process; /proc/PID/status (the anon/file/shmem split and swap) only for a process
+ * whose statm changed since its last status read; smaps_rollup (Pss, which walks every
+ * mapping) only for the PROCS_PSS_TOP largest by RSS, and only when asked for. A
+ * process's values carry over between status reads: unchanged resident and shared
+ * pages mean unchanged memory (swap aside: a swapped-out page freed without being read
+ * back lowers VmSwap without touching statm). */
+#ifndef MPH_PROCS_H
+#define MPH_PROCS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define PROCS_PSS_TOP 5
+#define PROCS_RANK_TOP 10
+
+enum proc_end { PE_RUNNING, PE_EXITED, PE_LEFT, PE_OOM_KILLED };
+
+struct proc_ent {
+	int pid, ppid;
+	char comm[64];
+	char *cmdline;
+	double first_seen, last_seen;
+	long long rss, anon, file, shmem, swap, pss;  /* last values, -1: unknown */
+	long long peak_rss, peak_anon, peak_swap, peak_pss;
+	unsigned long long st_res, st_shared;         /* statm at the last status read */
+	int statm_fd;
+	bool alive;      /* in cgroup.procs at the last scan */
+	bool status_ok;  /* status was read at least once */
+	enum proc_end end;
+};
+
+/* An event for events.jsonl (process_new, process_gone); fields are stolen. */
+typedef void (*procs_event_fn)(void *ctx, double t, const char *type, json_t *fields);
+
+struct proc_set {
+	char *procs_path;      /* the cgroup's cgroup.procs */
+	const char *proc_root; /* "/proc" */
+	bool pss;
+	long page;
+	struct proc_ent *e;
+	size_t n;
+	FILE *csv;             /* processes.csv, NULL: none */
+	procs_event_fn event;
+	void *ctx;
+	char *buf;
+	size_t bufsz;
+	int *pids;             /* scratch: the pids of one scan */
+	size_t npids, pids_cap;
+};
+
+/* Watch the cgroup whose cgroup.procs is procs_path; rows go to csv (may be NULL;
+ * the header is written here). -errno when cgroup.procs cannot be opened. */
+int procs_open(struct proc_set *ps, const char *procs_path, const char *proc_root, bool pss, FILE *csv,
+	       procs_event_fn event, void *ctx);
+/* One scan at time t (seconds): new and gone processes, each one's memory, CSV rows. */
+void procs_sample(struct proc_set *ps, double t);
+/* pid was seen in the cgroup at some scan. */
+bool procs_seen(const struct proc_set *ps, int pid);
+/* The process with pid (its latest life, when the pid was reused) was OOM-killed. */
+void procs_mark_oom(struct proc_set *ps, int pid);
+/* The table for run.json: pid, ppid, comm, cmdline, role, depth, first_seen_s,
+ * last_seen_s, peaks, ended. */
+json_t *procs_json(const struct proc_set *ps);
+/* {by_peak_swap: [...], by_peak_rss: [...]}: the PROCS_RANK_TOP first of each. */
+json_t *procs_ranking(const struct proc_set *ps);
+void procs_close(struct proc_set *ps);
+
+/* Parsers, exposed for tests: statm's resident and shared pages; status's fields
+ * (bytes; -1 when a key is missing). */
+bool procs_parse_statm(const char *text, unsigned long long *res, unsigned long long *shared);
+void procs_parse_status(const char *text, struct proc_ent *e);
+
+#endif
