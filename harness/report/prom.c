@@ -194,8 +194,8 @@ struct job_run {
 static char *kernel_of(const json_t *job, const json_t *run)
 {
 	const char *rel = json_string_value(json_object_get(json_object_get(json_object_get(run, "machine"), "kernel"), "release"));
-	if (!rel)
-		rel = json_string_value(json_object_get(json_object_get(json_object_get(run, "host"), "kernel"), "release"));
+	if (!rel) /* older run.json: host.kernel, the release */
+		rel = json_string_value(json_object_get(json_object_get(run, "host"), "kernel"));
 	return xstrdup(rel ? rel : report_str(job, "kernel", ""));
 }
 
