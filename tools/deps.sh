@@ -1,8 +1,11 @@
 #!/bin/sh
 # deps.sh - install the Debian packages mph needs, only those missing (apt-get, as root).
 # Usage: tools/deps.sh [--check]   (--check: list what is missing, install nothing)
+# lava-common (its job schemas), prometheus-node-exporter and prometheus (promtool) are
+# for the tests of tools/lava and `mph run --prom`; their services must not start on
+# install: the tests run their own node_exporter on loopback and stop it.
 set -eu
-PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils"
+PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils lava-common prometheus-node-exporter prometheus"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -20,5 +23,21 @@ fi
 echo "deps.sh: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
+# Packages with services (prometheus, prometheus-node-exporter) start them from their
+# maintainer scripts through invoke-rc.d unless policy-rc.d says no (exit 101). When the
+# machine has no policy of its own, one that refuses is in place for the install only.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	trap 'rm -f "$policy"' EXIT
+	printf '#!/bin/sh\n# mph tools/deps.sh: no services started while it installs\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+fi
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >&2
+# ... and they would start at the next boot (node_exporter on every address): services
+# this script brought in for the tests stay disabled
+for svc in prometheus prometheus-node-exporter; do
+	case " $missing " in
+	*" $svc "*) systemctl disable "$svc" >/dev/null 2>&1 || true ;;
+	esac
+done

@@ -1009,6 +1009,18 @@ static void outputs(struct plan *p, int code)
 	const json_t *plans[1] = { pj };
 	if (p->po->junit && report_junit_file(p->po->junit, plans, 1) < 0)
 		fprintf(stderr, "mph: cannot write %s\n", p->po->junit);
+	if (p->po->prom) {
+		/* job mode has no plan directory: the job's own is where its run.json is */
+		const char *dirs[1] = { p->dir ? p->dir : p->nj ? p->j[0].dir : NULL };
+		int r = report_prom_file(p->po->prom, plans, dirs, 1);
+		if (r < 0)
+			fprintf(stderr, "mph: cannot write %s: %s\n", p->po->prom, strerror(-r));
+	}
+	if (p->po->lava) {
+		int r = report_lava_file(p->po->lava, plans, 1);
+		if (r < 0)
+			fprintf(stderr, "mph: cannot write %s: %s\n", p->po->lava, strerror(-r));
+	}
 	if (p->po->tap)
 		report_tap(stdout, plans, 1);
 	if (p->po->json) {
@@ -1117,7 +1129,7 @@ int plan_run(struct plan_opts *po, const char *scenario)
 	if (code == EXIT_OK && old)
 		code = resume_from(&p, old);
 	json_decref(old);
-	if (code == EXIT_UNSUPPORTED && p.nj && (po->junit || po->tap || po->json)) {
+	if (code == EXIT_UNSUPPORTED && p.nj && (po->junit || po->tap || po->json || po->prom || po->lava)) {
 		/* this machine cannot run it: every job is reported as skipped */
 		for (size_t i = 0; i < p.nj; i++) {
 			p.j[i].status = J_SKIPPED;

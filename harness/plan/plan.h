@@ -23,6 +23,8 @@ struct plan_opts {
 	bool json;         /* plan.json's summary on stdout; the human summary goes to stderr */
 	bool quiet;        /* no per-job summaries, no progress: the verdict table only */
 	const char *junit; /* write JUnit XML here */
+	const char *prom;  /* write the runs' metrics here, Prometheus text format (docs/prometheus.md) */
+	const char *lava;  /* write the report cases here for lava-test-case (docs/lava.md) */
 	const char *resume; /* a plan directory whose jobs not yet done are run */
 };
 

@@ -6,6 +6,7 @@
 #ifndef MPH_REPORT_H
 #define MPH_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -84,6 +85,33 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir);
  * not be evaluated, with their values) and "jobs_not_done" (every job not done).
  * New reference; NULL if plan is not a plan. */
 json_t *report_plan_summary(const json_t *plan);
+
+/* Prometheus text exposition format (0.0.4) for node_exporter's textfile collector:
+ * every metric of the table (core/schema.h) of every job that was done, read from
+ * <dirs[i]>/<job dir>/run.json, named mph_... with its unit (docs/prometheus.md),
+ * labelled scenario, variant, kernel, repeat (and workload); then
+ * mph_expectation_passed per assertion and mph_plan_exit_code. dirs may be NULL (no
+ * run metrics). -EINVAL for a plan that is not mph-plan/1, -EIO if writing failed. */
+int report_prom(FILE *f, const json_t *const *plans, const char *const *dirs, size_t n);
+/* The same into path, atomically (a temporary file beside it, fsync, rename). */
+int report_prom_file(const char *path, const json_t *const *plans, const char *const *dirs, size_t n);
+struct metric;
+/* The Prometheus name of a metric of the table, malloc'd; *scale (to the base unit)
+ * and *counter (a _total counter, else a gauge) when not NULL. */
+char *report_prom_name(const struct metric *m, double *scale, bool *counter);
+/* s as a label value: `\`, `"` and newline escaped, bytes that are not UTF-8 as U+FFFD. */
+void report_prom_label_value(FILE *f, const char *s);
+
+/* LAVA test cases, one line per report case: "NAME RESULT MEASUREMENT UNITS" (`-` for
+ * none), for tools/lava/mph-plan.sh to hand to lava-test-case (docs/lava.md). Errors
+ * as report_junit. */
+int report_lava(FILE *f, const json_t *const *plans, size_t n);
+int report_lava_file(const char *path, const json_t *const *plans, size_t n);
+/* "<scenario>.<case>" with what LAVA does not take in a name as `_`, malloc'd. */
+char *report_lava_name(const char *scenario, const char *case_name);
+/* The unit of what an assertion's text measures ("bytes", "MiB", "repeats" for
+ * majority()), NULL when it is not a number with a unit. */
+const char *report_lava_units(const char *text);
 
 /* The human summary of one run.json, then its path: on f, or on stdout. */
 void report_run_summary_to(FILE *f, const json_t *out, const char *path);
