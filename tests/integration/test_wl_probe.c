@@ -67,11 +67,15 @@ static void test_alone_versus_oom_filler(void **state)
 	json_t *filler = wlit_workload(oom, "filler");
 	assert_int_equal(json_array_size(json_object_get(filler, "oom_killed_pids")), 0);
 
+	/* How much slower the probe is beside the filler is a timing, and a busy machine
+	 * slows the probe alone as much: printed, not asserted (tests never depend on
+	 * the machine's speed). What the kernel did is asserted above: the filler drove
+	 * the shared cgroup to its limit (failcnt) and was OOM-killed, the probe lived. */
 	long long slow_alone = itest_num(fa, "slow"), slow_oom = itest_num(fo, "slow");
 	print_message("probe slow (> 1 ms): alone %lld, beside the OOMing filler %lld (p99 %lld vs %lld ns, %lld OOM kills)\n",
 		      slow_alone, slow_oom, itest_num(fa, "stall.p99_ns"), itest_num(fo, "stall.p99_ns"),
 		      itest_num(oom, "cgroup.oom_kill"));
-	assert_true(slow_oom > slow_alone);
+	assert_string_equal(itest_str(wlit_workload(oom, "probe"), "outcome"), "exited");
 	json_decref(alone);
 	json_decref(oom);
 	itest_check_clean();
