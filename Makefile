@@ -166,6 +166,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(addprefix $(BUILD)/bench/,recorder_bench fillwatch populate)
 	$(BUILD)/bench/recorder_bench ./mph
 	BENCH_BIN=$(BUILD)/bench bench/fill-rate.sh
+	bench/plan-overhead.sh
 
 clean:
 	rm -rf build mph $(addprefix workloads/,$(WORKLOADS))

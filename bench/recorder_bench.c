@@ -5,6 +5,9 @@
  *   3. OOM detection latency: kernel log timestamp of a kill to the recorded event,
  *      over repeated real memcg OOM kills (goal p99 < 2 ms)
  *   4. 1000 processes sampled at 10 Hz (goal < 5% of a core)
+ *   5. every process of a cgroup (1000, found through cgroup.procs each tick, as the
+ *      recorder samples a run's cgroup): CPU share at 10 Hz (goal < 5% of a core)
+ *      beside the raw cost of reading cgroup.procs and each /proc/PID/statm
  * Needs root and a memory cgroup (3 and 4 create cgroups below this process's own,
  * with a limit, and remove them). Run with `make bench`. */
 #define _GNU_SOURCE
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "../harness/host/cgroup.h"
+#include "../harness/host/procs.h"
 #include "../harness/host/recorder.h"
 #include "../harness/core/util.h"
 
@@ -246,6 +250,81 @@ static void bench_many(const struct cg_env *env, const char *tmp)
 	cg_destroy(cg, 5000);
 }
 
+/* 5. the cgroup-wide process sampler (host/procs.c) against its floor */
+static void bench_procs(const struct cg_env *env)
+{
+	enum { N = 1000, TICKS = 50 };
+	struct cg *cg = NULL;
+	char name[64];
+	snprintf(name, sizeof(name), "mph-bench-procs-%d", (int)getpid());
+	if (cg_create(env, name, &cg) < 0 || cg_write(cg, "memory.max", "1073741824") < 0) {
+		printf("5. cannot create a cgroup for the processes\n");
+		cg_destroy(cg, 5000);
+		return;
+	}
+	pid_t *pids = xcalloc(N, sizeof(*pids));
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			if (cg_enter(cg) < 0)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+	}
+	char *procs_path = cg_path(cg, "cgroup.procs");
+	struct proc_set ps;
+	double cpu = 0, raw = 0, wall0 = now_s();
+	if (procs_path && procs_open(&ps, procs_path, "/proc", false, NULL, NULL, NULL) == 0) {
+		for (int k = 0; k < TICKS; k++) {
+			double t = cpu_now();
+			procs_sample(&ps, now_s() - wall0);
+			cpu += cpu_now() - t;
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		double wall = now_s() - wall0;
+		printf("5. %zu processes of a cgroup sampled at 10 Hz: %.2f%% of one core, %.2f ms per sample (goal < 5%%: %s)\n",
+		       ps.n, cpu / wall * 100.0, cpu / TICKS * 1e3, verdict(cpu / wall * 100.0 < 5.0));
+		procs_close(&ps);
+		/* the floor: the same files, read raw (statm kept open, as the sampler does) */
+		int pfd = open(procs_path, O_RDONLY | O_CLOEXEC);
+		int *fds = xcalloc(N, sizeof(int));
+		for (int i = 0; i < N; i++) {
+			char p[64];
+			snprintf(p, sizeof(p), "/proc/%d/statm", (int)pids[i]);
+			fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		}
+		char *buf = xcalloc(1, 1 << 16);
+		for (int k = 0; k < TICKS; k++) {
+			double t = cpu_now();
+			(void)!pread(pfd, buf, (1 << 16) - 1, 0);
+			for (int i = 0; i < N; i++)
+				if (fds[i] >= 0)
+					(void)!pread(fds[i], buf, 256, 0);
+			raw += cpu_now() - t;
+		}
+		printf("   raw: cgroup.procs + %d statm reads %.2f ms per tick; the sampler costs %.2fx that\n", N, raw / TICKS * 1e3,
+		       raw > 0 ? cpu / raw : 0);
+		for (int i = 0; i < N; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		if (pfd >= 0)
+			close(pfd);
+		free(fds);
+		free(buf);
+	} else {
+		printf("5. cannot open %s\n", procs_path ? procs_path : "cgroup.procs");
+	}
+	free(procs_path);
+	for (int i = 0; i < N; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	free(pids);
+	cg_destroy(cg, 5000);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mph = argc > 1 ? argv[1] : "./mph";
@@ -262,6 +341,7 @@ int main(int argc, char **argv)
 	bench_share(mph, &env, tmp);
 	bench_oom_latency(mph, tmp);
 	bench_many(&env, tmp);
+	bench_procs(&env);
 	char *rm = xasprintf("rm -rf %s", tmp);
 	if (system(rm) != 0)
 		fprintf(stderr, "recorder_bench: could not remove %s\n", tmp);
