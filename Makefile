@@ -5,9 +5,9 @@ BUILD     ?= build
 CC        ?= gcc
 OPT       ?= -O2 -g
 SAN       ?=
-PKGS      := libcgroup numa inih jansson libarchive
+PKGS      := libcgroup numa inih jansson libarchive gsl
 # the guest's mph is linked statically and has no VM target: no libarchive
-GUEST_PKGS:= libcgroup numa inih jansson
+GUEST_PKGS:= libcgroup numa inih jansson gsl
 CFLAGS    := $(OPT) -std=gnu11 -Wall -Wextra -Werror $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CPPFLAGS  := -MMD -MP
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
