@@ -1,10 +1,12 @@
 /* decide.h - what mph compare, mph ab and mph search share: the comparison's options
- * (one set of table entries for compare and ab) and the report they end in. */
+ * (one set of table entries for compare and ab) and the report they end in; the
+ * options of the plans that ab and search run, and the scenario as they see it. */
 #ifndef MPH_DECIDE_H
 #define MPH_DECIDE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../core/cli.h"
@@ -51,5 +53,38 @@ typedef void (*cmp_extra_fn)(void *ctx, FILE *human, const struct cmp_table *t, 
  * input: a metric, a gate or the baseline). */
 int cmp_cli_report(const struct cmp_cli *c, const char *prog, struct cmp_runs *rs, struct cmp_group *g, size_t ng,
 		   cmp_extra_fn extra, void *ctx);
+
+struct plan_opts;
+struct scen_text;
+
+/* The options of the plans ab and search run: where results go, the journal, --wait. */
+struct decide_run {
+	const char *results, *run_dir, *state_dir, *cache_dir;
+	uint64_t wait_ms;
+	const char *sets[CMP_MAX_LIST]; /* the user's --set, passed to every plan */
+	size_t nsets;
+};
+
+#define DECIDE_RUN_OPTS(T, m)                                                                                      \
+	{ "results", "DIR", CLI_STRING, offsetof(T, m.results), 0, 0, "where results go (default: results)" },         \
+	{ "run-dir", "DIR", CLI_STRING, offsetof(T, m.run_dir), 0, 0, "exactly this directory for all the plans" },    \
+	{ "set", "S.K=V", CLI_LIST, offsetof(T, m.sets), offsetof(T, m.nsets), CMP_MAX_LIST,                          \
+	  "set a key of the scenario for every run (as mph run --set)" },                                              \
+	{ "wait", "T", CLI_DURATION, offsetof(T, m.wait_ms), 0, 86400,                                                 \
+	  "if another mph run is in progress, wait up to T for it (default: refuse)" },                                \
+	{ "state-dir", "DIR", CLI_STRING, offsetof(T, m.state_dir), 0, 0, "journal (default: $MPH_STATE_DIR or /var/lib/mph)" }
+
+/* plan options for one plan of ab or search: the user's sets, then extra (n), into
+ * dir; quiet, the plans' own output on stderr (stdout is the decision's). */
+void decide_plan_opts(const struct decide_run *d, struct plan_opts *po, const char *dir, const char *const *extra,
+		      size_t n);
+/* A new directory for the decision's plans: run_dir, or <results>/<name>/<stamp>-<what>.
+ * malloc'd, NULL after printing why. */
+char *decide_dir(const struct decide_run *d, const char *name, const char *what);
+/* The scenario's settings with --set applied (plus extra), and how many variants
+ * its sweep has: an exit code (2 after printing the problems). */
+int decide_scenario(const char *file, const char *const *sets, size_t nsets, struct scen_text *tx, size_t *nvariants);
+/* The value of [section] key in tx, or NULL. */
+const char *decide_setting(const struct scen_text *tx, const char *section, const char *key);
 
 #endif
