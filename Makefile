@@ -5,9 +5,9 @@ BUILD     ?= build
 CC        ?= gcc
 OPT       ?= -O2 -g
 SAN       ?=
-PKGS      := libcgroup numa inih jansson libarchive
+PKGS      := libcgroup numa inih jansson libarchive gsl
 # the guest's mph is linked statically and has no VM target: no libarchive
-GUEST_PKGS:= libcgroup numa inih jansson
+GUEST_PKGS:= libcgroup numa inih jansson gsl
 CFLAGS    := $(OPT) -std=gnu11 -Wall -Wextra -Werror $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # DEFS: -DMPH_FAILPOINTS in the build made for the tests of every kill point
 DEFS      ?=
@@ -159,13 +159,18 @@ $(BUILD)/bench/recorder_bench: bench/recorder_bench.c $(LIBMPH) $(LIBWL)
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+# compare-bench's floor: parsing the run.json files with jansson, nothing else
+$(BUILD)/bench/compare_parse: bench/compare_parse.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -ljansson
 
 # benchmarks print ratios measured side by side; not part of check (bench/README.md).
 # deps: the fill-rate bench runs stress-ng and memhog.
 bench: deps
-	@$(MAKE) --no-print-directory all $(addprefix $(BUILD)/bench/,recorder_bench fillwatch populate)
+	@$(MAKE) --no-print-directory all $(addprefix $(BUILD)/bench/,recorder_bench fillwatch populate compare_parse)
 	$(BUILD)/bench/recorder_bench ./mph
 	BENCH_BIN=$(BUILD)/bench bench/fill-rate.sh
+	BENCH_BIN=$(BUILD)/bench bench/compare-bench.sh
 	bench/plan-overhead.sh
 
 clean:

@@ -6,5 +6,8 @@ int cmd_run(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_ab(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ static const struct command {
 	{ "run", cmd_run, "run a scenario: workloads in a limited memory cgroup, sysctls applied and undone" },
 	{ "record", cmd_record, "record reclaim, swap, PSI and OOM of a cgroup or a command, without a scenario" },
 	{ "restore", cmd_restore, "undo what an interrupted run left in place (from its journal)" },
+	{ "compare", cmd_compare, "compare runs metric by metric: means, changes, significance, regression gates" },
+	{ "ab", cmd_ab, "run a scenario under the current sysctls and a sysctl.d candidate, interleaved, and judge" },
+	{ "search", cmd_search, "find the largest value of a key for which a condition holds (bisection)" },
 	{ "doctor", cmd_doctor, "what this machine supports, and what is unavailable and why" },
 };
 

@@ -19,14 +19,18 @@ static int get_len(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_global_kills(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_hist(const json_t *obj, const struct metric *m, struct mval *out);
 
-#define NUM(n, u, p, mean) { .name = n, .type = MT_NUMBER, .unit = u, .path = p, .meaning = mean }
-#define LEN(n, p, mean) { .name = n, .type = MT_NUMBER, .unit = MU_COUNT, .path = p, .get = get_len, .meaning = mean }
+/* a trailing LOWER or HIGHER says which way a number is better (compare, ab) */
+#define NUM(n, u, p, mean, ...) { .name = n, .type = MT_NUMBER, .unit = u, .path = p, .meaning = mean, __VA_ARGS__ }
+#define LEN(n, p, mean, ...) \
+	{ .name = n, .type = MT_NUMBER, .unit = MU_COUNT, .path = p, .get = get_len, .meaning = mean, __VA_ARGS__ }
 #define BOOL(n, p, mean) { .name = n, .type = MT_BOOL, .path = p, .meaning = mean }
 #define WORD(n, p, w, nw, mean) { .name = n, .type = MT_WORD, .path = p, .words = w, .null_word = nw, .meaning = mean }
 /* a quantile of a workloads/hist.c histogram {count, min_ns, ..., max_ns}: absent
  * when it holds no samples */
-#define HIST(n, u, p, sc, mean) \
-	{ .name = n, .type = MT_NUMBER, .unit = u, .path = p, .scale = sc, .get = get_hist, .meaning = mean }
+#define HIST(n, u, p, sc, mean, ...) \
+	{ .name = n, .type = MT_NUMBER, .unit = u, .path = p, .scale = sc, .get = get_hist, .meaning = mean, __VA_ARGS__ }
+#define LOWER .better = MB_LOWER
+#define HIGHER .better = MB_HIGHER
 
 #define RC "recorder.reclaim."
 #define CR "recorder.cgroup_reclaim."
@@ -35,43 +39,46 @@ static int get_hist(const json_t *obj, const struct metric *m, struct mval *out)
  * cgroup's own (memory.stat) are kept apart: reclaim at a cgroup's limit only shows in
  * the cgroup's (docs/recorder.md). */
 static const struct metric run_metrics[] = {
-	LEN("oom_kills", "oom_kills", "OOM kills that belong to this run (its cgroup's or its workloads'); kills elsewhere are not counted"),
+	LEN("oom_kills", "oom_kills", "OOM kills that belong to this run (its cgroup's or its workloads'); kills elsewhere are not counted", LOWER),
 	{ .name = "global_oom_kills", .type = MT_NUMBER, .unit = MU_COUNT, .path = "oom_kills", .get = get_global_kills,
-	  .meaning = "of oom_kills, those made by the global OOM killer (the machine, not a cgroup limit, ran out)" },
+	  .meaning = "of oom_kills, those made by the global OOM killer (the machine, not a cgroup limit, ran out)", LOWER },
 	NUM("oom_kills_elsewhere", MU_COUNT, "oom_kills_elsewhere", "OOM kills the kernel logged during the run outside the run's cgroup"),
-	NUM("cgroup_oom_kill", MU_COUNT, "cgroup.oom_kill", "rise of the run cgroup's own oom_kill counter over the run"),
-	NUM("peak_usage", MU_BYTES, "recorder.peak_usage_bytes", "the run cgroup's highest memory usage: the higher of the sampled usage and its high-water mark"),
-	NUM("cgroup_peak", MU_BYTES, "cgroup.peak_bytes", "the run cgroup's high-water mark (v1 max_usage_in_bytes, v2 memory.peak)"),
-	NUM("failcnt", MU_COUNT, "cgroup.failcnt", "v1: times the cgroup's usage hit memory.max (memory.failcnt); absent on v2"),
+	NUM("cgroup_oom_kill", MU_COUNT, "cgroup.oom_kill", "rise of the run cgroup's own oom_kill counter over the run", LOWER),
+	NUM("peak_usage", MU_BYTES, "recorder.peak_usage_bytes", "the run cgroup's highest memory usage: the higher of the sampled usage and its high-water mark", LOWER),
+	NUM("cgroup_peak", MU_BYTES, "cgroup.peak_bytes", "the run cgroup's high-water mark (v1 max_usage_in_bytes, v2 memory.peak)", LOWER),
+	NUM("failcnt", MU_COUNT, "cgroup.failcnt", "v1: times the cgroup's usage hit memory.max (memory.failcnt); absent on v2", LOWER),
 	NUM("events_low", MU_COUNT, "cgroup.memory_events.low", "v2 memory.events low at the end: reclaimed below memory.low; absent on v1"),
-	NUM("events_high", MU_COUNT, "cgroup.memory_events.high", "v2 memory.events high: times usage went over memory.high and was throttled; absent on v1"),
-	NUM("events_max", MU_COUNT, "cgroup.memory_events.max", "v2 memory.events max: times usage was about to go over memory.max; absent on v1"),
-	NUM("events_oom", MU_COUNT, "cgroup.memory_events.oom", "v2 memory.events oom: times the cgroup ran out of memory at its limit; absent on v1"),
-	NUM("events_oom_kill", MU_COUNT, "cgroup.memory_events.oom_kill", "v2 memory.events oom_kill: processes OOM-killed in the cgroup; absent on v1"),
-	NUM("swap_out_mb", MU_MIB, RC "swap_out_mb", "written to swap during the run, machine-wide (Δ pswpout × page size)"),
-	NUM("swap_in_mb", MU_MIB, RC "swap_in_mb", "read back from swap during the run, machine-wide (Δ pswpin × page size)"),
-	NUM("cgroup_swap_out_mb", MU_MIB, CR "swap_out_mb", "the run cgroup's own swap-out (memory.stat pswpout); absent where memory.stat has none"),
-	NUM("cgroup_swap_in_mb", MU_MIB, CR "swap_in_mb", "the run cgroup's own swap-in (memory.stat pswpin); absent where memory.stat has none"),
-	NUM("pgscan_direct", MU_PAGES, RC "reclaimers.direct.scanned_pages", "pages scanned by direct reclaim, machine-wide; reclaim at a cgroup's limit is not counted here"),
-	NUM("pgscan_kswapd", MU_PAGES, RC "reclaimers.kswapd.scanned_pages", "pages scanned by kswapd, machine-wide"),
-	NUM("pgsteal_direct", MU_PAGES, RC "reclaimers.direct.reclaimed_pages", "pages reclaimed by direct reclaim, machine-wide"),
-	NUM("pgsteal_kswapd", MU_PAGES, RC "reclaimers.kswapd.reclaimed_pages", "pages reclaimed by kswapd, machine-wide"),
-	NUM("direct_scan_pct", MU_PCT, RC "direct_scan_pct", "direct reclaim's share of the pages scanned, machine-wide; absent when nothing was scanned"),
-	NUM("cgroup_pgscan_direct", MU_PAGES, CR "reclaimers.direct.scanned_pages", "pages scanned by direct reclaim charged to the run cgroup, limit reclaim included; absent on v1"),
-	NUM("cgroup_pgscan_kswapd", MU_PAGES, CR "reclaimers.kswapd.scanned_pages", "pages of the run cgroup scanned by kswapd; absent on v1"),
-	NUM("cgroup_pgsteal_direct", MU_PAGES, CR "reclaimers.direct.reclaimed_pages", "pages of the run cgroup reclaimed by direct reclaim, limit reclaim included; absent on v1"),
-	NUM("cgroup_pgsteal_kswapd", MU_PAGES, CR "reclaimers.kswapd.reclaimed_pages", "pages of the run cgroup reclaimed by kswapd; absent on v1"),
-	NUM("allocation_stalls", MU_COUNT, RC "allocation_stalls", "allocations that entered direct reclaim, machine-wide (Σ Δ allocstall_*)"),
-	NUM("refaults_anon", MU_PAGES, RC "refaults_anon_pages", "anonymous pages faulted back soon after being reclaimed, machine-wide (Δ workingset_refault_anon)"),
-	NUM("refaults_file", MU_PAGES, RC "refaults_file_pages", "file pages read back soon after being reclaimed, machine-wide (Δ workingset_refault_file)"),
-	NUM("cgroup_refaults_anon", MU_PAGES, CR "refaults_anon_pages", "the run cgroup's anonymous workingset refaults"),
-	NUM("cgroup_refaults_file", MU_PAGES, CR "refaults_file_pages", "the run cgroup's file workingset refaults: on v1 where limit reclaim of page cache shows"),
-	NUM("major_faults", MU_COUNT, RC "major_faults", "page faults that needed I/O, machine-wide (Δ pgmajfault)"),
-	NUM("cgroup_major_faults", MU_COUNT, CR "major_faults", "the run cgroup's major faults"),
-	NUM("psi_some_total_s", MU_S, "recorder.psi_memory.some.stall_total_s", "time in which some task waited for memory, machine-wide (/proc/pressure/memory some total)"),
-	NUM("psi_full_total_s", MU_S, "recorder.psi_memory.full.stall_total_s", "time in which all non-idle tasks waited for memory, machine-wide (PSI full total)"),
-	NUM("psi_some_avg10_peak", MU_PCT, "recorder.psi_memory.some.peak_avg10_pct", "the highest PSI memory some avg10 sampled"),
-	NUM("psi_full_avg10_peak", MU_PCT, "recorder.psi_memory.full.peak_avg10_pct", "the highest PSI memory full avg10 sampled"),
+	NUM("events_high", MU_COUNT, "cgroup.memory_events.high", "v2 memory.events high: times usage went over memory.high and was throttled; absent on v1", LOWER),
+	NUM("events_max", MU_COUNT, "cgroup.memory_events.max", "v2 memory.events max: times usage was about to go over memory.max; absent on v1", LOWER),
+	NUM("events_oom", MU_COUNT, "cgroup.memory_events.oom", "v2 memory.events oom: times the cgroup ran out of memory at its limit; absent on v1", LOWER),
+	NUM("events_oom_kill", MU_COUNT, "cgroup.memory_events.oom_kill", "v2 memory.events oom_kill: processes OOM-killed in the cgroup; absent on v1", LOWER),
+	NUM("swap_out_mb", MU_MIB, RC "swap_out_mb", "written to swap during the run, machine-wide (Δ pswpout × page size)", LOWER),
+	NUM("swap_in_mb", MU_MIB, RC "swap_in_mb", "read back from swap during the run, machine-wide (Δ pswpin × page size)", LOWER),
+	NUM("cgroup_swap_out_mb", MU_MIB, CR "swap_out_mb", "the run cgroup's own swap-out (memory.stat pswpout); absent where memory.stat has none", LOWER),
+	NUM("cgroup_swap_in_mb", MU_MIB, CR "swap_in_mb", "the run cgroup's own swap-in (memory.stat pswpin); absent where memory.stat has none", LOWER),
+	NUM("pgscan_direct", MU_PAGES, RC "reclaimers.direct.scanned_pages", "pages scanned by direct reclaim, machine-wide; reclaim at a cgroup's limit is not counted here", LOWER),
+	NUM("pgscan_kswapd", MU_PAGES, RC "reclaimers.kswapd.scanned_pages", "pages scanned by kswapd, machine-wide", LOWER),
+	NUM("pgsteal_direct", MU_PAGES, RC "reclaimers.direct.reclaimed_pages", "pages reclaimed by direct reclaim, machine-wide", LOWER),
+	NUM("pgsteal_kswapd", MU_PAGES, RC "reclaimers.kswapd.reclaimed_pages", "pages reclaimed by kswapd, machine-wide", LOWER),
+	NUM("direct_scan_pct", MU_PCT, RC "direct_scan_pct", "direct reclaim's share of the pages scanned, machine-wide; absent when nothing was scanned", LOWER),
+	NUM("direct_efficiency_pct", MU_PCT, RC "reclaimers.direct.efficiency_pct", "pages direct reclaim reclaimed per 100 it scanned, machine-wide; absent when it scanned none", HIGHER),
+	NUM("kswapd_efficiency_pct", MU_PCT, RC "reclaimers.kswapd.efficiency_pct", "pages kswapd reclaimed per 100 it scanned, machine-wide; absent when it scanned none", HIGHER),
+	NUM("cgroup_pgscan_direct", MU_PAGES, CR "reclaimers.direct.scanned_pages", "pages scanned by direct reclaim charged to the run cgroup, limit reclaim included; absent on v1", LOWER),
+	NUM("cgroup_pgscan_kswapd", MU_PAGES, CR "reclaimers.kswapd.scanned_pages", "pages of the run cgroup scanned by kswapd; absent on v1", LOWER),
+	NUM("cgroup_pgsteal_direct", MU_PAGES, CR "reclaimers.direct.reclaimed_pages", "pages of the run cgroup reclaimed by direct reclaim, limit reclaim included; absent on v1", LOWER),
+	NUM("cgroup_pgsteal_kswapd", MU_PAGES, CR "reclaimers.kswapd.reclaimed_pages", "pages of the run cgroup reclaimed by kswapd; absent on v1", LOWER),
+	NUM("cgroup_direct_efficiency_pct", MU_PCT, CR "reclaimers.direct.efficiency_pct", "the run cgroup's direct reclaim (limit reclaim included): pages reclaimed per 100 scanned; absent on v1 or when none were scanned", HIGHER),
+	NUM("allocation_stalls", MU_COUNT, RC "allocation_stalls", "allocations that entered direct reclaim, machine-wide (Σ Δ allocstall_*)", LOWER),
+	NUM("refaults_anon", MU_PAGES, RC "refaults_anon_pages", "anonymous pages faulted back soon after being reclaimed, machine-wide (Δ workingset_refault_anon)", LOWER),
+	NUM("refaults_file", MU_PAGES, RC "refaults_file_pages", "file pages read back soon after being reclaimed, machine-wide (Δ workingset_refault_file)", LOWER),
+	NUM("cgroup_refaults_anon", MU_PAGES, CR "refaults_anon_pages", "the run cgroup's anonymous workingset refaults", LOWER),
+	NUM("cgroup_refaults_file", MU_PAGES, CR "refaults_file_pages", "the run cgroup's file workingset refaults: on v1 where limit reclaim of page cache shows", LOWER),
+	NUM("major_faults", MU_COUNT, RC "major_faults", "page faults that needed I/O, machine-wide (Δ pgmajfault)", LOWER),
+	NUM("cgroup_major_faults", MU_COUNT, CR "major_faults", "the run cgroup's major faults", LOWER),
+	NUM("psi_some_total_s", MU_S, "recorder.psi_memory.some.stall_total_s", "time in which some task waited for memory, machine-wide (/proc/pressure/memory some total)", LOWER),
+	NUM("psi_full_total_s", MU_S, "recorder.psi_memory.full.stall_total_s", "time in which all non-idle tasks waited for memory, machine-wide (PSI full total)", LOWER),
+	NUM("psi_some_avg10_peak", MU_PCT, "recorder.psi_memory.some.peak_avg10_pct", "the highest PSI memory some avg10 sampled", LOWER),
+	NUM("psi_full_avg10_peak", MU_PCT, "recorder.psi_memory.full.peak_avg10_pct", "the highest PSI memory full avg10 sampled", LOWER),
 	NUM("first_direct_reclaim_s", MU_S, "recorder.first_direct_reclaim_s", "when direct reclaim was first seen; absent when it never happened"),
 	NUM("first_swap_out_s", MU_S, "recorder.first_swap_out_s", "when swap-out was first seen; absent when it never happened"),
 	NUM("first_psi_full_stall_s", MU_S, "recorder.first_psi_full_stall_s", "when PSI memory full first rose; absent when it never did"),
@@ -80,7 +87,7 @@ static const struct metric run_metrics[] = {
 	NUM("samples", MU_COUNT, "recorder.samples", "samples the recorder took"),
 	BOOL("interrupted", "interrupted", "the run was cut short by SIGINT, SIGTERM or SIGHUP"),
 	BOOL("kernel_log_readable", "kernel_log.readable", "mph could read /dev/kmsg, so OOM kills were confirmed by the kernel log"),
-	LEN("errors", "errors", "what went wrong in carrying the run out or undoing it (0 on a clean run)"),
+	LEN("errors", "errors", "what went wrong in carrying the run out or undoing it (0 on a clean run)", LOWER),
 	WORD("cgroup_version", "cgroup.version", cgroup_words, NULL, "the cgroup hierarchy the run used"),
 };
 
@@ -95,7 +102,7 @@ static const struct metric wl_metrics[] = {
 	NUM("started_s", MU_S, "started_s", "when it started, in seconds since the workloads were started"),
 	NUM("ended_s", MU_S, "ended_s", "when it ended, in seconds since the workloads were started"),
 	BOOL("sigterm_sent", "sigterm_sent", "mph sent it SIGTERM (end of duration, interruption)"),
-	LEN("oom_kills", "oom_killed_pids", "OOM victims among itself and the children it announced"),
+	LEN("oom_kills", "oom_killed_pids", "OOM victims among itself and the children it announced", LOWER),
 	NUM("children", MU_COUNT, "children", "processes it announced with child records"),
 	WORD("status", FIN "status", status_words, NULL, "the status of its final report; absent when it wrote none (killed)"),
 	NUM("report_bad_lines", MU_COUNT, "report_bad_lines", "report lines that were not valid JSON records"),
@@ -103,13 +110,13 @@ static const struct metric wl_metrics[] = {
 	{ .name = "bytes", .wl_type = "anonleak", .type = MT_NUMBER, .unit = MU_BYTES, .path = FIN "bytes",
 	  .meaning = "anonymous memory allocated and touched" },
 	NUM("rss_bytes", MU_BYTES, FIN "rss_bytes", "its VmRSS at the end"),
-	NUM("fill_seconds", MU_S, FIN "fill_seconds", "time to allocate and touch it all"),
-	NUM("fill_mb_per_s", MU_MIB_S, FIN "fill_mb_per_s", "allocation rate while filling"),
-	NUM("hot_passes", MU_COUNT, FIN "hot.passes", "passes over the hot set; absent without --hot"),
-	HIST("hot_pass_p50_ms", MU_MS, FIN "hot.pass.p50_ns", 1e-6, "median time of a pass over the hot set"),
-	HIST("hot_pass_p99_ms", MU_MS, FIN "hot.pass.p99_ns", 1e-6, "99th percentile time of a pass over the hot set"),
-	HIST("hot_pass_max_ms", MU_MS, FIN "hot.pass.max_ns", 1e-6, "slowest pass over the hot set"),
-	HIST("hot_page_p99_us", MU_US, FIN "hot.page.p99_ns", 1e-3, "99th percentile of a pass's time per page"),
+	NUM("fill_seconds", MU_S, FIN "fill_seconds", "time to allocate and touch it all", LOWER),
+	NUM("fill_mb_per_s", MU_MIB_S, FIN "fill_mb_per_s", "allocation rate while filling", HIGHER),
+	NUM("hot_passes", MU_COUNT, FIN "hot.passes", "passes over the hot set; absent without --hot", HIGHER),
+	HIST("hot_pass_p50_ms", MU_MS, FIN "hot.pass.p50_ns", 1e-6, "median time of a pass over the hot set", LOWER),
+	HIST("hot_pass_p99_ms", MU_MS, FIN "hot.pass.p99_ns", 1e-6, "99th percentile time of a pass over the hot set", LOWER),
+	HIST("hot_pass_max_ms", MU_MS, FIN "hot.pass.max_ns", 1e-6, "slowest pass over the hot set", LOWER),
+	HIST("hot_page_p99_us", MU_US, FIN "hot.page.p99_ns", 1e-3, "99th percentile of a pass's time per page", LOWER),
 
 	{ .name = "chunks", .wl_type = "alloc", .type = MT_NUMBER, .unit = MU_COUNT, .path = FIN "chunks",
 	  .meaning = "chunks allocated" },
@@ -131,8 +138,8 @@ static const struct metric wl_metrics[] = {
 	{ .name = "passes_done", .wl_type = "pagecache", .type = MT_NUMBER, .unit = MU_COUNT, .path = FIN "passes_done",
 	  .meaning = "passes started (one cut short by SIGTERM included)" },
 	NUM("bytes", MU_BYTES, FIN "bytes", "bytes read or written by all passes"),
-	NUM("mb_per_s", MU_MIB_S, FIN "mb_per_s", "rate over the passes' time"),
-	NUM("io_read_bytes", MU_BYTES, FIN "io_read_bytes", "what the kernel fetched from storage for it (/proc/self/io read_bytes)"),
+	NUM("mb_per_s", MU_MIB_S, FIN "mb_per_s", "rate over the passes' time", HIGHER),
+	NUM("io_read_bytes", MU_BYTES, FIN "io_read_bytes", "what the kernel fetched from storage for it (/proc/self/io read_bytes)", LOWER),
 	NUM("major_faults", MU_COUNT, FIN "major_faults", "its major faults (only --access=mmap has them)"),
 	NUM("resident_bytes", MU_BYTES, FIN "resident_bytes", "its files' pages in the page cache at the end (mincore)"),
 
@@ -140,21 +147,21 @@ static const struct metric wl_metrics[] = {
 	  .meaning = "shared memory filled" },
 	NUM("rss_shmem_bytes", MU_BYTES, FIN "rss_shmem_bytes", "its shared memory in RAM at the end (RssShmem)"),
 	NUM("swap_bytes", MU_BYTES, FIN "swap_bytes", "its shared memory in swap at the end"),
-	NUM("fill_seconds", MU_S, FIN "fill_seconds", "time to fill it"),
+	NUM("fill_seconds", MU_S, FIN "fill_seconds", "time to fill it", LOWER),
 	WORD("backing", FIN "backing", NULL, NULL, "tmpfs, memfd or sysv"),
 
 	{ .name = "probes", .wl_type = "probe", .type = MT_NUMBER, .unit = MU_COUNT, .path = FIN "probes",
 	  .meaning = "allocations timed" },
-	NUM("slow", MU_COUNT, FIN "slow", "probes slower than --slow"),
-	NUM("skipped", MU_COUNT, FIN "skipped", "grid slots lost to overruns"),
+	NUM("slow", MU_COUNT, FIN "slow", "probes slower than --slow", LOWER),
+	NUM("skipped", MU_COUNT, FIN "skipped", "grid slots lost to overruns", LOWER),
 	NUM("minflt", MU_COUNT, FIN "minflt", "minor faults while probing"),
-	HIST("min_ms", MU_MS, FIN "stall.min_ns", 1e-6, "fastest probe"),
-	HIST("mean_ms", MU_MS, FIN "stall.mean_ns", 1e-6, "mean probe time"),
-	HIST("p50_ms", MU_MS, FIN "stall.p50_ns", 1e-6, "median probe time (upper bound of its bucket, within 12.5%)"),
-	HIST("p90_ms", MU_MS, FIN "stall.p90_ns", 1e-6, "90th percentile probe time"),
-	HIST("p99_ms", MU_MS, FIN "stall.p99_ns", 1e-6, "99th percentile probe time: the allocation stall reclaim costs"),
-	HIST("p999_ms", MU_MS, FIN "stall.p999_ns", 1e-6, "99.9th percentile probe time"),
-	HIST("max_ms", MU_MS, FIN "stall.max_ns", 1e-6, "slowest probe"),
+	HIST("min_ms", MU_MS, FIN "stall.min_ns", 1e-6, "fastest probe", LOWER),
+	HIST("mean_ms", MU_MS, FIN "stall.mean_ns", 1e-6, "mean probe time", LOWER),
+	HIST("p50_ms", MU_MS, FIN "stall.p50_ns", 1e-6, "median probe time (upper bound of its bucket, within 12.5%)", LOWER),
+	HIST("p90_ms", MU_MS, FIN "stall.p90_ns", 1e-6, "90th percentile probe time", LOWER),
+	HIST("p99_ms", MU_MS, FIN "stall.p99_ns", 1e-6, "99th percentile probe time: the allocation stall reclaim costs", LOWER),
+	HIST("p999_ms", MU_MS, FIN "stall.p999_ns", 1e-6, "99.9th percentile probe time", LOWER),
+	HIST("max_ms", MU_MS, FIN "stall.max_ns", 1e-6, "slowest probe", LOWER),
 
 	{ .name = "cmd_exit_code", .wl_type = "exec", .type = MT_NUMBER, .path = FIN "exit_code",
 	  .meaning = "the command's exit status; absent when it was killed" },
@@ -162,17 +169,17 @@ static const struct metric wl_metrics[] = {
 	NUM("seconds", MU_S, FIN "seconds", "how long the command ran"),
 
 	{ .name = "requests_served", .wl_type = "fpm", .type = MT_NUMBER, .unit = MU_COUNT,
-	  .path = FIN "requests.served", .meaning = "requests answered" },
-	NUM("requests_failed", MU_COUNT, FIN "requests.failed", "requests that failed (queue full, worker died, ENOMEM)"),
-	NUM("failed_worker_died", MU_COUNT, FIN "requests.failed_worker_died", "requests lost with a worker that died"),
-	NUM("rps_served", MU_PER_S, FIN "rps_served", "requests answered per second"),
-	HIST("p50_ms", MU_MS, FIN "latency.p50_ns", 1e-6, "median request latency (generation to reply)"),
-	HIST("p99_ms", MU_MS, FIN "latency.p99_ns", 1e-6, "99th percentile request latency"),
-	HIST("max_ms", MU_MS, FIN "latency.max_ns", 1e-6, "slowest request"),
+	  .path = FIN "requests.served", .meaning = "requests answered", HIGHER },
+	NUM("requests_failed", MU_COUNT, FIN "requests.failed", "requests that failed (queue full, worker died, ENOMEM)", LOWER),
+	NUM("failed_worker_died", MU_COUNT, FIN "requests.failed_worker_died", "requests lost with a worker that died", LOWER),
+	NUM("rps_served", MU_PER_S, FIN "rps_served", "requests answered per second", HIGHER),
+	HIST("p50_ms", MU_MS, FIN "latency.p50_ns", 1e-6, "median request latency (generation to reply)", LOWER),
+	HIST("p99_ms", MU_MS, FIN "latency.p99_ns", 1e-6, "99th percentile request latency", LOWER),
+	HIST("max_ms", MU_MS, FIN "latency.max_ns", 1e-6, "slowest request", LOWER),
 	NUM("workers_spawned", MU_COUNT, FIN "workers_spawned", "worker processes started"),
-	NUM("killed_total", MU_COUNT, FIN "killed_total", "workers killed by SIGKILL the master did not send (in a cgroup, the OOM killer)"),
-	NUM("respawns_died", MU_COUNT, FIN "respawns.died", "workers replaced because one died"),
-	NUM("worker_rss_max", MU_BYTES, FIN "worker_rss_max", "the largest worker RSS sampled"),
+	NUM("killed_total", MU_COUNT, FIN "killed_total", "workers killed by SIGKILL the master did not send (in a cgroup, the OOM killer)", LOWER),
+	NUM("respawns_died", MU_COUNT, FIN "respawns.died", "workers replaced because one died", LOWER),
+	NUM("worker_rss_max", MU_BYTES, FIN "worker_rss_max", "the largest worker RSS sampled", LOWER),
 };
 
 /* The rows without their own wl_type carry on the type of the row above them
@@ -198,6 +205,11 @@ const char *metric_type_name(enum metric_type t)
 {
 	static const char *const n[] = { [MT_NUMBER] = "number", [MT_WORD] = "word", [MT_BOOL] = "bool" };
 	return t <= MT_BOOL ? n[t] : "?";
+}
+
+const char *metric_better_name(enum metric_better b)
+{
+	return b == MB_LOWER ? "lower" : b == MB_HIGHER ? "higher" : "-";
 }
 
 /* wl_metrics with wl_type filled in on every row: what callers and the docs see */
@@ -495,12 +507,13 @@ void schema_doc_markdown(FILE *f)
 {
 	init();
 	fprintf(f, "Run metrics, one value per run:\n\n");
-	fprintf(f, "| name | type | unit | from run.json | meaning |\n| --- | --- | --- | --- | --- |\n");
+	fprintf(f, "| name | type | unit | better | from run.json | meaning |\n| --- | --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < nall; i++) {
 		const struct metric *m = &all[i];
 		if (m->wl_type)
 			continue;
-		fprintf(f, "| %s | %s | %s | ", m->name, metric_type_name(m->type), metric_unit_name(m->unit));
+		fprintf(f, "| %s | %s | %s | %s | ", m->name, metric_type_name(m->type), metric_unit_name(m->unit),
+			metric_better_name(m->better));
 		doc_from(f, m);
 		fprintf(f, " | ");
 		doc_meaning(f, m);
@@ -508,14 +521,14 @@ void schema_doc_markdown(FILE *f)
 	}
 	fprintf(f, "\nWorkload metrics, written `<workload>.<metric>` (`leaker.outcome`), read from the workload's\n"
 		   "entry in `workloads` (matched by name); `*` marks those of every workload:\n\n");
-	fprintf(f, "| workload | name | type | unit | from its entry in `workloads` | meaning |\n"
-		   "| --- | --- | --- | --- | --- | --- |\n");
+	fprintf(f, "| workload | name | type | unit | better | from its entry in `workloads` | meaning |\n"
+		   "| --- | --- | --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < nall; i++) {
 		const struct metric *m = &all[i];
 		if (!m->wl_type)
 			continue;
-		fprintf(f, "| %s | %s | %s | %s | ", m->wl_type, m->name, metric_type_name(m->type),
-			metric_unit_name(m->unit));
+		fprintf(f, "| %s | %s | %s | %s | %s | ", m->wl_type, m->name, metric_type_name(m->type),
+			metric_unit_name(m->unit), metric_better_name(m->better));
 		doc_from(f, m);
 		fprintf(f, " | ");
 		doc_meaning(f, m);

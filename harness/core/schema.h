@@ -37,6 +37,12 @@ enum metric_unit {
 	MU_N
 };
 
+/* Which way a number is better, for comparisons (mph compare, mph ab): fewer OOM
+ * kills, less reclaim and stall time are better; more throughput is. MB_NONE: the
+ * metric describes what happened (bytes allocated, when an event came) and has no
+ * better side; a comparison reports its change without calling it better or worse. */
+enum metric_better { MB_NONE, MB_LOWER, MB_HIGHER };
+
 enum mval_kind { MV_ABSENT, MV_NUMBER, MV_WORD };
 
 /* One measured value. word points into the run's JSON (or a static string): valid
@@ -65,6 +71,7 @@ struct metric {
 	const char *const *words;   /* MT_WORD: the values it can take (NULL-terminated), NULL: any */
 	const char *null_word;      /* MT_WORD: what a JSON null means, NULL: absent */
 	const char *meaning;        /* one sentence */
+	enum metric_better better;  /* numbers: which way is better; MB_NONE: neither */
 };
 
 /* A resolved name: the metric and, for a workload metric, the workload's name. */
@@ -96,6 +103,8 @@ int schema_value(const json_t *run, const struct metric_ref *ref, struct mval *o
 
 const char *metric_unit_name(enum metric_unit u);
 const char *metric_type_name(enum metric_type t);
+/* "lower", "higher", "-" */
+const char *metric_better_name(enum metric_better b);
 /* Every metric, run metrics then workload metrics, in table order. */
 const struct metric *schema_metrics(size_t *n);
 /* The tables as markdown (docs/results.md's "Metrics", between the markers). */

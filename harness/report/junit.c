@@ -41,10 +41,9 @@ static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
 	return len;
 }
 
-/* s as XML character data (attr false) or an attribute value (attr true: tab, newline
- * and CR as references, which attribute-value normalisation would otherwise turn into
- * spaces). */
-static void xml_put(FILE *f, const char *s, bool attr)
+/* report.h: tab, newline and CR in attributes as references, which attribute-value
+ * normalisation would otherwise turn into spaces */
+void report_xml_put(FILE *f, const char *s, bool attr)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	while (*p) {
@@ -83,7 +82,7 @@ static void xml_put(FILE *f, const char *s, bool attr)
 static void attr(FILE *f, const char *name, const char *value)
 {
 	fprintf(f, " %s=\"", name);
-	xml_put(f, value, true);
+	report_xml_put(f, value, true);
 	fputc('"', f);
 }
 
@@ -105,7 +104,7 @@ static void detail(FILE *f, const char *key, const json_t *v)
 	if (!v || json_is_null(v))
 		return;
 	fprintf(f, "%s: ", key);
-	xml_put(f, report_value(v, buf, sizeof(buf)), false);
+	report_xml_put(f, report_value(v, buf, sizeof(buf)), false);
 	fputc('\n', f);
 }
 
@@ -164,7 +163,7 @@ static void testcase(FILE *f, const char *classname, const struct report_case *c
 	}
 	attr(f, "type", c->assertion ? report_str(c->assertion, "verdict", "") : report_str(c->job, "status", "plan"));
 	fputs(">", f);
-	xml_put(f, c->message, false);
+	report_xml_put(f, c->message, false);
 	fputc('\n', f);
 	details(f, c);
 	fprintf(f, "</%s>\n    </testcase>\n", el);

@@ -49,6 +49,11 @@ const char *report_str(const json_t *o, const char *key, const char *dflt);
  * they are, "null" for no value. Returns buf. */
 const char *report_value(const json_t *v, char *buf, size_t len);
 
+/* s escaped as XML character data (attr false) or an attribute value (attr true);
+ * what XML 1.0 cannot carry (control characters, invalid UTF-8, U+FFFE, U+FFFF) is
+ * written visibly as \xNN or \uNNNN. NULL writes nothing. */
+void report_xml_put(FILE *f, const char *s, bool attr);
+
 /* Load plan.json, checking its schema: -errno from reading, -EINVAL if it is not JSON
  * or not mph-plan/1. *plan is untouched on failure. */
 int report_plan_load(const char *path, json_t **plan);
