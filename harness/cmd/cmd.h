@@ -6,5 +6,7 @@ int cmd_run(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

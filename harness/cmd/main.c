@@ -14,6 +14,8 @@ static const struct command {
 	{ "run", cmd_run, "run a scenario: workloads in a limited memory cgroup, sysctls applied and undone" },
 	{ "record", cmd_record, "record reclaim, swap, PSI and OOM of a cgroup or a command, without a scenario" },
 	{ "restore", cmd_restore, "undo what an interrupted run left in place (from its journal)" },
+	{ "plot", cmd_plot, "draw a run's timeline or a plan's sweep with gnuplot (SVG, PNG)" },
+	{ "report", cmd_report, "one self-contained HTML page about runs and plans: verdicts, plots, OOM kills" },
 	{ "doctor", cmd_doctor, "what this machine supports, and what is unavailable and why" },
 };
 
