@@ -35,6 +35,7 @@ static const struct cli_opt run_opts[] = {
 	{ "jobs", "N", CLI_UINT, R(jobs), 0, 8, "guests running at once (default 1; each takes a host core per vCPU)" },
 	{ "dry-run", NULL, CLI_FLAG, P(dry_run), 0, 0, "validate, print the jobs and what each would change; change nothing" },
 	{ "junit", "FILE", CLI_STRING, P(junit), 0, 0, "write the verdicts as JUnit XML (a testcase per job x assertion)" },
+	{ "report", NULL, CLI_FLAG, P(report), 0, 0, "write report.html (verdicts, plots, OOM kills: mph report) into the plan's directory" },
 	{ "tap", NULL, CLI_FLAG, P(tap), 0, 0, "print TAP version 14 on stdout (the human summary goes to stderr)" },
 	{ "json", NULL, CLI_FLAG, P(json), 0, 0, "print plan.json's summary on stdout (the human summary goes to stderr)" },
 	{ "quiet", NULL, CLI_FLAG, P(quiet), 0, 0, "no per-job summaries or progress: the verdict table only" },

@@ -23,6 +23,7 @@ struct plan_opts {
 	bool json;         /* plan.json's summary on stdout; the human summary goes to stderr */
 	bool quiet;        /* no per-job summaries, no progress: the verdict table only */
 	const char *junit; /* write JUnit XML here */
+	bool report;       /* write report.html into the plan's directory at the end */
 	const char *resume; /* a plan directory whose jobs not yet done are run */
 };
 
