@@ -228,11 +228,11 @@ static json_t *plan_of_run(const json_t *run)
 		else if (!v || (strcmp(v, "pass") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "skipped") != 0))
 			verdict = "error";
 	}
-	json_t *job = json_pack("{s:i, s:s, s:{}, s:s, s:I, s:s, s:s, s:O, s:O, s:n, s:O}", "id", 1, "variant", "", "keys",
+	json_t *job = json_pack("{s:i, s:s, s:{}, s:s, s:I, s:s, s:s, s:i, s:f, s:n, s:o}", "id", 1, "variant", "", "keys",
 				"kernel", "host", "repeat", json_integer_value(json_object_get(scen, "repeat")), "dir", ".",
-				"status", "done", "exit_code", json_integer(0), "elapsed_s",
-				json_object_get(run, "elapsed_s") ? json_object_get(run, "elapsed_s") : json_real(0), "reason",
-				"assertions", json_is_array(exp) ? exp : json_array());
+				"status", "done", "exit_code", 0, "elapsed_s",
+				json_number_value(json_object_get(run, "elapsed_s")), "reason", "assertions",
+				json_is_array(exp) ? json_incref(exp) : json_array());
 	return json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:[], s:[o], s:[], s:s}", "schema", REPORT_PLAN_SCHEMA,
 			 "mph_version", jstr(run, "mph_version") ? jstr(run, "mph_version") : "?", "scenario",
 			 jstr(scen, "name") ? jstr(scen, "name") : "?", "file", jstr(scen, "file") ? jstr(scen, "file") : "?",
