@@ -97,6 +97,9 @@ $(BUILD)/itests/%: tests/integration/%.c $(ITEST_OBJ) $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(ITEST_OBJ) $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
 
+# the browser test decodes Chromium's screenshots itself
+$(BUILD)/itests/test_report_browser: LDLIBS += -lz
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; MPH_TEST_DATA=tests $$t; done
 

@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages mph needs, only those missing (apt-get, as root).
 # Usage: tools/deps.sh [--check]   (--check: list what is missing, install nothing)
 set -eu
-PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils gnuplot-nox chromium"
+PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils gnuplot-nox chromium zlib1g-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

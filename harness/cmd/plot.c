@@ -120,7 +120,7 @@ int cmd_plot(int argc, char **argv)
 		r = kernels ? plot_kernels_script(dir, plan, metric, &o, &script, &slen, err, sizeof(err))
 			    : plot_sweep_script(dir, plan, metric, &o, &script, &slen, err, sizeof(err));
 		if (r == -ENODATA && !c.what && (rundir = first_job_dir(dir, plan))) {
-			fprintf(stderr, "mph plot: %s; plotting its first job's timeline\n", err);
+			fprintf(stderr, "mph plot: %s sweeps nothing on one kernel; plotting its first job's timeline\n", argv[1]);
 			is_plan = false;
 		} else if (r < 0) {
 			fprintf(stderr, "mph plot: %s\n", err);

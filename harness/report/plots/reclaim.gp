@@ -5,7 +5,7 @@
 # (/proc/vmstat). Variables: has_limit_reclaim.
 set title "reclaim (machine-wide /proc/vmstat)" noenhanced
 set ylabel "pages/s" noenhanced
-set format y "%.3s%c"
+set format y "%.1s%c"
 set xlabel (panel == npanels - 1 ? "seconds since the run started" : "") noenhanced
 lr = ""
 if (has_limit_reclaim) {

@@ -2,7 +2,7 @@
 # of reclaiming the wrong pages) and swap traffic, per second. Variables: refault_scope.
 set title "refaults (" . refault_scope . ") and swap I/O (machine-wide)" noenhanced
 set ylabel "pages/s" noenhanced
-set format y "%.3s%c"
+set format y "%.1s%c"
 set xlabel (panel == npanels - 1 ? "seconds since the run started" : "") noenhanced
 plot $tl using "t":"refault_anon" with lines lc rgb "#d6604d" lw 2 title "refault anon" noenhanced, \
      $tl using "t":"refault_file" with lines lc rgb "#4393c3" lw 2 title "refault file" noenhanced, \
