@@ -17,7 +17,7 @@ set grid ytics lc rgb "#dddddd"
 set border 3
 set tics nomirror out
 set key outside right top vertical Left reverse noautotitle samplen 2 width 1
-set lmargin 10
+set lmargin 12
 set rmargin 26
 set xrange [0:tmax]
 set format y "%.4g"
