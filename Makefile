@@ -19,7 +19,8 @@ WORKLOADS := anonleak alloc overcommit pagecache shm fpm probe exec
 # harness/ in layers (docs/design.md): core <- host, scenario <- target <- plan <- cmd;
 # report/ reads result files only and links nothing of host/
 HSRC      := $(wildcard harness/*/*.c)
-HARNESS   := $(filter-out harness/cmd/main.c harness/runner/noguest.c,$(HSRC)) harness/runner/guest_init.S
+HARNESS   := $(filter-out harness/cmd/main.c harness/runner/noguest.c,$(HSRC)) harness/runner/guest_init.S \
+             harness/report/assets.S
 # the guest's build has no VM target of its own (noguest.c stands in for it)
 GUEST_HARNESS := $(filter-out harness/cmd/main.c harness/runner/vm.c harness/runner/kernel.c harness/runner/initramfs.c,$(HSRC))
 WLLIB     := workloads/registry.c workloads/runtime.c workloads/hist.c $(addprefix workloads/,$(addsuffix .c,$(WORKLOADS)))
@@ -57,12 +58,16 @@ $(BUILD)/%.o: %.c
 $(BUILD)/harness/runner/guest_init.o: harness/runner/guest_init.S harness/runner/guest-init.sh
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<
+# the gnuplot templates and the report's style sheet are assembled into mph (.incbin)
+$(BUILD)/harness/report/assets.o: harness/report/assets.S $(wildcard harness/report/plots/*)
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
 
 # Static builds of mph and the workloads for the qemu guest (VM target, harness/runner/vm.c)
 $(BUILD)/guest/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
-$(BUILD)/guest/libmph.a: $(call gobj,$(GUEST_HARNESS))
+$(BUILD)/guest/libmph.a: $(call gobj,$(GUEST_HARNESS)) $(BUILD)/harness/report/assets.o
 	ar rcs $@ $^
 GUEST_LDLIBS := -static $(shell pkg-config --static --libs $(GUEST_PKGS) 2>/dev/null) -lm -lpthread
 # glibc warns that getpwnam & co in static libcgroup/libnuma need its shared libraries
@@ -107,6 +112,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBMPH) $(LIBWL)
 $(BUILD)/itests/%: tests/integration/%.c $(ITEST_OBJ) $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(ITEST_OBJ) $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS) $(CMOCKA)
+
+# the browser test decodes Chromium's screenshots itself
+$(BUILD)/itests/test_report_browser: LDLIBS += -lz
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; MPH_TEST_DATA=tests $$t; done

@@ -5,7 +5,7 @@
 # for the tests of tools/lava and `mph run --prom`; their services must not start on
 # install: the tests run their own node_exporter on loopback and stop it.
 set -eu
-PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev libgsl-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils lava-common prometheus-node-exporter prometheus"
+PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev libgsl-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils lava-common prometheus-node-exporter prometheus gnuplot-nox chromium zlib1g-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -17,6 +17,8 @@ static const struct command {
 	{ "compare", cmd_compare, "compare runs metric by metric: means, changes, significance, regression gates" },
 	{ "ab", cmd_ab, "run a scenario under the current sysctls and a sysctl.d candidate, interleaved, and judge" },
 	{ "search", cmd_search, "find the largest value of a key for which a condition holds (bisection)" },
+	{ "plot", cmd_plot, "draw a run's timeline or a plan's sweep with gnuplot (SVG, PNG)" },
+	{ "report", cmd_report, "one self-contained HTML page about runs and plans: verdicts, plots, OOM kills" },
 	{ "doctor", cmd_doctor, "what this machine supports, and what is unavailable and why" },
 };
 

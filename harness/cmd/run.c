@@ -38,6 +38,7 @@ static const struct cli_opt run_opts[] = {
 	{ "prom", "FILE", CLI_STRING, P(prom), 0, 0,
 	  "write the runs' metrics for node_exporter's textfile collector (Prometheus text format, atomically)" },
 	{ "lava", "FILE", CLI_STRING, P(lava), 0, 0, "write the verdicts as LAVA test cases for lava-test-case (docs/lava.md)" },
+	{ "report", NULL, CLI_FLAG, P(report), 0, 0, "write report.html (verdicts, plots, OOM kills: mph report) into the plan's directory" },
 	{ "tap", NULL, CLI_FLAG, P(tap), 0, 0, "print TAP version 14 on stdout (the human summary goes to stderr)" },
 	{ "json", NULL, CLI_FLAG, P(json), 0, 0, "print plan.json's summary on stdout (the human summary goes to stderr)" },
 	{ "quiet", NULL, CLI_FLAG, P(quiet), 0, 0, "no per-job summaries or progress: the verdict table only" },

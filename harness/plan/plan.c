@@ -19,6 +19,7 @@
 #include "../host/cgroup.h"
 #include "../host/supervise.h"
 #include "../host/sysctl.h"
+#include "../report/plot.h"
 #include "../report/report.h"
 #include "../runner/kernel.h"
 #include "../runner/vm.h"
@@ -1032,6 +1033,16 @@ static void outputs(struct plan *p, int code)
 		json_decref(s);
 	}
 	report_plan_table(p->out, pj, p->dir);
+	/* --report: the page is made from the files just written, like `mph report DIR` */
+	if (p->po->report && p->dir && !p->po->dry_run) {
+		char *html = xasprintf("%s/report.html", p->dir), err[512] = "";
+		const char *dirs[1] = { p->dir };
+		if (report_html_file(html, dirs, 1, NULL, err, sizeof(err)) < 0)
+			fprintf(stderr, "mph: cannot write %s: %s\n", html, err);
+		else
+			fprintf(p->out, "%s%s%s\n", html, *err ? ": " : "", err);
+		free(html);
+	}
 	if (p->dir)
 		fprintf(p->out, "%s/plan.json\n", p->dir);
 	fflush(p->out);

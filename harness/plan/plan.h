@@ -25,6 +25,7 @@ struct plan_opts {
 	const char *junit; /* write JUnit XML here */
 	const char *prom;  /* write the runs' metrics here, Prometheus text format (docs/prometheus.md) */
 	const char *lava;  /* write the report cases here for lava-test-case (docs/lava.md) */
+	bool report;       /* write report.html into the plan's directory at the end */
 	const char *resume; /* a plan directory whose jobs not yet done are run */
 };
 
