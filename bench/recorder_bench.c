@@ -170,7 +170,7 @@ static void bench_oom_latency(const char *mph, const char *tmp)
 		if (child_share(argv) < 0)
 			continue;
 	}
-	char *cmd = xasprintf("cat %s/oom-basic/*/events.jsonl", res);
+	char *cmd = xasprintf("cat %s/oom-basic/*/r1/events.jsonl", res); /* each run a one-job plan */
 	FILE *p = popen(cmd, "r");
 	char line[4096];
 	while (p && fgets(line, sizeof(line), p) && n < N) {

@@ -311,7 +311,11 @@ int journal_parse(const char *text, size_t len, struct journal_entry **out, size
 	size_t cnt = 0;
 	const char *end = text + len, *nl = memchr(text, '\n', len);
 	*pid = 0;
-	if (!nl || sscanf(text, "mph-journal 1 pid %d", pid) != 1 || *pid <= 0 || memchr(text, '\0', (size_t)(nl - text))) {
+	/* the header, as a string of its own: text is len bytes, not NUL-terminated */
+	char *hdr = nl && !memchr(text, '\0', (size_t)(nl - text)) ? strndup(text, (size_t)(nl - text)) : NULL;
+	bool ok = hdr && sscanf(hdr, "mph-journal 1 pid %d", pid) == 1 && *pid > 0;
+	free(hdr);
+	if (!ok) {
 		*badline = 1;
 		return -EINVAL;
 	}

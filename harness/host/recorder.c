@@ -92,6 +92,7 @@ struct recorder {
 	/* every process of the cgroup (procs.c) */
 	struct proc_set ps;
 	bool have_ps;
+	double ps_last;    /* when the processes were last scanned (t_now), -1: never */
 	FILE *pcsv;
 	/* where each OOM kill of the log belongs (enum kplace), and why */
 	unsigned char *kplace;
@@ -675,6 +676,8 @@ static void calibrate_kmsg(struct recorder *r)
 	r->km.marker = NULL;
 }
 
+#define PROCS_EVERY_S 0.1 /* processes scanned at most at 10 Hz */
+
 /* ---- open / sample / finish ---------------------------------------------- */
 
 /* a - b, or null when it does not fit (values from a corrupt read) */
@@ -759,8 +762,14 @@ void rec_sample(struct recorder *r)
 	r->nsamples++;
 	write_row(r, t);
 	track_firsts(r, t);
-	if (r->have_ps)
+	/* Every process of the cgroup at most every PROCS_EVERY_S (10 Hz), whatever the
+	 * sampling interval: at 1 kHz a scan of a thousand processes per tick would cost
+	 * the recorder its budget, and a process's memory is a slower signal than the
+	 * cgroup's counters. The first and the last sample always scan. */
+	if (r->have_ps && (r->ps_last < 0 || t - r->ps_last >= PROCS_EVERY_S || r->finishing)) {
 		procs_sample(&r->ps, t);
+		r->ps_last = t;
+	}
 }
 
 size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t max)
@@ -855,6 +864,7 @@ static FILE *fopen_nofollow(const char *path)
 int rec_open(struct recorder **out, const struct rec_config *cfg)
 {
 	struct recorder *r = xcalloc(1, sizeof(*r));
+	r->ps_last = -1;
 	r->cfg = *cfg;
 	r->tfd = r->oomfd = r->inofd = r->wfd = r->km.fd = -1; /* never close fd 0 on failure */
 	if (!r->cfg.proc_root)

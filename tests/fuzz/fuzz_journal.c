@@ -171,13 +171,13 @@ static char *expand(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *raw = strndup((const char *)data, size);
+	/* the raw bytes, NULs and all: the parser gets the length, not a C string */
 	struct journal_entry *e = NULL;
 	size_t n = 0;
-	int bad = 0;
-	if (journal_parse(raw, &e, &n, &bad) == 0) {
+	int bad = 0, pid = 0;
+	if (journal_parse((const char *)data, size, &e, &n, &pid, &bad) == 0) {
 		for (size_t i = 0; i < n; i++)
-			if (!e[i].a || !*e[i].a || (e[i].kind == J_SYSCTL) != (e[i].b != NULL)) {
+			if (!e[i].bad && (!e[i].a || !*e[i].a || (e[i].kind == J_SYSCTL) != (e[i].b != NULL))) {
 				fprintf(stderr, "journal: entry %zu parsed inconsistently\n", i);
 				abort();
 			}
@@ -186,16 +186,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "journal: rejected without a line number\n");
 		abort();
 	}
-	free(raw);
-
 	char *text = expand(data, size);
 	size_t len = strlen(text); /* the journal is text: replay reads up to a NUL */
 	bool safe = true;
 	e = NULL;
 	n = 0;
-	if (journal_parse(text, &e, &n, &bad) == 0) {
+	if (journal_parse(text, len, &e, &n, &pid, &bad) == 0) {
 		for (size_t i = 0; i < n && safe; i++)
-			safe = e[i].kind == J_SYSCTL || inside(e[i].a, false);
+			safe = e[i].bad || e[i].kind == J_SYSCTL || inside(e[i].a, false);
 		journal_entries_free(e, n);
 	}
 	if (safe) {

@@ -193,6 +193,29 @@ static void test_killed_run(void **state)
 	journal_unlock(&j);
 }
 
+/* regression (found by tests/fuzz/fuzz_journal.c): the header was read with sscanf
+ * from text that is len bytes and need not end in a NUL: past the end of the buffer */
+static void test_parse_unterminated(void **state)
+{
+	(void)state;
+	static const char hdr[] = "mph-journal 1 pid 12\nsysctl\tvm.swappiness\t60\n";
+	for (size_t len = 1; len < sizeof(hdr) - 1; len++) {
+		char *buf = malloc(len); /* exactly len bytes: ASan catches a read past them */
+		assert_non_null(buf);
+		memcpy(buf, hdr, len);
+		struct journal_entry *e = NULL;
+		size_t n = 0;
+		int pid = 0, bad = 0;
+		int r = journal_parse(buf, len, &e, &n, &pid, &bad);
+		if (len < 21) /* no whole header line */
+			assert_int_equal(r, -EINVAL);
+		else
+			assert_int_equal(pid, 12);
+		journal_entries_free(e, n);
+		free(buf);
+	}
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -651,6 +674,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_and_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_run, setup, teardown),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_unterminated),
 		cmocka_unit_test_setup_teardown(test_add_rejects_separators, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_keeps_journal_on_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_header, setup, teardown),
