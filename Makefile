@@ -35,7 +35,7 @@ LIBMPH    := $(BUILD)/libmph.a
 # report/ reads result files only: its library is report/ and core/, and its tests
 # link against nothing else (so it cannot reach the machine)
 LIBREPORT := $(BUILD)/libreport.a
-REPORT_SRC:= $(wildcard harness/report/*.c harness/core/*.c)
+REPORT_SRC:= $(wildcard harness/report/*.c harness/core/*.c) harness/report/assets.S
 LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
