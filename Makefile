@@ -147,16 +147,18 @@ fuzz-smoke:
 layers:
 	@tests/layers.sh
 
+# builds in parallel (one job per core); the tests themselves run one after another
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	@$(MAKE) --no-print-directory layers
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-asan
-	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory -j$(JOBS) unit
+	@$(MAKE) --no-print-directory -j$(JOBS) unit-asan
+	@$(MAKE) --no-print-directory -j$(JOBS) integration
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	./mph run scenarios/default.ini
 
 $(BUILD)/bench/recorder_bench: bench/recorder_bench.c $(LIBMPH) $(LIBWL)
