@@ -54,6 +54,7 @@ static void on_start(void *ctx, size_t i, const struct wl_proc *w)
 {
 	rec_set_pid(ctx, i, w->pid);
 	rec_event(ctx, "command_start", json_pack("{s:i}", "pid", (int)w->pid));
+	rec_scan_processes(ctx);
 }
 
 static void on_exit_(void *ctx, size_t i, const struct wl_proc *w)

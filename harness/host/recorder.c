@@ -766,10 +766,20 @@ void rec_sample(struct recorder *r)
 	 * sampling interval: at 1 kHz a scan of a thousand processes per tick would cost
 	 * the recorder its budget, and a process's memory is a slower signal than the
 	 * cgroup's counters. The first and the last sample always scan. */
-	if (r->have_ps && (r->ps_last < 0 || t - r->ps_last >= PROCS_EVERY_S || r->finishing)) {
+	double every = PROCS_EVERY_S - (double)r->cfg.interval_ms / 2000.0; /* a tick's jitter is no reason to skip it */
+	if (r->have_ps && (r->ps_last < 0 || t - r->ps_last >= every || r->finishing)) {
 		procs_sample(&r->ps, t);
 		r->ps_last = t;
 	}
+}
+
+void rec_scan_processes(struct recorder *r)
+{
+	if (!r->have_ps)
+		return;
+	double t = t_now(r);
+	procs_sample(&r->ps, t);
+	r->ps_last = t;
 }
 
 size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t max)

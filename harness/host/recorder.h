@@ -68,6 +68,10 @@ double rec_kernel_t(const struct recorder *r, uint64_t ts_usec);
 /* Final sample, flush, and the summary object for run.json (new reference). Also
  * decides which OOM kills were the recording's (below). */
 json_t *rec_finish(struct recorder *r);
+/* Scan the cgroup's processes now, between samples: when a workload has just been
+ * started (it joined the cgroup before exec), so that one that dies before the next
+ * scan (an OOM victim within milliseconds) is still in the processes table. */
+void rec_scan_processes(struct recorder *r);
 /* Append a message for samples.csv and for events.jsonl if writing it failed (the
  * first error and how many writes failed) to the JSON array msgs. After rec_finish. */
 void rec_write_errors(const struct recorder *r, json_t *msgs);

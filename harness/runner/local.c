@@ -330,6 +330,7 @@ static void hook_start(void *ctx, size_t i, const struct wl_proc *w)
 	struct hook_ctx *h = ctx;
 	rec_set_pid(h->rec, i, w->pid);
 	rec_event(h->rec, "workload_start", json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid));
+	rec_scan_processes(h->rec);
 	MPH_FAILPOINT("workload.started");
 }
 
