@@ -68,6 +68,7 @@ struct pjob {
 	int code;
 	double elapsed, t0;
 	char *reason;
+	char *run_json;         /* where its run.json went, when not in dir (a full disk) */
 	json_t *assertions;     /* this job's run-scope verdicts */
 	struct vm_guest *g;
 };
@@ -93,6 +94,8 @@ struct plan {
 	json_t *aggregates;
 	bool interrupted;
 	bool tty;               /* the human summary is a terminal: a live status line */
+	bool saved;             /* plan.json was written (its last version) */
+	bool save_warned;
 	size_t cur;             /* the local job running */
 };
 
@@ -559,7 +562,8 @@ static int directories(struct plan *p)
 		int r = scenario_write_ini(&v->tx, v->ini, true);
 		if (r < 0) {
 			fprintf(stderr, "mph: cannot write %s: %s\n", v->ini, strerror(-r));
-			return EXIT_RUN_FAILED;
+			if (v->guest) /* a guest's mph is given this file */
+				return EXIT_RUN_FAILED;
 		}
 	}
 	return EXIT_OK;
@@ -573,11 +577,14 @@ static json_t *job_json(const struct plan *p, const struct pjob *j, size_t id)
 	const struct variant *v = p->pv[j->vi].v;
 	for (size_t k = 0; k < v->nkeys; k++)
 		json_object_set_new(keys, v->keys[k].key, json_string(v->keys[k].value));
-	return json_pack("{s:I, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:f, s:o, s:O}", "id", (json_int_t)id, "variant",
-			 v->name, "keys", keys, "kernel", p->t[j->ti].label ? p->t[j->ti].label : p->t[j->ti].spec,
-			 "target", p->t[j->ti].host ? "host" : "qemu", "repeat", (int)j->rep, "dir", j->rel, "status",
-			 jstatus_names[j->status], "exit_code", j->code >= 0 ? json_integer(j->code) : json_null(), "elapsed_s",
-			 j->elapsed, "reason", j->reason ? json_string(j->reason) : json_null(), "assertions", j->assertions);
+	json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:f, s:o, s:O}", "id", (json_int_t)id, "variant",
+			      v->name, "keys", keys, "kernel", p->t[j->ti].label ? p->t[j->ti].label : p->t[j->ti].spec,
+			      "target", p->t[j->ti].host ? "host" : "qemu", "repeat", (int)j->rep, "dir", j->rel, "status",
+			      jstatus_names[j->status], "exit_code", j->code >= 0 ? json_integer(j->code) : json_null(), "elapsed_s",
+			      j->elapsed, "reason", j->reason ? json_string(j->reason) : json_null(), "assertions", j->assertions);
+	/* run.json elsewhere: the state directory's fallback when dir's file system was full */
+	json_object_set_new(o, "run_json", j->run_json ? json_string(j->run_json) : json_null());
+	return o;
 }
 
 /* The verdict and exit code of the plan, from its jobs and assertions. */
@@ -671,7 +678,7 @@ static json_t *plan_json(const struct plan *p, int *code)
 	return j;
 }
 
-static int save_plan(const struct plan *p, int *code)
+static int save_plan(struct plan *p, int *code)
 {
 	int c = 0;
 	json_t *j = plan_json(p, &c);
@@ -683,8 +690,11 @@ static int save_plan(const struct plan *p, int *code)
 	}
 	char *path = xasprintf("%s/plan.json", p->dir);
 	int r = json_save(path, j);
-	if (r < 0)
+	if (r < 0 && !p->save_warned) { /* once: it is rewritten after every job */
 		fprintf(stderr, "mph: cannot write %s: %s\n", path, strerror(-r));
+		p->save_warned = true;
+	}
+	p->saved = r == 0;
 	free(path);
 	json_decref(j);
 	return r;
@@ -714,7 +724,7 @@ static void job_done(struct plan *p, size_t i, int code)
 		    : code == EXIT_INTERRUPTED ? J_INTERRUPTED
 		    : code == EXIT_UNSUPPORTED ? J_SKIPPED
 						: J_FAILED;
-	char *rj = xasprintf("%s/run.json", j->dir);
+	char *rj = j->run_json ? xstrdup(j->run_json) : xasprintf("%s/run.json", j->dir);
 	json_t *run = json_load_file(rj, 0, NULL);
 	if (run) {
 		json_t *errs = json_object_get(run, "errors");
@@ -772,7 +782,14 @@ static int run_host_job(struct plan *p, size_t i)
 	p->cur = i;
 	if (!p->tty)
 		progress(p, i, "running");
-	int code = local_run_job(&p->po->run, &p->pv[j->vi].sc_host, &p->env, j->rep, j->dir);
+	char *written = NULL;
+	int code = local_run_job(&p->po->run, &p->pv[j->vi].sc_host, &p->env, j->rep, j->dir, &written);
+	char *here = xasprintf("%s/run.json", j->dir);
+	if (written && strcmp(written, here) != 0)
+		j->run_json = written;
+	else
+		free(written);
+	free(here);
 	if (p->tty) { /* the status line gives way to the job's summary */
 		fprintf(p->out, "\r\033[K");
 		fflush(p->out);
@@ -987,6 +1004,7 @@ static void plan_free(struct plan *p)
 		free(p->j[i].rel);
 		free(p->j[i].dir);
 		free(p->j[i].reason);
+		free(p->j[i].run_json);
 		json_decref(p->j[i].assertions);
 	}
 	free(p->j);
@@ -1043,8 +1061,10 @@ static void outputs(struct plan *p, int code)
 			fprintf(p->out, "%s%s%s\n", html, *err ? ": " : "", err);
 		free(html);
 	}
-	if (p->dir)
+	if (p->dir && p->saved)
 		fprintf(p->out, "%s/plan.json\n", p->dir);
+	else if (p->nj == 1 && p->j[0].run_json) /* plan.json did not fit where run.json did not either */
+		fprintf(p->out, "%s\n", p->j[0].run_json);
 	fflush(p->out);
 	fflush(stdout);
 	json_decref(pj);

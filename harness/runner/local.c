@@ -526,7 +526,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 }
 
 
-static int run_once(struct run_state *st, unsigned rep, const char *where)
+static int run_once(struct run_state *st, unsigned rep, const char *where, char **written)
 {
 	const struct scenario *sc = st->sc;
 	int e = mkdir_p(where);
@@ -619,10 +619,11 @@ undo:
 	free(stamp);
 	const char *saved;
 	int w = result_save(out, path, fallback, &saved);
-	if (w < 0) { /* the message result_save added to errors; the plan finds no run.json to summarise */
+	if (w < 0) /* the message result_save added to errors */
 		fprintf(stderr, "mph: %s\n", json_string_value(json_array_get(st->errors, json_array_size(st->errors) - 1)));
-		report_run_summary_to(st->rc->o->out ? st->rc->o->out : stdout, out, saved ? saved : "(run.json could not be written)");
-	}
+	if (!saved) /* nowhere: the summary is all that is left of it */
+		report_run_summary_to(st->rc->o->out ? st->rc->o->out : stdout, out, "(run.json could not be written)");
+	*written = saved ? xstrdup(saved) : NULL;
 	free(fallback);
 	int code = r == -EINTR ? EXIT_INTERRUPTED
 		 : (r < 0 || w < 0 || json_array_size(st->errors)) ? EXIT_RUN_FAILED : EXIT_OK;
@@ -660,8 +661,9 @@ int local_preflight(const struct run_opts *o, const struct scenario *sc, struct 
 }
 
 int local_run_job(const struct run_opts *o, const struct scenario *sc, const struct cg_env *env, unsigned rep,
-		  const char *dir)
+		  const char *dir, char **written)
 {
+	*written = NULL;
 	struct run_cfg rc = { .o = o, .state_dir = o->state_dir, .sysroot = "/proc/sys", .wl_dir = workload_dir() };
 	struct journal j;
 	int holder = 0, code = EXIT_OK;
@@ -696,7 +698,7 @@ int local_run_job(const struct run_opts *o, const struct scenario *sc, const str
 			fprintf(stderr, "mph: cannot watch for Ctrl-C (signalfd: %s); nothing was changed\n", strerror(errno));
 			code = EXIT_RUN_FAILED;
 		} else {
-			code = run_once(&st, rep, dir);
+			code = run_once(&st, rep, dir, written);
 			if (sup_signals_end(st.sigfd, &old) && code == EXIT_OK)
 				code = EXIT_INTERRUPTED; /* during the undo: it was finished first */
 		}

@@ -50,9 +50,11 @@ int local_target(const struct run_opts *o, struct scen_target *t, struct cg_env 
 int local_preflight(const struct run_opts *o, const struct scenario *sc, struct diags *d);
 /* One job on this machine: take the machine-wide lock (waiting o->wait_ms), refuse
  * while a journal awaits `mph restore`, then journal, apply, run, undo repeat rep of
- * sc and write dir/run.json (dir: made if missing, must be empty). An exit code. */
+ * sc and write dir/run.json (dir: made if missing, must be empty). An exit code;
+ * *written: where run.json went (dir/run.json, or the state directory's fallback when
+ * dir's file system would not take it; NULL when nowhere; malloc'd). */
 int local_run_job(const struct run_opts *o, const struct scenario *sc, const struct cg_env *env, unsigned rep,
-		  const char *dir);
+		  const char *dir, char **written);
 /* Is this mph running inside an mph guest (mph_guest=1 on the kernel command line)? */
 bool run_in_guest(void);
 
