@@ -168,7 +168,7 @@ static int make_cgroup(const struct rec_opts *o, const struct cg_env *env, struc
 				"     run `mph restore` first\n", j->path);
 		return EXIT_REFUSED;
 	}
-	char *name = xasprintf("mph-rec-%d", (int)getpid());
+	char *name = xasprintf("mph-%d-1", (int)getpid()); /* named as a run names its cgroups: the journal accepts no other */
 	char *dir = xasprintf("%s%s/%s", env->mount, env->own, name);
 	if (access(dir, F_OK) == 0) {
 		r = -EEXIST;
