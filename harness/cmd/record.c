@@ -2,7 +2,9 @@
  * create (a production service), a command it starts inside that cgroup, or a command
  * in a cgroup it creates with a limit (journalled like a run's, and removed), until
  * Ctrl-C, the command's end or --duration. Writes samples.csv, processes.csv,
- * events.jsonl and record.json. */
+ * events.jsonl and record.json; with --prom, the cgroup's metrics for node_exporter's
+ * textfile collector, refreshed every --prom-interval and replaced by the summary at
+ * the end. */
 #define _GNU_SOURCE
 #include "../host/cgroup.h"
 #include "../host/journal.h"
@@ -10,17 +12,20 @@
 #include "../host/result.h"
 #include "cmd.h"
 #include "../runner/runner.h"
+#include "../report/report.h"
 #include "../host/supervise.h"
 #include "../core/units.h"
 #include "../core/util.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +33,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mph record [--interval T] [--cgroup PATH] [--out DIR] [--duration T] [--pss] [--statm]\n"
-		   "                  [--memory-max SIZE] [--wait T] [--state-dir DIR] [-- CMD ARGS...]\n\n"
+		   "                  [--memory-max SIZE] [--wait T] [--state-dir DIR] [--prom FILE [--prom-interval T]]\n"
+		   "                  [-- CMD ARGS...]\n\n"
 		   "Samples /proc/vmstat, /proc/meminfo, PSI, NUMA nodes, a cgroup's memory files and every\n"
 		   "process in it every interval into samples.csv and processes.csv, and OOM kills and first\n"
 		   "occurrences into events.jsonl, until Ctrl-C, the command's end, or the duration.\n\n"
@@ -42,26 +48,89 @@ static void usage(FILE *f)
 		   "  --out DIR        output directory (default results/record/<UTC time>)\n"
 		   "  --duration T     stop after T\n"
 		   "  --pss            also sample Pss (the command's, and the largest processes')\n"
-		   "  --statm          read the command's memory from /proc/PID/statm (cheaper, fewer fields)\n");
+		   "  --statm          read the command's memory from /proc/PID/statm (cheaper, fewer fields)\n"
+		   "  --prom FILE      the cgroup's metrics in Prometheus's text format (node_exporter's textfile\n"
+		   "                   collector), written atomically every --prom-interval and at the end\n"
+		   "  --prom-interval T  how often FILE is rewritten (default 10s, at least --interval)\n");
+}
+
+/* The event loop's context: the recorder, and the live metrics file when asked for. */
+struct rec_loop {
+	struct recorder *rec;
+	const char *prom;      /* --prom FILE, NULL: none */
+	const char *cgroup;    /* its cgroup label */
+	long long limit;       /* memory.max mph set, -1: none */
+	int prom_tfd;          /* fires every --prom-interval */
+	bool prom_failed;      /* the last write failed (told once until one succeeds) */
+};
+
+static double or_nan(long long v, double scale)
+{
+	return v < 0 ? NAN : (double)v * scale;
+}
+
+/* FILE from the recorder's last sample. A failed write is reported once and the
+ * recording goes on: the next interval tries again. */
+static void prom_live(struct rec_loop *L)
+{
+	struct rec_live v;
+	rec_live(L->rec, &v);
+	struct report_prom_record p;
+	report_prom_record_init(&p, L->cgroup);
+	p.running = true;
+	p.usage_bytes = or_nan(v.usage, 1);
+	p.swap_bytes = or_nan(v.swap, 1);
+	p.peak_bytes = or_nan(v.peak, 1);
+	p.swap_peak_bytes = or_nan(v.swap_peak, 1);
+	p.limit_bytes = or_nan(L->limit, 1);
+	p.oom_kills = or_nan(v.oom_kills, 1);
+	p.scanned_pages = or_nan(v.pgscan, 1);
+	p.reclaimed_pages = or_nan(v.pgsteal, 1);
+	p.psi_some_avg10_pct = or_nan(v.psi_some_avg10, 0.01); /* hundredths of a % */
+	p.psi_full_avg10_pct = or_nan(v.psi_full_avg10, 0.01);
+	p.psi_some_s = or_nan(v.psi_some_us, 1e-6);
+	p.psi_full_s = or_nan(v.psi_full_us, 1e-6);
+	p.processes = or_nan(v.nprocs, 1);
+	p.processes_seen = or_nan(v.nseen, 1);
+	for (size_t i = 0; i < v.ntop && i < REPORT_PROM_TOP; i++) {
+		p.top[i].pid = v.top[i].pid;
+		snprintf(p.top[i].comm, sizeof(p.top[i].comm), "%s", v.top[i].comm);
+		p.top[i].rss_bytes = or_nan(v.top[i].rss, 1);
+		p.top[i].peak_rss_bytes = or_nan(v.top[i].peak_rss, 1);
+		p.ntop = i + 1;
+	}
+	int r = report_prom_record_file(L->prom, &p);
+	if (r < 0 && !L->prom_failed)
+		fprintf(stderr, "mph record: cannot write %s: %s (trying again every --prom-interval)\n", L->prom, strerror(-r));
+	L->prom_failed = r < 0;
 }
 
 static void on_fd(void *ctx, int fd)
 {
-	rec_ready(ctx, fd);
+	struct rec_loop *L = ctx;
+	uint64_t n;
+	if (fd == L->prom_tfd) {
+		if (read(fd, &n, sizeof(n)) == sizeof(n))
+			prom_live(L);
+		return;
+	}
+	rec_ready(L->rec, fd);
 }
 
 static void on_start(void *ctx, size_t i, const struct wl_proc *w)
 {
-	rec_set_pid(ctx, i, w->pid);
-	rec_event(ctx, "command_start", json_pack("{s:i}", "pid", (int)w->pid));
-	rec_scan_processes(ctx);
+	struct rec_loop *L = ctx;
+	rec_set_pid(L->rec, i, w->pid);
+	rec_event(L->rec, "command_start", json_pack("{s:i}", "pid", (int)w->pid));
+	rec_scan_processes(L->rec);
 }
 
 static void on_exit_(void *ctx, size_t i, const struct wl_proc *w)
 {
+	struct rec_loop *L = ctx;
 	char sigbuf[16];
-	rec_set_pid(ctx, i, 0);
-	rec_event(ctx, "command_exit", WIFEXITED(w->status) ? json_pack("{s:i}", "exit_code", WEXITSTATUS(w->status))
+	rec_set_pid(L->rec, i, 0);
+	rec_event(L->rec, "command_exit", WIFEXITED(w->status) ? json_pack("{s:i}", "exit_code", WEXITSTATUS(w->status))
 							     : json_pack("{s:s}", "signal", signal_name(WTERMSIG(w->status), sigbuf, sizeof(sigbuf))));
 }
 
@@ -84,8 +153,8 @@ static char *cgroup_dir(const struct cg_env *env, const char *arg)
 }
 
 struct rec_opts {
-	uint64_t interval, duration, memory_max, wait_ms;
-	const char *cgarg, *out, *state_dir;
+	uint64_t interval, duration, memory_max, wait_ms, prom_interval;
+	const char *cgarg, *out, *state_dir, *prom;
 	bool pss, statm;
 	char **cmd;
 };
@@ -99,6 +168,7 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 		{ "pss", no_argument, NULL, 'p' },            { "help", no_argument, NULL, 'h' },
 		{ "statm", no_argument, NULL, 'm' },          { "memory-max", required_argument, NULL, 'M' },
 		{ "wait", required_argument, NULL, 'w' },     { "state-dir", required_argument, NULL, 's' },
+		{ "prom", required_argument, NULL, 'P' },     { "prom-interval", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -111,6 +181,8 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 		case 'd': r = parse_duration_ms(optarg, &o->duration); break;
 		case 'w': r = parse_duration_ms(optarg, &o->wait_ms); if (!r && o->wait_ms > UINT32_MAX) r = -ERANGE; break;
 		case 'M': r = parse_size(optarg, &o->memory_max); if (!r && !o->memory_max) r = -ERANGE; what = "a size such as 256M"; break;
+		case 'I': r = parse_duration_ms(optarg, &o->prom_interval); if (!r && !o->prom_interval) r = -ERANGE; break;
+		case 'P': o->prom = optarg; break;
 		case 'c': o->cgarg = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -120,7 +192,7 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 		default: usage(stderr); return EXIT_BAD_INPUT;
 		}
 		if (r < 0) {
-			const char *name = c == 'i' ? "interval" : c == 'd' ? "duration" : c == 'w' ? "wait" : "memory-max";
+			const char *name = c == 'i' ? "interval" : c == 'd' ? "duration" : c == 'w' ? "wait" : c == 'I' ? "prom-interval" : "memory-max";
 			fprintf(stderr, "mph record: --%s %s: expected %s\n", name, optarg, what);
 			return EXIT_BAD_INPUT;
 		}
@@ -128,6 +200,22 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 	o->cmd = optind < argc ? argv + optind : NULL;
 	if (o->memory_max && (o->cgarg || !o->cmd)) {
 		fprintf(stderr, "mph record: --memory-max is the limit of the cgroup mph creates for -- CMD (not with --cgroup)\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (o->prom_interval && !o->prom) {
+		fprintf(stderr, "mph record: --prom-interval is how often --prom FILE is written: it needs --prom\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (o->prom && !o->cgarg && !o->cmd) {
+		/* the machine's own numbers are node_exporter's (its meminfo, vmstat and pressure collectors) */
+		fprintf(stderr, "mph record: --prom writes a cgroup's metrics: it needs --cgroup or -- CMD\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (!o->prom_interval)
+		o->prom_interval = 10000;
+	if (o->prom && o->prom_interval < o->interval) {
+		fprintf(stderr, "mph record: --prom-interval %llums is shorter than --interval %llums: FILE would repeat "
+				"the same sample\n", (unsigned long long)o->prom_interval, (unsigned long long)o->interval);
 		return EXIT_BAD_INPUT;
 	}
 	return EXIT_OK;
@@ -265,6 +353,21 @@ int cmd_record(int argc, char **argv)
 			return EXIT_BAD_INPUT;
 		}
 	}
+	/* the timer of --prom, made before anything is changed: it cannot fail half-way */
+	int prom_tfd = -1;
+	if (o.prom) {
+		struct itimerspec its = { .it_interval = { (time_t)(o.prom_interval / 1000), (long)(o.prom_interval % 1000) * 1000000L } };
+		its.it_value = its.it_interval;
+		prom_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (prom_tfd < 0 || timerfd_settime(prom_tfd, 0, &its, NULL) < 0) {
+			fprintf(stderr, "mph record: cannot set a timer for --prom: %s\n", strerror(errno));
+			if (prom_tfd >= 0)
+				close(prom_tfd);
+			cg_close(cg);
+			cg_env_free(&env);
+			return EXIT_RUN_FAILED;
+		}
+	}
 	/* signals are events of the loop from here on: Ctrl-C still removes our cgroup */
 	sigset_t old;
 	int sigfd = sup_signals_begin(&old);
@@ -306,8 +409,16 @@ int cmd_record(int argc, char **argv)
 	long long oom_before = -1, oom_after = -1;
 	if (cg)
 		(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_before);
+	struct rec_loop loop = { .rec = rec, .prom = o.prom, .cgroup = cg ? cg->rel : NULL,
+				 .limit = created && o.memory_max ? (long long)o.memory_max : -1, .prom_tfd = -1 };
 	int fds[8];
-	sup.hooks = (struct sup_hooks){ .ctx = rec, .fds = fds, .nfds = rec_fds(rec, fds, ARRAY_SIZE(fds)), .on_fd = on_fd,
+	size_t nfds = rec_fds(rec, fds, ARRAY_SIZE(fds) - 1);
+	if (prom_tfd >= 0) {
+		loop.prom_tfd = prom_tfd;
+		fds[nfds++] = prom_tfd;
+		prom_live(&loop); /* FILE exists from the first sample on */
+	}
+	sup.hooks = (struct sup_hooks){ .ctx = &loop, .fds = fds, .nfds = nfds, .on_fd = on_fd,
 					.on_start = on_start, .on_exit = on_exit_ };
 	if (o.cmd) {
 		sup.n = 1;
@@ -330,6 +441,8 @@ int cmd_record(int argc, char **argv)
 		(void)cg_read_key_ll(cg, "memory.events", "oom_kill", &oom_after);
 	json_t *res = json_pack("{s:s, s:s, s:o, s:s?, s:b}", "schema", "mph-record/1", "mph_version", MPH_VERSION, "host",
 				host_json(&env), "cgroup", cg ? cg->dir : NULL, "cgroup_created", created);
+	/* as the kernel log and Prometheus's label name it: the same on v1 and v2 */
+	json_object_set_new(res, "cgroup_path", cg ? json_string(cg->rel) : json_null());
 	json_object_set_new(res, "memory_max_bytes", created && o.memory_max ? json_integer((json_int_t)o.memory_max) : json_null());
 	/* the recorded cgroup's own counter over the recording */
 	json_object_set_new(res, "oom_kill", oom_before >= 0 && oom_after >= 0 ? json_integer(oom_after - oom_before) : json_null());
@@ -352,6 +465,15 @@ int cmd_record(int argc, char **argv)
 	else
 		printf("%s\n", path);
 	free(path);
+	if (loop.prom_tfd >= 0) {
+		/* the summary replaces the live values: what the collector serves from now on */
+		struct report_prom_record pr;
+		int k = report_prom_record_json(res, &pr);
+		if (k == 0)
+			k = report_prom_record_file(o.prom, &pr);
+		if (k < 0)
+			fprintf(stderr, "mph record: cannot write %s: %s\n", o.prom, strerror(-k));
+	}
 	json_decref(res);
 	rec_close(rec);
 	sup_free(&sup);
@@ -376,6 +498,8 @@ undo:
 	if (locked)
 		journal_unlock(&j);
 	sup_signals_end(sigfd, &old);
+	if (prom_tfd >= 0)
+		close(prom_tfd);
 	free(dir);
 	cg_env_free(&env);
 	return code;

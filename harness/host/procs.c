@@ -447,6 +447,34 @@ json_t *procs_ranking(const struct proc_set *ps)
 	return json_pack("{s:o, s:o}", "by_peak_swap", ranking(ps, true), "by_peak_rss", ranking(ps, false));
 }
 
+size_t procs_top_rss(const struct proc_set *ps, const struct proc_ent **out, size_t max)
+{
+	size_t n = 0;
+	/* insertion into a short sorted list: max is a handful */
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct proc_ent *e = &ps->e[i];
+		if (!e->alive || e->rss < 0)
+			continue;
+		size_t k = n < max ? n++ : max;
+		while (k > 0 && out[k - 1]->rss < e->rss) {
+			if (k < max)
+				out[k] = out[k - 1];
+			k--;
+		}
+		if (k < max)
+			out[k] = e;
+	}
+	return n;
+}
+
+size_t procs_alive(const struct proc_set *ps)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ps->n; i++)
+		n += ps->e[i].alive;
+	return n;
+}
+
 void procs_close(struct proc_set *ps)
 {
 	for (size_t i = 0; i < ps->n; i++) {

@@ -71,6 +71,11 @@ void procs_mark_oom(struct proc_set *ps, int pid);
 json_t *procs_json(const struct proc_set *ps);
 /* {by_peak_swap: [...], by_peak_rss: [...]}: the PROCS_RANK_TOP first of each. */
 json_t *procs_ranking(const struct proc_set *ps);
+/* The processes in the cgroup at the last scan with the largest RSS, largest first:
+ * up to max of them into out (borrowed); returns how many. */
+size_t procs_top_rss(const struct proc_set *ps, const struct proc_ent **out, size_t max);
+/* How many processes were in the cgroup at the last scan. */
+size_t procs_alive(const struct proc_set *ps);
 void procs_close(struct proc_set *ps);
 
 /* Parsers, exposed for tests: statm's resident and shared pages; status's fields

@@ -84,6 +84,10 @@ struct recorder {
 	long c_pgscan_direct, c_pswpout, c_psi_full, c_psi_some_avg10, c_psi_full_avg10, c_cg_usage;
 	double t_direct, t_swapout, t_psi_full, t_oom;
 	long long peak_usage, peak_some10, peak_full10;
+	/* the cgroup's memory.pressure (v2): avg10 columns some, full and their peaks */
+	long c_cgpsi_avg10[2];
+	long long peak_cg10[2];
+	double t_last;         /* t of the last sample */
 	/* per NUMA node: MemFree's low-water mark, for the summary's used_peak */
 	int nnodes;
 	long *c_node_free, *c_node_total;
@@ -692,6 +696,20 @@ static void proc_event(void *ctx, double t, const char *type, json_t *fields)
 	event_at(ctx, t, type, fields);
 }
 
+/* The cgroup's swap in this sample: v2 memory.swap.current, v1 memsw.usage - usage;
+ * -1 when not measured. */
+static long long swap_now(const struct recorder *r)
+{
+	long long sw = -1;
+	if (r->c_swap_cur >= 0 && r->present[r->c_swap_cur])
+		sw = r->val[r->c_swap_cur];
+	else if (r->c_memsw >= 0 && r->c_cg_usage >= 0 && r->present[r->c_memsw] && r->present[r->c_cg_usage])
+		sw = r->val[r->c_memsw] - r->val[r->c_cg_usage]; /* v1: memory+swap minus memory */
+	if (sw < -1)
+		sw = 0; /* read apart, the two can differ by a charge batch: no swap */
+	return sw;
+}
+
 static void track_firsts(struct recorder *r, double t)
 {
 	static const struct { size_t off; size_t toff; const char *type; } firsts[] = {
@@ -710,13 +728,7 @@ static void track_firsts(struct recorder *r, double t)
 	}
 	if (r->c_cg_usage >= 0 && r->present[r->c_cg_usage] && r->val[r->c_cg_usage] > r->peak_usage)
 		r->peak_usage = r->val[r->c_cg_usage];
-	long long sw = -1;
-	if (r->c_swap_cur >= 0 && r->present[r->c_swap_cur])
-		sw = r->val[r->c_swap_cur];
-	else if (r->c_memsw >= 0 && r->c_cg_usage >= 0 && r->present[r->c_memsw] && r->present[r->c_cg_usage])
-		sw = r->val[r->c_memsw] - r->val[r->c_cg_usage]; /* v1: memory+swap minus memory */
-	if (sw < -1)
-		sw = 0; /* read apart, the two can differ by a charge batch: no swap */
+	long long sw = swap_now(r);
 	if (sw > r->swap_peak)
 		r->swap_peak = sw;
 	for (int n = 0; n < r->nnodes; n++) {
@@ -728,6 +740,11 @@ static void track_firsts(struct recorder *r, double t)
 		r->peak_some10 = r->val[r->c_psi_some_avg10];
 	if (r->c_psi_full_avg10 >= 0 && r->present[r->c_psi_full_avg10] && r->val[r->c_psi_full_avg10] > r->peak_full10)
 		r->peak_full10 = r->val[r->c_psi_full_avg10];
+	for (size_t k = 0; k < 2; k++) {
+		long c = r->c_cgpsi_avg10[k];
+		if (c >= 0 && r->present[c] && r->val[c] > r->peak_cg10[k])
+			r->peak_cg10[k] = r->val[c];
+	}
 }
 
 void rec_sample(struct recorder *r)
@@ -760,6 +777,7 @@ void rec_sample(struct recorder *r)
 	}
 	memcpy(r->last, r->val, r->ncol * sizeof(*r->val));
 	r->nsamples++;
+	r->t_last = t;
 	write_row(r, t);
 	track_firsts(r, t);
 	/* Every process of the cgroup at most every PROCS_EVERY_S (10 Hz), whatever the
@@ -904,6 +922,9 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->c_psi_full = col_index(r, "psi.memory.full.total[us]");
 	r->c_psi_some_avg10 = col_index(r, "psi.memory.some.avg10[%]");
 	r->c_psi_full_avg10 = col_index(r, "psi.memory.full.avg10[%]");
+	r->c_cgpsi_avg10[0] = col_index(r, "cg.psi.some.avg10[%]");
+	r->c_cgpsi_avg10[1] = col_index(r, "cg.psi.full.avg10[%]");
+	r->peak_cg10[0] = r->peak_cg10[1] = -1;
 	r->c_cg_usage = col_index(r, "cg.usage[bytes]");
 	r->c_swap_cur = col_index(r, "cg.swap[bytes]");
 	r->c_memsw = col_index(r, "cg.memsw.usage[bytes]");
@@ -1081,6 +1102,75 @@ static json_t *cgroup_swap(const struct recorder *r)
 			 "peak_from", how);
 }
 
+/* The rise of column c from the first sample to the last; -1 when either lacks it. */
+static long long rise(const struct recorder *r, long c)
+{
+	long long d;
+	if (c < 0 || !r->first_present[c] || !r->present[c] || __builtin_sub_overflow(r->last[c], r->first[c], &d))
+		return -1;
+	return d;
+}
+
+static long long last_of(const struct recorder *r, const char *col)
+{
+	long c = col_index(r, col);
+	return c >= 0 && r->present[c] ? r->last[c] : -1;
+}
+
+/* A peak: the highest sampled, or the cgroup's own high-water mark col if higher.
+ * Samples can miss a short spike; the kernel's mark cannot, but covers the recording
+ * only in a cgroup made for it (an existing cgroup's covers its whole life). */
+static long long high_water(const struct recorder *r, long long sampled, const char *col)
+{
+	long long mark = r->cfg.cg_fresh ? last_of(r, col) : -1;
+	return mark > sampled ? mark : sampled;
+}
+
+/* {some, full}: stall_total_s (Δ total) and peak_avg10_pct of a PSI file's columns. */
+static json_t *psi_summary(const struct recorder *r, const char *prefix, const long long peak10[2])
+{
+	json_t *psi = json_object();
+	static const char *const kinds[] = { "some", "full" };
+	for (size_t k = 0; k < 2; k++) {
+		char *tot = xasprintf("%s.%s.total[us]", prefix, kinds[k]);
+		long long d = rise(r, col_index(r, tot));
+		free(tot);
+		json_object_set_new(psi, kinds[k], json_pack("{s:o, s:o}", "stall_total_s", num_or_null((double)d / 1e6, d >= 0),
+							   "peak_avg10_pct", num_or_null((double)peak10[k] / 100.0, peak10[k] >= 0)));
+	}
+	return psi;
+}
+
+void rec_live(const struct recorder *r, struct rec_live *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->t = r->nsamples ? r->t_last : -1;
+	o->usage = r->c_cg_usage >= 0 && r->present[r->c_cg_usage] ? r->last[r->c_cg_usage] : -1;
+	o->peak = high_water(r, r->peak_usage, "cg.peak[bytes]");
+	o->swap = swap_now(r);
+	o->swap_peak = high_water(r, r->swap_peak, "cg.swap_peak[bytes]");
+	o->oom_kills = rise(r, col_index(r, r->cfg.cg_ver == CG_V1 ? "cg.oom_control.oom_kill[n]" : "cg.events.oom_kill[n]"));
+	o->pgscan = rise(r, col_index(r, "cg.stat.pgscan[n]"));
+	o->pgsteal = rise(r, col_index(r, "cg.stat.pgsteal[n]"));
+	o->psi_some_avg10 = last_of(r, "cg.psi.some.avg10[%]");
+	o->psi_full_avg10 = last_of(r, "cg.psi.full.avg10[%]");
+	o->psi_some_us = rise(r, col_index(r, "cg.psi.some.total[us]"));
+	o->psi_full_us = rise(r, col_index(r, "cg.psi.full.total[us]"));
+	o->nprocs = o->nseen = -1;
+	if (!r->have_ps)
+		return;
+	const struct proc_ent *top[REC_LIVE_TOP];
+	o->ntop = procs_top_rss(&r->ps, top, REC_LIVE_TOP);
+	for (size_t i = 0; i < o->ntop; i++) {
+		o->top[i].pid = top[i]->pid;
+		snprintf(o->top[i].comm, sizeof(o->top[i].comm), "%s", top[i]->comm);
+		o->top[i].rss = top[i]->rss;
+		o->top[i].peak_rss = top[i]->peak_rss;
+	}
+	o->nprocs = (long long)procs_alive(&r->ps);
+	o->nseen = (long long)r->ps.n;
+}
+
 json_t *rec_finish(struct recorder *r)
 {
 	r->finishing = true;
@@ -1121,24 +1211,10 @@ json_t *rec_finish(struct recorder *r)
 	} else {
 		json_object_set_new(s, "cgroup_reclaim", json_null());
 	}
-	json_t *psi = json_object();
-	static const char *const kinds[] = { "some", "full" };
-	for (size_t k = 0; k < 2; k++) {
-		char *tot = xasprintf("psi.memory.%s.total[us]", kinds[k]);
-		long c = col_index(r, tot);
-		free(tot);
-		bool ok = c >= 0 && r->first_present[c] && r->present[c];
-		long long peak = k ? r->peak_full10 : r->peak_some10;
-		json_object_set_new(psi, kinds[k], json_pack("{s:o, s:o}", "stall_total_s",
-							   num_or_null(ok ? ((double)r->last[c] - (double)r->first[c]) / 1e6 : 0, ok),
-							   "peak_avg10_pct", num_or_null((double)peak / 100.0, peak >= 0)));
-	}
-	json_object_set_new(s, "psi_memory", psi);
-	/* samples can miss a short spike; the cgroup's own high-water mark cannot, but
-	 * covers the recording only in a cgroup made for it */
-	long cp = col_index(r, "cg.peak[bytes]");
-	if (r->cfg.cg_fresh && cp >= 0 && r->present[cp] && r->last[cp] > r->peak_usage)
-		r->peak_usage = r->last[cp];
+	long long machine10[2] = { r->peak_some10, r->peak_full10 };
+	json_object_set_new(s, "psi_memory", psi_summary(r, "psi.memory", machine10));
+	json_object_set_new(s, "cgroup_psi_memory", r->cfg.cg_dir ? psi_summary(r, "cg.psi", r->peak_cg10) : json_null());
+	r->peak_usage = high_water(r, r->peak_usage, "cg.peak[bytes]");
 	json_object_set_new(s, "peak_usage_bytes", r->peak_usage >= 0 ? json_integer(r->peak_usage) : json_null());
 	json_object_set_new(s, "cgroup_swap", r->cfg.cg_dir ? cgroup_swap(r) : json_null());
 	json_t *nodes = json_array();

@@ -87,6 +87,28 @@ json_t *rec_processes(const struct recorder *r);
 json_t *rec_process_ranking(const struct recorder *r);
 void rec_close(struct recorder *r);
 
+/* What the recording has measured so far, as of its last sample: a live view of the
+ * recorded cgroup between samples (mph record --prom). Every value is -1 when it was
+ * not measured (no such file on this hierarchy or kernel, no cgroup). */
+#define REC_LIVE_TOP 5
+struct rec_live {
+	double t;                          /* the last sample's time, seconds since t0 */
+	long long usage, swap;             /* the cgroup's memory and swap now, bytes */
+	long long peak, swap_peak;         /* their peaks so far, as rec_finish's summary has them */
+	long long oom_kills;               /* rise of its oom_kill counter since the first sample */
+	long long pgscan, pgsteal;         /* rise of its memory.stat pgscan, pgsteal (v2), pages */
+	long long psi_some_avg10, psi_full_avg10; /* its memory.pressure now, hundredths of a % */
+	long long psi_some_us, psi_full_us;       /* rise of its stall totals, microseconds */
+	long long nprocs, nseen;           /* processes in it at the last scan; seen since the start */
+	size_t ntop;
+	struct {
+		int pid;
+		char comm[64];
+		long long rss, peak_rss;       /* bytes */
+	} top[REC_LIVE_TOP];               /* the largest by RSS now, largest first */
+};
+void rec_live(const struct recorder *r, struct rec_live *out);
+
 /* Reclaim summary from two /proc/vmstat snapshots ({name: value} objects) over
  * elapsed seconds: scanned/reclaimed per reclaimer by exact counter name, efficiency,
  * velocity, % direct, allocation stalls, swap, refaults. Exposed for tests. */

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,20 +361,180 @@ int report_prom(FILE *f, const json_t *const *plans, const char *const *dirs, si
 	return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }
 
-int report_prom_file(const char *path, const json_t *const *plans, const char *const *dirs, size_t n)
+/* What one of the writers below writes, for prom_file. */
+struct prom_what {
+	const json_t *const *plans;
+	const char *const *dirs;
+	size_t n;
+	const struct report_prom_record *rec; /* a recording instead of plans */
+};
+
+/* The file written atomically: a temporary file beside it (so that the rename is
+ * atomic; node_exporter reads only *.prom, and the temporary name ends in
+ * .tmp.<pid>), fsync, rename. */
+static int prom_file(const char *path, const struct prom_what *w)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return -errno;
-	int r = report_prom(f, plans, dirs, n);
+	int r = w->rec ? report_prom_record(f, w->rec) : report_prom(f, w->plans, w->dirs, w->n);
 	if (fclose(f) != 0 && r == 0)
 		r = -EIO;
-	/* beside the file, so that the rename is atomic; node_exporter reads only *.prom,
-	 * and the temporary name ends in .tmp.<pid> */
 	if (r == 0)
 		r = write_file_atomic(path, buf, len);
 	free(buf);
 	return r;
+}
+
+int report_prom_file(const char *path, const json_t *const *plans, const char *const *dirs, size_t n)
+{
+	return prom_file(path, &(struct prom_what){ .plans = plans, .dirs = dirs, .n = n });
+}
+
+/* ---- mph record ------------------------------------------------------------ */
+
+/* The families of a recording, in the order written. A live-only family is a quantity
+ * "now": left out of the final file (report.h). */
+#define RR(field) offsetof(struct report_prom_record, field)
+static const struct {
+	const char *name;
+	size_t off;     /* a double of struct report_prom_record */
+	double scale;   /* to the base unit */
+	bool counter, live_only;
+	const char *help;
+} record_families[] = {
+	{ "mph_record_memory_usage_bytes", RR(usage_bytes), 1, false, true,
+	  "the recorded cgroup's memory usage at the last sample (v2 memory.current, v1 memory.usage_in_bytes)" },
+	{ "mph_record_memory_peak_bytes", RR(peak_bytes), 1, false, false,
+	  "the cgroup's highest usage since the recording started: sampled, or its high-water mark in a cgroup mph made" },
+	{ "mph_record_memory_limit_bytes", RR(limit_bytes), 1, false, false,
+	  "the memory.max mph set on the cgroup it made for the command (--memory-max)" },
+	{ "mph_record_swap_usage_bytes", RR(swap_bytes), 1, false, true,
+	  "the cgroup's swap at the last sample (v2 memory.swap.current, v1 memsw.usage_in_bytes - usage_in_bytes)" },
+	{ "mph_record_swap_peak_bytes", RR(swap_peak_bytes), 1, false, false,
+	  "the cgroup's highest swap since the recording started" },
+	{ "mph_record_oom_kills_total", RR(oom_kills), 1, true, false,
+	  "OOM kills in the cgroup since the recording started (the rise of its oom_kill counter)" },
+	{ "mph_record_reclaim_scanned_pages_total", RR(scanned_pages), 1, true, false,
+	  "pages the cgroup's reclaim scanned since the recording started (v2 memory.stat pgscan)" },
+	{ "mph_record_reclaim_reclaimed_pages_total", RR(reclaimed_pages), 1, true, false,
+	  "pages the cgroup's reclaim reclaimed since the recording started (v2 memory.stat pgsteal)" },
+	{ "mph_record_psi_some_avg10_ratio", RR(psi_some_avg10_pct), 0.01, false, true,
+	  "share of the last 10 s in which some task of the cgroup waited for memory (v2 memory.pressure some avg10)" },
+	{ "mph_record_psi_full_avg10_ratio", RR(psi_full_avg10_pct), 0.01, false, true,
+	  "share of the last 10 s in which all non-idle tasks of the cgroup waited for memory (memory.pressure full avg10)" },
+	{ "mph_record_psi_some_seconds_total", RR(psi_some_s), 1, true, false,
+	  "time in which some task of the cgroup waited for memory since the recording started (memory.pressure some total)" },
+	{ "mph_record_psi_full_seconds_total", RR(psi_full_s), 1, true, false,
+	  "time in which all non-idle tasks of the cgroup waited for memory since the recording started (memory.pressure full total)" },
+	{ "mph_record_processes", RR(processes), 1, false, true, "processes in the cgroup at the last sample" },
+	{ "mph_record_processes_seen_total", RR(processes_seen), 1, true, false,
+	  "processes seen in the cgroup since the recording started (its cgroup.procs at every sample)" },
+	{ "mph_record_command_exit_code", RR(exit_code), 1, false, false, "what the command mph record ran exited with" },
+};
+
+void report_prom_record_init(struct report_prom_record *r, const char *cgroup)
+{
+	memset(r, 0, sizeof(*r));
+	r->cgroup = cgroup;
+	for (size_t i = 0; i < ARRAY_SIZE(record_families); i++)
+		*(double *)((char *)r + record_families[i].off) = NAN;
+}
+
+static double jnum(const json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+int report_prom_record_json(const json_t *rec, struct report_prom_record *r)
+{
+	if (!json_is_object(rec) || strcmp(report_str(rec, "schema", ""), "mph-record/1") != 0)
+		return -EINVAL;
+	report_prom_record_init(r, report_str(rec, "cgroup_path", report_str(rec, "cgroup", NULL)));
+	const json_t *s = json_object_get(rec, "recorder");
+	r->peak_bytes = jnum(json_object_get(s, "peak_usage_bytes"));
+	r->swap_peak_bytes = jnum(json_object_get(json_object_get(s, "cgroup_swap"), "peak_bytes"));
+	r->limit_bytes = jnum(json_object_get(rec, "memory_max_bytes"));
+	r->oom_kills = jnum(json_object_get(rec, "oom_kill"));
+	const json_t *all = json_object_get(json_object_get(s, "cgroup_reclaim"), "all");
+	r->scanned_pages = jnum(json_object_get(all, "scanned_pages"));
+	r->reclaimed_pages = jnum(json_object_get(all, "reclaimed_pages"));
+	const json_t *psi = json_object_get(s, "cgroup_psi_memory");
+	r->psi_some_s = jnum(json_object_get(json_object_get(psi, "some"), "stall_total_s"));
+	r->psi_full_s = jnum(json_object_get(json_object_get(psi, "full"), "stall_total_s"));
+	const json_t *procs = json_object_get(rec, "processes");
+	if (json_is_array(procs))
+		r->processes_seen = (double)json_array_size(procs);
+	r->exit_code = jnum(json_object_get(rec, "exit_code"));
+	size_t i;
+	const json_t *p;
+	json_array_foreach(json_object_get(json_object_get(rec, "process_ranking"), "by_peak_rss"), i, p) {
+		if (r->ntop == REPORT_PROM_TOP)
+			break;
+		if (!json_is_integer(json_object_get(p, "pid")))
+			continue;
+		int pid = (int)json_integer_value(json_object_get(p, "pid"));
+		bool dup = false; /* a pid reused within the recording: its larger life only */
+		for (size_t k = 0; k < r->ntop && !dup; k++)
+			dup = r->top[k].pid == pid;
+		if (dup)
+			continue;
+		r->top[r->ntop].pid = pid;
+		snprintf(r->top[r->ntop].comm, sizeof(r->top[r->ntop].comm), "%s", report_str(p, "comm", ""));
+		r->top[r->ntop].rss_bytes = NAN;
+		r->top[r->ntop].peak_rss_bytes = jnum(json_object_get(p, "peak_rss_bytes"));
+		r->ntop++;
+	}
+	return 0;
+}
+
+/* The top processes' RSS now or their peak, one series per pid:
+ * a pid that comes twice (reused within a recording) is written once. */
+static void put_top(FILE *f, const struct report_prom_record *r, const char *name, const char *help, bool peak)
+{
+	struct family fam = { name, false };
+	for (size_t i = 0; i < r->ntop; i++) {
+		double v = peak ? r->top[i].peak_rss_bytes : r->top[i].rss_bytes;
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = r->top[k].pid == r->top[i].pid;
+		if (isnan(v) || dup)
+			continue;
+		char pid[16];
+		snprintf(pid, sizeof(pid), "%d", r->top[i].pid);
+		struct label l[3] = { { "cgroup", r->cgroup }, { "pid", pid }, { "comm", r->top[i].comm } };
+		family_begin(f, &fam, help, false);
+		put_sample(f, fam.name, l, 3, v);
+	}
+}
+
+int report_prom_record(FILE *f, const struct report_prom_record *r)
+{
+	struct label l[1] = { { "cgroup", r->cgroup } };
+	struct family run = { "mph_record_running", false };
+	family_begin(f, &run, "1 while mph record records the cgroup (values of its last sample), 0 after it ended "
+			      "(the recording's summary)", false);
+	put_sample(f, run.name, l, 1, r->running);
+	for (size_t i = 0; i < ARRAY_SIZE(record_families); i++) {
+		double v = *(const double *)((const char *)r + record_families[i].off);
+		if (isnan(v) || (record_families[i].live_only && !r->running))
+			continue;
+		struct family fam = { record_families[i].name, false };
+		family_begin(f, &fam, record_families[i].help, record_families[i].counter);
+		put_sample(f, fam.name, l, 1, v * record_families[i].scale);
+	}
+	if (r->running)
+		put_top(f, r, "mph_record_process_rss_bytes", "RSS at the last sample of the cgroup's largest processes then",
+			false);
+	put_top(f, r, "mph_record_process_peak_rss_bytes",
+		"peak RSS of the cgroup's largest processes (while recording: the largest by RSS now; after: by peak RSS)",
+		true);
+	return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+}
+
+int report_prom_record_file(const char *path, const struct report_prom_record *r)
+{
+	return prom_file(path, &(struct prom_what){ .rec = r });
 }

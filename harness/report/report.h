@@ -107,6 +107,43 @@ char *report_prom_name(const struct metric *m, double *scale, bool *counter);
 /* s as a label value: `\`, `"` and newline escaped, bytes that are not UTF-8 as U+FFFD. */
 void report_prom_label_value(FILE *f, const char *s);
 
+/* mph record's metrics (docs/prometheus.md, "mph record --prom"): one recording of
+ * one cgroup, while it runs (the recorder's last sample) or after it ended (record.json's
+ * summary). Plain numbers: NAN for one not measured, left out of the file, never 0.
+ * Quantities "now" (usage, swap, PSI avg10, processes, each process's RSS) are only
+ * written while running: after the end the file stays in the collector's directory, and
+ * it must not go on claiming a value nobody measures any more. */
+#define REPORT_PROM_TOP 5
+struct report_prom_record {
+	const char *cgroup;            /* the cgroup label: its path in the hierarchy */
+	bool running;                  /* mph_record_running 1 (live values) or 0 (the summary) */
+	double usage_bytes, swap_bytes;                /* now */
+	double peak_bytes, swap_peak_bytes;            /* so far, or over the recording */
+	double limit_bytes;                            /* memory.max mph set (--memory-max) */
+	double oom_kills;                              /* of the recorded cgroup */
+	double scanned_pages, reclaimed_pages;         /* its own reclaim (v2 memory.stat) */
+	double psi_some_avg10_pct, psi_full_avg10_pct; /* its memory.pressure now */
+	double psi_some_s, psi_full_s;                 /* its stall time */
+	double processes, processes_seen;              /* in it now; seen in it */
+	double exit_code;                              /* the command's, after the end */
+	size_t ntop;
+	struct {
+		int pid;
+		char comm[64];
+		double rss_bytes, peak_rss_bytes;       /* RSS now (while running), peak */
+	} top[REPORT_PROM_TOP];        /* the largest processes: by RSS now, or by peak RSS */
+};
+/* Every value NAN, nothing running: to fill in. */
+void report_prom_record_init(struct report_prom_record *r, const char *cgroup);
+/* The finished recording's values from record.json (schema mph-record/1); cgroup
+ * borrows from it. -EINVAL (r untouched) when it is not one. */
+int report_prom_record_json(const json_t *record, struct report_prom_record *r);
+/* mph_record_... families of one recording, labelled cgroup (and pid, comm for the
+ * top processes). -EIO if writing failed. */
+int report_prom_record(FILE *f, const struct report_prom_record *r);
+/* The same into path, atomically (a temporary file beside it, fsync, rename). */
+int report_prom_record_file(const char *path, const struct report_prom_record *r);
+
 /* LAVA test cases, one line per report case: "NAME RESULT MEASUREMENT UNITS" (`-` for
  * none), for tools/lava/mph-plan.sh to hand to lava-test-case (docs/lava.md). Errors
  * as report_junit. */

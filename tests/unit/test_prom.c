@@ -2,8 +2,10 @@
  * hand-written plans ($MPH_TEST_DATA/data/plans): every metric gets one valid name with
  * its unit, counters end in _total, label values are escaped, a family's lines stay
  * together, absent values are left out, and Debian's promtool accepts what is written
- * (when it is installed). */
+ * (when it is installed). Also mph record's file: live values from plain numbers, the
+ * final one from saved record.json files ($MPH_TEST_DATA/data/records). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -229,6 +231,144 @@ static void test_many_plans(void **state)
 	free(text);
 }
 
+/* ---- mph record --prom ---------------------------------------------------- */
+
+static char *render_record(const struct report_prom_record *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(report_prom_record(f, r), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static json_t *load_record(const char *name)
+{
+	char *rel = xasprintf("records/%s/record.json", name), *path = data(rel);
+	json_t *j = json_load_file(path, 0, NULL);
+	if (!j)
+		fail_msg("%s", path);
+	free(rel);
+	free(path);
+	return j;
+}
+
+#define CG "{cgroup=\"/sys.slice/a.service\"}"
+
+/* While recording: values now and so far in base units, counters as counters, the
+ * largest processes with pid and comm, and what was not measured left out. */
+static void test_record_live(void **state)
+{
+	(void)state;
+	struct report_prom_record r;
+	report_prom_record_init(&r, "/sys.slice/a.service");
+	r.running = true;
+	r.usage_bytes = 16777216;
+	r.peak_bytes = 17301504;
+	r.oom_kills = 1;
+	r.psi_some_avg10_pct = 7.25;
+	r.psi_some_s = 1.5;
+	r.processes = 2;
+	r.processes_seen = 3;
+	r.ntop = 2;
+	r.top[0] = (typeof(r.top[0])){ 4101, "anonleak", 18935808, 18935808 };
+	r.top[1] = (typeof(r.top[1])){ 4099, "sh", 1679360, 1679360 };
+	char *text = render_record(&r);
+	assert_non_null(strstr(text, "# TYPE mph_record_running gauge\nmph_record_running" CG " 1\n"));
+	assert_non_null(strstr(text, "# TYPE mph_record_memory_usage_bytes gauge\nmph_record_memory_usage_bytes" CG " 16777216\n"));
+	assert_non_null(strstr(text, "mph_record_memory_peak_bytes" CG " 17301504\n"));
+	assert_non_null(strstr(text, "# TYPE mph_record_oom_kills_total counter\nmph_record_oom_kills_total" CG " 1\n"));
+	assert_non_null(strstr(text, "mph_record_psi_some_avg10_ratio" CG " 0.0725\n")); /* % as a ratio */
+	assert_non_null(strstr(text, "# TYPE mph_record_psi_some_seconds_total counter\nmph_record_psi_some_seconds_total" CG " 1.5\n"));
+	assert_non_null(strstr(text, "mph_record_processes" CG " 2\n"));
+	assert_non_null(strstr(text, "mph_record_process_rss_bytes{cgroup=\"/sys.slice/a.service\",pid=\"4101\",comm=\"anonleak\"} 18935808\n"
+				     "mph_record_process_rss_bytes{cgroup=\"/sys.slice/a.service\",pid=\"4099\",comm=\"sh\"} 1679360\n"));
+	/* not measured: left out, not 0 (no limit set, no swap file, v1's PSI, no exit yet) */
+	assert_null(strstr(text, "mph_record_memory_limit_bytes"));
+	assert_null(strstr(text, "mph_record_swap_usage_bytes"));
+	assert_null(strstr(text, "mph_record_psi_full"));
+	assert_null(strstr(text, "mph_record_command_exit_code"));
+	check_grouping(text);
+	promtool(text);
+	free(text);
+
+	/* after the end, quantities "now" are not written even when given */
+	r.running = false;
+	text = render_record(&r);
+	assert_non_null(strstr(text, "mph_record_running" CG " 0\n"));
+	assert_null(strstr(text, "mph_record_memory_usage_bytes"));
+	assert_null(strstr(text, "mph_record_psi_some_avg10_ratio"));
+	assert_null(strstr(text, "mph_record_processes{"));
+	assert_null(strstr(text, "mph_record_process_rss_bytes"));
+	assert_non_null(strstr(text, "mph_record_memory_peak_bytes" CG " 17301504\n"));
+	assert_non_null(strstr(text, "mph_record_process_peak_rss_bytes{cgroup=\"/sys.slice/a.service\",pid=\"4101\",comm=\"anonleak\"} 18935808\n"));
+	free(text);
+}
+
+/* The final file from a real record.json (v1, this machine): the summary's numbers;
+ * v1 has neither per-cgroup PSI nor reclaim counters, so those are left out. */
+static void test_record_final_v1(void **state)
+{
+	(void)state;
+	json_t *rec = load_record("anonleak-v1");
+	struct report_prom_record r;
+	assert_int_equal(report_prom_record_json(rec, &r), 0);
+	char *text = render_record(&r);
+	char *want = xasprintf("mph_record_memory_peak_bytes{cgroup=\"%s\"} %lld\n", json_string_value(json_object_get(rec, "cgroup_path")),
+			       (long long)json_integer_value(json_object_get(json_object_get(rec, "recorder"), "peak_usage_bytes")));
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "mph_record_running{cgroup=\"/process_api/"));
+	assert_non_null(strstr(text, "mph_record_memory_limit_bytes{cgroup=\"/process_api/"));
+	assert_non_null(strstr(text, "\"} 67108864\n"));
+	assert_non_null(strstr(text, "mph_record_command_exit_code{"));
+	assert_non_null(strstr(text, "comm=\"anonleak\"} 18935808\n"));
+	assert_null(strstr(text, "mph_record_memory_usage_bytes"));
+	assert_null(strstr(text, "mph_record_psi_"));
+	assert_null(strstr(text, "mph_record_reclaim_"));
+	check_grouping(text);
+	promtool(text);
+	free(want);
+	free(text);
+	json_decref(rec);
+}
+
+/* A v2 service's recording (hand-edited): its name escaped, its own reclaim and PSI,
+ * a pid reused within the recording written once (its larger life), no command. */
+static void test_record_final_v2(void **state)
+{
+	(void)state;
+	json_t *rec = load_record("service-v2");
+	struct report_prom_record r;
+	assert_int_equal(report_prom_record_json(rec, &r), 0);
+	char *text = render_record(&r);
+#define SVC "cgroup=\"/system.slice/php8.2-fpm \\\"pool\\\".service\""
+	assert_non_null(strstr(text, "mph_record_oom_kills_total{" SVC "} 2\n"));
+	assert_non_null(strstr(text, "mph_record_reclaim_scanned_pages_total{" SVC "} 48211\n"));
+	assert_non_null(strstr(text, "mph_record_reclaim_reclaimed_pages_total{" SVC "} 40117\n"));
+	assert_non_null(strstr(text, "mph_record_psi_some_seconds_total{" SVC "} 4.25\n"));
+	assert_non_null(strstr(text, "mph_record_psi_full_seconds_total{" SVC "} 1.125\n"));
+	assert_non_null(strstr(text, "mph_record_swap_peak_bytes{" SVC "} 13107200\n"));
+	assert_non_null(strstr(text, "mph_record_processes_seen_total{" SVC "} 7\n"));
+	assert_non_null(strstr(text, "mph_record_process_peak_rss_bytes{" SVC ",pid=\"901\",comm=\"php-fpm8.2\"} 125829120\n"));
+	assert_null(strstr(text, "pid=\"901\",comm=\"php-fpm8.2\"} 98566144"));
+	assert_non_null(strstr(text, ",pid=\"905\",")); /* five distinct pids */
+	assert_null(strstr(text, "pid=\"900\""));
+	assert_null(strstr(text, "mph_record_command_exit_code"));
+	assert_null(strstr(text, "mph_record_memory_limit_bytes"));
+#undef SVC
+	check_grouping(text);
+	promtool(text);
+	free(text);
+	json_decref(rec);
+	/* a plan is not a recording */
+	json_t *plan = load("pass");
+	r.ntop = 99;
+	assert_int_equal(report_prom_record_json(plan, &r), -EINVAL);
+	assert_int_equal(r.ntop, 99); /* untouched */
+	json_decref(plan);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +376,9 @@ int main(void)
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_pass_plan),
 		cmocka_unit_test(test_many_plans),
+		cmocka_unit_test(test_record_live),
+		cmocka_unit_test(test_record_final_v1),
+		cmocka_unit_test(test_record_final_v2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -333,6 +333,77 @@ static void test_v2_doc_files(void **state)
 	assert_int_equal(json_integer_value(json_object_get(all, "scanned_pages")), 0); /* one snapshot: no change */
 }
 
+/* A copy of cg-v2 in the test's directory, whose files the test rewrites in place
+ * (the recorder re-reads each with pread). */
+static char *cg_copy(struct fx *f)
+{
+	char *src = data("cg-v2"), *dst = xasprintf("%s/cg", f->dir), *cmd = xasprintf("cp -r '%s' '%s'", src, dst);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(src);
+	return dst;
+}
+
+static void rewrite(const char *dir, const char *file, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, file);
+	assert_int_equal(write_file(p, text), 0);
+	free(p);
+}
+
+/* The live view between samples: values now, peaks and rises so far; the same rises
+ * as the summary's at the end (cgroup_psi_memory is the cgroup's own PSI). */
+static void test_live(void **state)
+{
+	struct fx *f = *state;
+	char *cg = cg_copy(f), *pr = data("proc"), *sr = data("sys");
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .cg_dir = cg, .cg_ver = CG_V2, .cg_rel = RUN_CG,
+				.cg_fresh = true, .t0 = now_s(), .proc_root = pr, .sys_root = sr, .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	struct rec_live v;
+	rec_live(f->r, &v);
+	assert_true(v.t >= 0);
+	assert_int_equal(v.usage, 73728000);
+	assert_int_equal(v.peak, 134217728); /* the cgroup's high-water mark: made for the recording */
+	assert_int_equal(v.swap, 1048576);
+	assert_int_equal(v.swap_peak, 4194304);
+	assert_int_equal(v.oom_kills, 0);    /* one sample: nothing has risen yet */
+	assert_int_equal(v.pgscan, 0);
+	assert_int_equal(v.psi_some_avg10, 50);
+	assert_int_equal(v.psi_full_avg10, 25);
+	assert_int_equal(v.psi_some_us, 0);
+	assert_int_equal(v.nprocs, 1);
+	assert_int_equal(v.nseen, 1);
+	assert_int_equal(v.ntop, 1);
+	assert_int_equal(v.top[0].pid, 4242);
+	assert_string_equal(v.top[0].comm, "sleep");
+	assert_true(v.top[0].rss > 0);
+
+	rewrite(cg, "memory.current", "80000000\n");
+	rewrite(cg, "memory.events", "low 0\nhigh 12\nmax 400\noom 3\noom_kill 3\noom_group_kill 0\n");
+	rewrite(cg, "memory.pressure", "some avg10=7.25 avg60=1.00 avg300=0.20 total=1623456\n"
+				       "full avg10=2.00 avg60=0.50 avg300=0.10 total=565432\n");
+	rec_sample(f->r);
+	rec_live(f->r, &v);
+	assert_int_equal(v.usage, 80000000);
+	assert_int_equal(v.peak, 134217728);
+	assert_int_equal(v.oom_kills, 2);
+	assert_int_equal(v.psi_some_avg10, 725);
+	assert_int_equal(v.psi_some_us, 1500000);
+	assert_int_equal(v.psi_full_us, 500000);
+
+	f->summary = rec_finish(f->r);
+	json_t *psi = json_object_get(f->summary, "cgroup_psi_memory");
+	assert_true(json_real_value(json_object_get(json_object_get(psi, "some"), "stall_total_s")) == 1.5);
+	assert_true(json_real_value(json_object_get(json_object_get(psi, "some"), "peak_avg10_pct")) == 7.25);
+	assert_true(json_real_value(json_object_get(json_object_get(psi, "full"), "stall_total_s")) == 0.5);
+	/* the machine's PSI stays in psi_memory */
+	assert_true(json_is_object(json_object_get(f->summary, "psi_memory")));
+	free(cg);
+	free(pr);
+	free(sr);
+}
+
 static void test_missing_psi(void **state)
 {
 	struct fx *f = *state;
@@ -674,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),
 		cmocka_unit_test(test_zoneinfo),
+		cmocka_unit_test_setup_teardown(test_live, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);
 }
