@@ -302,8 +302,8 @@ static void test_guest_sweep(void **state)
 	assert_string_equal(itest_str(plan, "verdict"), "pass");
 	json_t *jobs = json_object_get(plan, "jobs");
 	assert_int_equal(json_array_size(jobs), 2);
-	assert_string_equal(itest_str(json_array_get(jobs, 0), "variant"), "max=48M,rate=256M");
-	assert_string_equal(itest_str(json_array_get(jobs, 1), "variant"), "max=64M,rate=512M");
+	assert_string_equal(itest_str(json_array_get(jobs, 0), "variant"), "max=48M,leaker.rate=256M");
+	assert_string_equal(itest_str(json_array_get(jobs, 1), "variant"), "max=64M,leaker.rate=512M");
 	*strrchr(last, '/') = '\0';
 	for (size_t i = 0; i < 2; i++) {
 		json_t *job = json_array_get(jobs, i);
