@@ -178,13 +178,13 @@ static void fix_cmdline(char *s, size_t n)
 		s[--n] = '\0';
 }
 
+/* An unreadable or empty cmdline (a process exiting, a zombie) keeps the one read before */
 static void read_cmdline(struct proc_set *ps, struct proc_ent *e)
 {
-	free(e->cmdline);
-	e->cmdline = NULL;
 	ssize_t n = read_proc(ps, e->pid, "cmdline");
 	if (n > 0) {
 		fix_cmdline(ps->buf, (size_t)n);
+		free(e->cmdline);
 		e->cmdline = xstrdup(ps->buf);
 	}
 }
@@ -250,6 +250,14 @@ static void peak(long long *p, long long v)
 static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 {
 	unsigned long long res, shared;
+	/* A forked process that names itself without an exec (php-fpm's workers: "php-fpm:
+	 * pool www" over the master's title, postgres, nginx) does so right after the fork,
+	 * and the first sight may have come before that. The second sight reads the title
+	 * it has once it runs; later changes (a per-request title) are not followed. */
+	if (!e->cmdline_again && t > e->first_seen) {
+		e->cmdline_again = true;
+		read_cmdline(ps, e);
+	}
 	e->last_seen = t;
 	if (e->statm_fd < 0 || pread_all(ps, e->statm_fd) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
 		return; /* exiting: keep its last values */

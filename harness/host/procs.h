@@ -1,5 +1,6 @@
 /* procs.h - every process of a cgroup, found through its cgroup.procs at each sample:
- * who it is (pid, ppid, comm, cmdline: read once), its memory over time (RSS, anon,
+ * who it is (pid, ppid, comm, cmdline: read at its first and second sight and after
+ * an exec), its memory over time (RSS, anon,
  * file, shmem, swap; Pss for the largest few) into processes.csv, one row per process
  * and sample, and a table of its whole life (first and last seen, peaks, how it ended)
  * for run.json.
@@ -34,6 +35,7 @@ struct proc_ent {
 	int statm_fd;
 	bool alive;      /* in cgroup.procs at the last scan */
 	bool status_ok;  /* status was read at least once */
+	bool cmdline_again; /* cmdline was read again at the second sight */
 	enum proc_end end;
 };
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../harness/host/procs.h"
 #include "../../harness/host/recorder.h"
 #include "../../harness/core/util.h"
 
@@ -655,6 +656,60 @@ static void test_deltas_out_of_range(void **state)
 	json_decref(b);
 }
 
+/* The entry of pid in a processes table (fails the test when there is none). */
+static json_t *proc_entry(json_t *table, int pid)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(table, i, p)
+		if (json_integer_value(json_object_get(p, "pid")) == pid)
+			return p;
+	fail_msg("no process %d in the table", pid);
+	return NULL;
+}
+
+/* A pool as php-fpm8.2 forks it: a worker is first seen with its master's title (it
+ * retitles itself right after the fork, without an exec, so its Name stays); the table
+ * must show the title it runs under. A process whose cmdline is empty at its second
+ * sight (exiting) keeps the one read first. */
+static void test_retitled_worker(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = {
+		{ "cg/cgroup.procs", "100\n101\n102\n" },
+		{ "100/status", "Name:\tphp-fpm8.2\nPPid:\t1\nVmRSS:\t20000 kB\nRssAnon:\t4000 kB\n" },
+		{ "100/statm", "5000 5000 4000 0 0 1000 0\n" },
+		{ "100/cmdline", "php-fpm: master process (/tmp/p/php-fpm.conf)" },
+		{ "101/status", "Name:\tphp-fpm8.2\nPPid:\t100\nVmRSS:\t12000 kB\nRssAnon:\t6000 kB\n" },
+		{ "101/statm", "3000 3000 1500 0 0 1500 0\n" },
+		{ "101/cmdline", "php-fpm: master process (/tmp/p/php-fpm.conf)" },
+		{ "102/status", "Name:\tcgi-fcgi\nPPid:\t1\nVmRSS:\t1000 kB\n" },
+		{ "102/statm", "250 250 200 0 0 50 0\n" },
+		{ "102/cmdline", "cgi-fcgi -bind -connect /tmp/p/php-fpm.sock" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, NULL, NULL, NULL), 0);
+	procs_sample(&ps, 1.0);
+	const char *const later[][2] = { { "101/cmdline", "php-fpm: pool www" }, { "102/cmdline", "" }, { NULL, NULL } };
+	free(stand_in_proc(f, later));
+	procs_sample(&ps, 2.0);
+	json_t *t = procs_json(&ps);
+	json_t *master = proc_entry(t, 100), *worker = proc_entry(t, 101), *client = proc_entry(t, 102);
+	assert_string_equal(json_string_value(json_object_get(master, "cmdline")), "php-fpm: master process (/tmp/p/php-fpm.conf)");
+	assert_string_equal(json_string_value(json_object_get(master, "role")), "parent");
+	assert_string_equal(json_string_value(json_object_get(worker, "cmdline")), "php-fpm: pool www");
+	assert_string_equal(json_string_value(json_object_get(worker, "comm")), "php-fpm8.2");
+	assert_string_equal(json_string_value(json_object_get(worker, "role")), "child");
+	assert_int_equal(json_integer_value(json_object_get(worker, "depth")), 1);
+	assert_string_equal(json_string_value(json_object_get(client, "cmdline")), "cgi-fcgi -bind -connect /tmp/p/php-fpm.sock");
+	json_decref(t);
+	procs_close(&ps);
+	free(cgp);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +725,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retitled_worker, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),
