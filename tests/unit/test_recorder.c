@@ -668,21 +668,33 @@ static json_t *proc_entry(json_t *table, int pid)
 	return NULL;
 }
 
-/* A pool as php-fpm8.2 forks it: a worker is first seen with its master's title (it
- * retitles itself right after the fork, without an exec, so its Name stays); the table
- * must show the title it runs under. A process whose cmdline is empty at its second
- * sight (exiting) keeps the one read first. */
-static void test_retitled_worker(void **state)
+/* Rewrite a file of the stand-in /proc in place (the recorder keeps statm open). */
+static void rewrite(const char *root, const char *rel, const char *text)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	free(p);
+}
+
+/* A pool as php-fpm8.2 starts it: the script's shell forks, the child execs php-fpm8.2,
+ * which then retitles itself "php-fpm: master process (...)"; a worker is first seen
+ * with its master's title (it retitles itself right after the fork, without an exec, so
+ * its Name stays). The table must show the titles they run under. A process whose
+ * cmdline is empty at a later scan (exiting) keeps the one read before. */
+static void test_retitled_pool(void **state)
 {
 	struct fx *f = *state;
 	const char *const files[][2] = {
 		{ "cg/cgroup.procs", "100\n101\n102\n" },
-		{ "100/status", "Name:\tphp-fpm8.2\nPPid:\t1\nVmRSS:\t20000 kB\nRssAnon:\t4000 kB\n" },
-		{ "100/statm", "5000 5000 4000 0 0 1000 0\n" },
-		{ "100/cmdline", "php-fpm: master process (/tmp/p/php-fpm.conf)" },
+		{ "100/status", "Name:\tsh\nPPid:\t1\nVmRSS:\t1000 kB\nRssAnon:\t100 kB\n" },
+		{ "100/statm", "250 250 200 0 0 50 0\n" },
+		{ "100/cmdline", "sh tools/php-fpm-pool.sh" },
 		{ "101/status", "Name:\tphp-fpm8.2\nPPid:\t100\nVmRSS:\t12000 kB\nRssAnon:\t6000 kB\n" },
 		{ "101/statm", "3000 3000 1500 0 0 1500 0\n" },
-		{ "101/cmdline", "php-fpm: master process (/tmp/p/php-fpm.conf)" },
+		{ "101/cmdline", "php-fpm8.2 -F -y /tmp/p/php-fpm.conf" },
 		{ "102/status", "Name:\tcgi-fcgi\nPPid:\t1\nVmRSS:\t1000 kB\n" },
 		{ "102/statm", "250 250 200 0 0 50 0\n" },
 		{ "102/cmdline", "cgi-fcgi -bind -connect /tmp/p/php-fpm.sock" },
@@ -692,12 +704,20 @@ static void test_retitled_worker(void **state)
 	struct proc_set ps;
 	assert_int_equal(procs_open(&ps, cgp, root, false, NULL, NULL, NULL), 0);
 	procs_sample(&ps, 1.0);
-	const char *const later[][2] = { { "101/cmdline", "php-fpm: pool www" }, { "102/cmdline", "" }, { NULL, NULL } };
-	free(stand_in_proc(f, later));
+	/* 100 execs php-fpm8.2 (its statm changes, so its status is read again) */
+	rewrite(root, "100/status", "Name:\tphp-fpm8.2\nPPid:\t1\nVmRSS:\t20000 kB\nRssAnon:\t4000 kB\n");
+	rewrite(root, "100/statm", "5000 5000 4000 0 0 1000 0\n");
+	rewrite(root, "100/cmdline", "php-fpm8.2 -F -y /tmp/p/php-fpm.conf");
+	rewrite(root, "101/cmdline", "php-fpm: pool www");
+	rewrite(root, "102/cmdline", "");
 	procs_sample(&ps, 2.0);
+	rewrite(root, "100/cmdline", "php-fpm: master process (/tmp/p/php-fpm.conf)");
+	procs_sample(&ps, 3.0);
 	json_t *t = procs_json(&ps);
 	json_t *master = proc_entry(t, 100), *worker = proc_entry(t, 101), *client = proc_entry(t, 102);
-	assert_string_equal(json_string_value(json_object_get(master, "cmdline")), "php-fpm: master process (/tmp/p/php-fpm.conf)");
+	assert_string_equal(json_string_value(json_object_get(master, "comm")), "php-fpm8.2");
+	assert_string_equal(json_string_value(json_object_get(master, "cmdline")),
+			    "php-fpm: master process (/tmp/p/php-fpm.conf)");
 	assert_string_equal(json_string_value(json_object_get(master, "role")), "parent");
 	assert_string_equal(json_string_value(json_object_get(worker, "cmdline")), "php-fpm: pool www");
 	assert_string_equal(json_string_value(json_object_get(worker, "comm")), "php-fpm8.2");
@@ -725,7 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retitled_worker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retitled_pool, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),
