@@ -441,11 +441,14 @@ int journal_check_entry(struct journal *j, int pid, const struct journal_entry *
 			snprintf(why, len, "%s: cannot tell which cgroup mph runs in (no memory controller?)", e->a);
 			return -EINVAL;
 		}
-		if (!mph_name(base, "mph-", pid, "") || !in_dir(e->a, root)) {
+		/* a run's cgroups, mph-<pid>-<repeat>; mph record's own, mph-rec-<pid> */
+		char rec[32];
+		snprintf(rec, sizeof(rec), "mph-rec-%d", pid);
+		if (!(mph_name(base, "mph-", pid, "") || strcmp(base, rec) == 0) || !in_dir(e->a, root)) {
 			snprintf(why, len,
-				 "%s is not a cgroup mph creates (%s/mph-%d-<N>: below the cgroup mph runs in; "
+				 "%s is not a cgroup mph creates (%s/mph-%d-<N> or mph-rec-%d: below the cgroup mph runs in; "
 				 "run `mph restore` from the cgroup the run was started in)",
-				 e->a, root, pid);
+				 e->a, root, pid, pid);
 			return -EINVAL;
 		}
 		return 0;

@@ -178,13 +178,13 @@ static void fix_cmdline(char *s, size_t n)
 		s[--n] = '\0';
 }
 
+/* An unreadable or empty cmdline (a process exiting, a zombie) keeps the one read before */
 static void read_cmdline(struct proc_set *ps, struct proc_ent *e)
 {
-	free(e->cmdline);
-	e->cmdline = NULL;
 	ssize_t n = read_proc(ps, e->pid, "cmdline");
 	if (n > 0) {
 		fix_cmdline(ps->buf, (size_t)n);
+		free(e->cmdline);
 		e->cmdline = xstrdup(ps->buf);
 	}
 }
@@ -197,8 +197,11 @@ static void read_status(struct proc_set *ps, struct proc_ent *e)
 	memcpy(comm, e->comm, sizeof(comm));
 	if (read_proc(ps, e->pid, "status") > 0) {
 		procs_parse_status(ps->buf, e);
-		if (e->status_ok && strcmp(comm, e->comm) != 0)
+		if (e->status_ok && strcmp(comm, e->comm) != 0) {
 			read_cmdline(ps, e);
+			e->cmdline_scan = ps->scan;
+			e->cmdline_again = false;
+		}
 		e->status_ok = true;
 	}
 }
@@ -214,6 +217,7 @@ static void add_proc(struct proc_set *ps, int pid, double t)
 	e->rss = e->anon = e->file = e->shmem = e->swap = e->pss = -1;
 	e->peak_rss = e->peak_anon = e->peak_swap = e->peak_pss = -1;
 	e->alive = true;
+	e->cmdline_scan = ps->scan;
 	char path[128];
 	snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, pid);
 	e->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -257,6 +261,15 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 		read_status(ps, e);
 		e->st_res = res;
 		e->st_shared = shared;
+	}
+	/* A process that names itself without an exec (php-fpm's master "php-fpm: master
+	 * process (CONF)" after its exec, its workers "php-fpm: pool www" after the fork;
+	 * postgres, nginx) does so as it starts, and the scan that first read its cmdline
+	 * may have come before that. The next scan reads the title it runs under; later
+	 * changes (a per-request title) are not followed. */
+	if (!e->cmdline_again && ps->scan > e->cmdline_scan) {
+		e->cmdline_again = true;
+		read_cmdline(ps, e);
 	}
 	e->rss = (long long)res * ps->page;
 	peak(&e->peak_rss, e->rss);
@@ -307,6 +320,7 @@ void procs_sample(struct proc_set *ps, double t)
 {
 	if (!ps->procs_path || read_pids(ps) < 0)
 		return; /* a failed read is not the processes' end */
+	ps->scan++;
 	size_t nlive = 0, *live = xcalloc(ps->n + ps->npids + 1, sizeof(*live));
 	for (size_t i = 0; i < ps->n; i++)
 		if (ps->e[i].alive)

@@ -1,5 +1,6 @@
 /* procs.h - every process of a cgroup, found through its cgroup.procs at each sample:
- * who it is (pid, ppid, comm, cmdline: read once), its memory over time (RSS, anon,
+ * who it is (pid, ppid, comm, cmdline: read at its first sight and after an exec, and
+ * again at the next scan, by when it has retitled itself), its memory over time (RSS, anon,
  * file, shmem, swap; Pss for the largest few) into processes.csv, one row per process
  * and sample, and a table of its whole life (first and last seen, peaks, how it ended)
  * for run.json.
@@ -34,6 +35,8 @@ struct proc_ent {
 	int statm_fd;
 	bool alive;      /* in cgroup.procs at the last scan */
 	bool status_ok;  /* status was read at least once */
+	unsigned long cmdline_scan; /* the scan that read cmdline for this program (first sight, exec) */
+	bool cmdline_again;         /* ... and it was read again at a later scan */
 	enum proc_end end;
 };
 
@@ -53,6 +56,7 @@ struct proc_set {
 	char *buf;
 	size_t bufsz;
 	int *pids;             /* scratch: the pids of one scan */
+	unsigned long scan;    /* scans so far */
 	size_t npids, pids_cap;
 };
 

@@ -590,6 +590,17 @@ static void test_add_checks_entries(void **state)
 	p = xasprintf("%s/mph-%d-1", f->cg, (int)getpid());
 	assert_int_equal(journal_add(&j, J_CGROUP, p, NULL), 0);
 	free(p);
+	/* regression (fixed): mph record's own cgroup was refused, so `mph record --
+	 * CMD` failed before it started ("cannot write the journal: Invalid argument") */
+	p = xasprintf("%s/mph-rec-%d", f->cg, (int)getpid());
+	assert_int_equal(journal_add(&j, J_CGROUP, p, NULL), 0);
+	free(p);
+	p = xasprintf("%s/mph-rec-%d", f->cg, (int)getpid() + 1);
+	assert_int_equal(journal_add(&j, J_CGROUP, p, NULL), -EINVAL);
+	free(p);
+	p = xasprintf("%s/mph-rec-%d-1", f->cg, (int)getpid());
+	assert_int_equal(journal_add(&j, J_CGROUP, p, NULL), -EINVAL);
+	free(p);
 	assert_int_equal(journal_replay(&j, NULL), 0);
 	journal_unlock(&j);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../harness/host/procs.h"
 #include "../../harness/host/recorder.h"
 #include "../../harness/core/util.h"
 
@@ -726,6 +727,80 @@ static void test_deltas_out_of_range(void **state)
 	json_decref(b);
 }
 
+/* The entry of pid in a processes table (fails the test when there is none). */
+static json_t *proc_entry(json_t *table, int pid)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(table, i, p)
+		if (json_integer_value(json_object_get(p, "pid")) == pid)
+			return p;
+	fail_msg("no process %d in the table", pid);
+	return NULL;
+}
+
+/* Rewrite a file of the stand-in /proc in place (the recorder keeps statm open). */
+static void rewrite_proc(const char *root, const char *rel, const char *text)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	free(p);
+}
+
+/* A pool as php-fpm8.2 starts it: the script's shell forks, the child execs php-fpm8.2,
+ * which then retitles itself "php-fpm: master process (...)"; a worker is first seen
+ * with its master's title (it retitles itself right after the fork, without an exec, so
+ * its Name stays). The table must show the titles they run under. A process whose
+ * cmdline is empty at a later scan (exiting) keeps the one read before. */
+static void test_retitled_pool(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = {
+		{ "cg/cgroup.procs", "100\n101\n102\n" },
+		{ "100/status", "Name:\tsh\nPPid:\t1\nVmRSS:\t1000 kB\nRssAnon:\t100 kB\n" },
+		{ "100/statm", "250 250 200 0 0 50 0\n" },
+		{ "100/cmdline", "sh tools/php-fpm-pool.sh" },
+		{ "101/status", "Name:\tphp-fpm8.2\nPPid:\t100\nVmRSS:\t12000 kB\nRssAnon:\t6000 kB\n" },
+		{ "101/statm", "3000 3000 1500 0 0 1500 0\n" },
+		{ "101/cmdline", "php-fpm8.2 -F -y /tmp/p/php-fpm.conf" },
+		{ "102/status", "Name:\tcgi-fcgi\nPPid:\t1\nVmRSS:\t1000 kB\n" },
+		{ "102/statm", "250 250 200 0 0 50 0\n" },
+		{ "102/cmdline", "cgi-fcgi -bind -connect /tmp/p/php-fpm.sock" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, NULL, NULL, NULL), 0);
+	procs_sample(&ps, 1.0);
+	/* 100 execs php-fpm8.2 (its statm changes, so its status is read again) */
+	rewrite_proc(root, "100/status", "Name:\tphp-fpm8.2\nPPid:\t1\nVmRSS:\t20000 kB\nRssAnon:\t4000 kB\n");
+	rewrite_proc(root, "100/statm", "5000 5000 4000 0 0 1000 0\n");
+	rewrite_proc(root, "100/cmdline", "php-fpm8.2 -F -y /tmp/p/php-fpm.conf");
+	rewrite_proc(root, "101/cmdline", "php-fpm: pool www");
+	rewrite_proc(root, "102/cmdline", "");
+	procs_sample(&ps, 2.0);
+	rewrite_proc(root, "100/cmdline", "php-fpm: master process (/tmp/p/php-fpm.conf)");
+	procs_sample(&ps, 3.0);
+	json_t *t = procs_json(&ps);
+	json_t *master = proc_entry(t, 100), *worker = proc_entry(t, 101), *client = proc_entry(t, 102);
+	assert_string_equal(json_string_value(json_object_get(master, "comm")), "php-fpm8.2");
+	assert_string_equal(json_string_value(json_object_get(master, "cmdline")),
+			    "php-fpm: master process (/tmp/p/php-fpm.conf)");
+	assert_string_equal(json_string_value(json_object_get(master, "role")), "parent");
+	assert_string_equal(json_string_value(json_object_get(worker, "cmdline")), "php-fpm: pool www");
+	assert_string_equal(json_string_value(json_object_get(worker, "comm")), "php-fpm8.2");
+	assert_string_equal(json_string_value(json_object_get(worker, "role")), "child");
+	assert_int_equal(json_integer_value(json_object_get(worker, "depth")), 1);
+	assert_string_equal(json_string_value(json_object_get(client, "cmdline")), "cgi-fcgi -bind -connect /tmp/p/php-fpm.sock");
+	json_decref(t);
+	procs_close(&ps);
+	free(cgp);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -741,6 +816,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retitled_pool, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),
