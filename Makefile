@@ -133,7 +133,7 @@ FUZZ_TIME ?= 60
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJ  := $(call obj,tests/fuzz/fuzz.c)
 # journal replay acts on the paths a journal names: its target checks each of these
-FUZZ_LDFLAGS_fuzz_journal := -Wl,--wrap=rmdir,--wrap=unlink,--wrap=swapoff,--wrap=swapon,--wrap=kill
+FUZZ_LDFLAGS_fuzz_journal := -Wl,--wrap=rmdir,--wrap=unlink,--wrap=swapoff,--wrap=swapon,--wrap=kill,--wrap=umount2
 fuzz-bins: $(FUZZ_BINS)
 $(BUILD)/fuzzers/%: tests/fuzz/%.c $(FUZZ_OBJ) $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)

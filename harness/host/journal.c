@@ -3,6 +3,8 @@
  *   sysctl<TAB>vm.swappiness<TAB>60          (name, value before mph changed it)
  *   swap<TAB>/var/lib/mph/swap-N-R.img       (a swap file mph made and swapon'ed)
  *   cgroup<TAB>/sys/fs/cgroup/memory/.../mph-N-R (a cgroup directory mph created)
+ *   trace<TAB>/sys/kernel/tracing/instances/mph-N (a tracefs instance mph created)
+ *   tracefs<TAB>/var/lib/mph/tracefs-N       (a tracefs mount of mph's own)
  * A torn last line (crash mid-write) is ignored: its change was never made, because
  * every change happens only after its entry is on disk. Anything else that is not
  * what mph writes (NUL bytes, unknown kinds, a sysctl off the table, a file or cgroup
@@ -17,6 +19,7 @@
 #include "cgroup.h"
 #include "swap.h"
 #include "sysctl.h"
+#include "trace.h"
 #include "../core/util.h"
 
 #include <ctype.h>
@@ -35,7 +38,8 @@
 #define MACHINE_LOCK_DIR "/run/lock"
 #define MACHINE_RUN_DIR "/run/mph"
 
-static const char *const kind_names[] = { [J_SYSCTL] = "sysctl", [J_SWAP] = "swap", [J_CGROUP] = "cgroup" };
+static const char *const kind_names[] = { [J_SYSCTL] = "sysctl", [J_SWAP] = "swap", [J_CGROUP] = "cgroup", [J_TRACE] = "trace",
+					      [J_TRACEFS] = "tracefs" };
 
 const char *journal_default_dir(void)
 {
@@ -343,7 +347,7 @@ int journal_parse(const char *text, size_t len, struct journal_entry **out, size
 		if (nul)
 			e.bad = "NUL bytes: not a line mph wrote";
 		else if (kind < 0)
-			e.bad = "not a kind of entry mph writes (sysctl, swap, cgroup)";
+			e.bad = "not a kind of entry mph writes (sysctl, swap, cgroup, trace, tracefs)";
 		else if (!f2 || !*f2 || (kind == J_SYSCTL) != (f3 != NULL) || (f3 && (!*f3 || strchr(f3, '\t'))))
 			e.bad = kind == J_SYSCTL ? "a sysctl entry has a name and a value" : "an entry of this kind has one path";
 		if (!e.bad) {
@@ -449,6 +453,35 @@ int journal_check_entry(struct journal *j, int pid, const struct journal_entry *
 				 "%s is not a cgroup mph creates (%s/mph-%d-<N> or mph-rec-%d: below the cgroup mph runs in; "
 				 "run `mph restore` from the cgroup the run was started in)",
 				 e->a, root, pid, pid);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case J_TRACE: {
+		/* <tracefs>/instances/mph-<pid>, tracefs being the usual mount or mph's own */
+		char want[32], own[32];
+		snprintf(want, sizeof(want), "mph-%d", pid);
+		snprintf(own, sizeof(own), "tracefs-%d", pid);
+		char *p = xstrdup(e->a), *inst = strrchr(p, '/');
+		bool ok = strcmp(base, want) == 0 && inst && inst - p >= 10 && strncmp(inst - 10, "/instances", 10) == 0;
+		if (ok) {
+			inst[-10] = 0; /* p is the tracefs mount */
+			const char *mb = strrchr(p, '/');
+			ok = strcmp(p, "/sys/kernel/tracing") == 0 || strcmp(p, "/sys/kernel/debug/tracing") == 0 ||
+			     (mb && strcmp(mb + 1, own) == 0 && in_dir(p, j->dir));
+		}
+		free(p);
+		if (!ok) {
+			snprintf(why, len, "%s is not a tracefs instance mph creates (<tracefs>/instances/mph-%d)", e->a, pid);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case J_TRACEFS: {
+		char own[32];
+		snprintf(own, sizeof(own), "tracefs-%d", pid);
+		if (strcmp(base, own) != 0 || !in_dir(e->a, j->dir)) {
+			snprintf(why, len, "%s is not a tracefs mount mph makes (%s/tracefs-%d)", e->a, j->dir, pid);
 			return -EINVAL;
 		}
 		return 0;
@@ -610,6 +643,16 @@ int journal_replay(struct journal *j, FILE *log)
 			x = swap_remove(ok[k].a);
 			if (log)
 				fprintf(log, "  swap %s off and deleted%s%s\n", ok[k].a, x ? ": " : "", x ? strerror(-x) : "");
+			break;
+		case J_TRACE:
+			x = trace_instance_remove(ok[k].a);
+			if (log)
+				fprintf(log, "  tracefs instance %s removed%s%s\n", ok[k].a, x ? ": " : "", x ? strerror(-x) : "");
+			break;
+		case J_TRACEFS:
+			x = trace_unmount(ok[k].a);
+			if (log)
+				fprintf(log, "  tracefs %s unmounted%s%s\n", ok[k].a, x ? ": " : "", x ? strerror(-x) : "");
 			break;
 		case J_SYSCTL:
 			if (rebooted) {

@@ -28,7 +28,9 @@ struct journal {
 	int lock_fd;
 };
 
-enum journal_kind { J_SYSCTL, J_SWAP, J_CGROUP };
+/* J_TRACE: a tracefs instance <tracefs>/instances/mph-<pid>; J_TRACEFS: a tracefs
+ * mount of mph's own, <state dir>/tracefs-<pid> (only when none was mounted) */
+enum journal_kind { J_SYSCTL, J_SWAP, J_CGROUP, J_TRACE, J_TRACEFS };
 
 struct journal_entry {
 	enum journal_kind kind;
@@ -75,7 +77,9 @@ void journal_entries_free(struct journal_entry *e, size_t n);
  * -EINVAL with why not in why: a sysctl from the allowed table with a value in its
  * range (or 0 for one with a pair partner: its value when the partner is in force);
  * a swap file <state dir>/swap-<pid>-<N>.img, a regular file if there; a cgroup
- * <cgroot>/mph-<pid>-<N>. */
+ * <cgroot>/mph-<pid>-<N>; a tracefs instance mph-<pid> in the instances directory of
+ * /sys/kernel/tracing, /sys/kernel/debug/tracing or <state dir>/tracefs-<pid>, a
+ * tracefs mount <state dir>/tracefs-<pid>. */
 int journal_check_entry(struct journal *j, int pid, const struct journal_entry *e, char *why, size_t len);
 /* Undo every entry, newest first (sysctls only when the machine has not rebooted
  * since: the journal header carries the boot id); report each action to log (may be

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "recorder.h"
 #include "procs.h"
+#include "trace.h"
 #include "../core/util.h"
 
 #include <errno.h>
@@ -53,6 +54,8 @@ struct src {
 };
 
 #define SLOW_MS 10
+/* bytes of trace_pipe read per wake-up */
+#define TRACE_READ_MAX (256 << 10)
 
 struct recorder {
 	struct rec_config cfg;
@@ -105,6 +108,10 @@ struct recorder {
 	/* the cgroup's swap: v2 memory.swap.current, v1 memsw.usage - usage */
 	long c_swap_cur, c_memsw;
 	long long swap_peak;
+	/* reclaim stalls and OOM victims from tracepoints (trace.h), NULL: none */
+	struct trace *trace;
+	char *trace_why;       /* why not, for absent_sources */
+	double *kdet;          /* when each kill of the log was read (t_now), per kcap */
 };
 
 enum kplace { K_PENDING, K_IN, K_ELSEWHERE, K_DEFERRED };
@@ -605,6 +612,9 @@ static void report_kills(struct recorder *r)
 	if (r->kcap < r->km.n) {
 		r->kplace = xrealloc(r->kplace, r->km.n * sizeof(*r->kplace));
 		r->kby = xrealloc(r->kby, r->km.n * sizeof(*r->kby));
+		r->kdet = xrealloc(r->kdet, r->km.n * sizeof(*r->kdet));
+		for (size_t k = r->kcap; k < r->km.n; k++)
+			r->kdet[k] = -1;
 		memset(r->kplace + r->kcap, 0, (r->km.n - r->kcap) * sizeof(*r->kplace));
 		memset(r->kby + r->kcap, 0, (r->km.n - r->kcap) * sizeof(*r->kby));
 		r->kcap = r->km.n;
@@ -614,6 +624,7 @@ static void report_kills(struct recorder *r)
 		const struct oom_kill *o = &r->km.kills[i];
 		if (!o->have_killed)
 			break; /* the second line is not there yet */
+		r->kdet[i] = now;
 		r->kplace[i] = (unsigned char)place_now(r, o, &r->kby[i]);
 		if (r->kplace[i] != K_DEFERRED)
 			kill_event(r, i, now);
@@ -689,6 +700,14 @@ static json_t *diff_json(long long a, long long b)
 {
 	long long d;
 	return __builtin_sub_overflow(a, b, &d) ? json_null() : json_integer(d);
+}
+
+static json_t *xjson_sprintf(const char *fmt, const char *arg)
+{
+	char *m = xasprintf(fmt, arg);
+	json_t *j = json_string(m);
+	free(m);
+	return j;
 }
 
 static void proc_event(void *ctx, double t, const char *type, json_t *fields)
@@ -978,6 +997,19 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 		r->wfd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	calibrate_kmsg(r);
 	open_events(r);
+	if (cfg->trace_dir) {
+		char *missing = NULL;
+		int e = trace_open(&r->trace, cfg->trace_dir, &missing);
+		if (e < 0)
+			r->trace_why = xasprintf("%s: %s", cfg->trace_dir, strerror(-e));
+		else if (missing) /* the others still count; these are named */
+			json_array_append_new(r->absent, xjson_sprintf("tracefs events %s (reclaim_stalls): not in this kernel", missing));
+		free(missing);
+	} else {
+		r->trace_why = xstrdup(cfg->trace_absent ? cfg->trace_absent : "not enabled");
+	}
+	if (r->trace_why)
+		json_array_append_new(r->absent, xjson_sprintf("tracefs (reclaim_stalls): %s", r->trace_why));
 	rec_sample(r);
 	*out = r;
 	return 0;
@@ -985,7 +1017,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 
 size_t rec_fds(const struct recorder *r, int *fds, size_t max)
 {
-	int all[] = { r->tfd, r->km.fd, r->oomfd, r->inofd };
+	int all[] = { r->tfd, r->km.fd, r->oomfd, r->inofd, trace_fd(r->trace) };
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(all) && n < max; i++)
 		if (all[i] >= 0)
@@ -1001,6 +1033,11 @@ void rec_ready(struct recorder *r, int fd)
 	if (fd == r->tfd) {
 		if (read(fd, &n, sizeof(n)) == sizeof(n))
 			rec_sample(r);
+		return;
+	}
+	/* bounded: at the busiest a few MB/s; the rest at the next turn of the loop */
+	if (fd == trace_fd(r->trace)) {
+		(void)trace_read(r->trace, TRACE_READ_MAX);
 		return;
 	}
 	bool notified = false;
@@ -1171,9 +1208,36 @@ void rec_live(const struct recorder *r, struct rec_live *o)
 	o->nseen = (long long)r->ps.n;
 }
 
+/* in the recorded cgroup: seen in cgroup.procs, or a workload's or announced child's */
+static bool pid_in_run(void *ctx, int pid)
+{
+	const struct recorder *r = ctx;
+	if (!r->cfg.cg_dir)
+		return true;
+	return (r->have_ps && procs_seen(&r->ps, pid)) || (r->cfg.owns && r->cfg.owns(r->cfg.owns_ctx, pid));
+}
+
+bool rec_mark_victim(const struct recorder *r, int pid, double *t, double *latency)
+{
+	double ts;
+	if (!r->trace || !trace_victim(r->trace, pid, &ts))
+		return false;
+	*t = ts - r->cfg.t0;
+	*latency = -1;
+	for (size_t i = r->kills_reported; i-- > 0;)
+		if (r->km.kills[i].pid == pid && r->kdet[i] >= 0) {
+			*latency = r->kdet[i] - *t;
+			break;
+		}
+	return true;
+}
+
 json_t *rec_finish(struct recorder *r)
 {
 	r->finishing = true;
+	/* what is left in the trace buffer, bounded (64 MiB) */
+	for (int i = 0; r->trace && i < 256 && trace_read(r->trace, TRACE_READ_MAX) > 0; i++)
+		;
 	rec_sample(r);
 	kmsg_drain(&r->km);
 	report_kills(r);
@@ -1233,6 +1297,7 @@ json_t *rec_finish(struct recorder *r)
 	json_object_set_new(s, "first_swap_out_s", num_or_null(r->t_swapout, r->t_swapout >= 0));
 	json_object_set_new(s, "first_psi_full_stall_s", num_or_null(r->t_psi_full, r->t_psi_full >= 0));
 	json_object_set_new(s, "first_oom_kill_s", num_or_null(r->t_oom, r->t_oom >= 0));
+	json_object_set_new(s, "reclaim_stalls", r->trace ? trace_summary(r->trace, pid_in_run, r) : json_null());
 	return s;
 }
 
@@ -1299,6 +1364,9 @@ void rec_close(struct recorder *r)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	kmsg_close(&r->km);
+	trace_close(r->trace);
+	free(r->trace_why);
+	free(r->kdet);
 	json_decref(r->absent);
 	if (r->have_ps)
 		procs_close(&r->ps);

@@ -40,6 +40,10 @@ struct rec_config {
 	const char *proc_root;    /* "/proc" (tests point it at saved files) */
 	const char *sys_root;     /* "/sys" */
 	bool no_kmsg;             /* do not read or mark the kernel log (tests on saved files) */
+	/* The tracefs instance for reclaim stalls and OOM victims (trace.h), created and
+	 * journaled by the caller; NULL: none, and trace_absent says why. */
+	const char *trace_dir;
+	const char *trace_absent;
 };
 
 /* Open every source, write the CSV header and the first sample. */
@@ -86,6 +90,10 @@ bool rec_kill_in_run(const struct recorder *r, size_t i, const char **placed_by)
 json_t *rec_processes(const struct recorder *r);
 json_t *rec_process_ranking(const struct recorder *r);
 void rec_close(struct recorder *r);
+/* When the kernel marked pid as an OOM victim (oom:mark_victim, seconds since t0),
+ * and, if the kernel log's kill of pid was read, how long after that mark mph read it
+ * (*latency; -1 when not). False without the trace or no such mark. */
+bool rec_mark_victim(const struct recorder *r, int pid, double *t, double *latency);
 
 /* What the recording has measured so far, as of its last sample: a live view of the
  * recorded cgroup between samples (mph record --prom). Every value is -1 when it was

@@ -12,6 +12,7 @@
 #include "../host/kmsg.h"
 #include "../host/outcome.h"
 #include "../host/recorder.h"
+#include "../host/trace.h"
 #include "../host/result.h"
 #include "../host/supervise.h"
 #include "../host/swap.h"
@@ -113,6 +114,8 @@ struct run_state {
 	int sigfd;
 	json_t *out;     /* run.json under construction */
 	json_t *errors;  /* what went wrong, as text */
+	char *trace_dir;    /* the run's tracefs instance ([record] stalls), NULL: none */
+	char *trace_absent; /* why there is none */
 };
 
 static void run_error(struct run_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -396,7 +399,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .pss = sc->m.record_pss,
 				   .statm = sc->m.record_proc == 1,
 				   .cg_dir = cg->dir, .cg_ver = cg->ver, .cg_rel = cg->rel, .cg_fresh = true,
-				   .owns = sup_owns_pid, .owns_ctx = &sup, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0 };
+				   .owns = sup_owns_pid, .owns_ctx = &sup, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0,
+				   .trace_dir = st->trace_dir, .trace_absent = st->trace_absent };
 	int fds[8];
 	r = rec_open(&rec, &rcfg);
 	/* vmstat snapshots right after the recorder's first and last samples, so that
@@ -479,6 +483,12 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		if (rec_kill_in_run(rec, i, &by)) {
 			json_t *kj = oom_kill_json(o, rec_kernel_t(rec, o->ts_usec));
 			json_object_set_new(kj, "placed_by", json_string(by));
+			/* oom:mark_victim: when the kernel chose it, and how long mph took to
+			 * read the kill from the kernel log after that */
+			double mt, lat;
+			bool marked = rec_mark_victim(rec, o->pid, &mt, &lat);
+			json_object_set_new(kj, "mark_victim_t", marked ? json_real(mt) : json_null());
+			json_object_set_new(kj, "mark_victim_detection_latency_s", marked && lat >= 0 ? json_real(lat) : json_null());
 			json_array_append_new(kills, kj);
 		} else {
 			elsewhere++;
@@ -525,6 +535,46 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 	return r;
 }
 
+
+/* [record] stalls: a tracefs instance of mph's own, journaled before it exists, in
+ * the mounted tracefs or, when none is, in a tracefs mount of mph's own (journaled
+ * too; the replay unmounts only that). Failing here is not the run's failure:
+ * reclaim_stalls is then absent, with the reason. */
+static void setup_trace(struct run_state *st)
+{
+	st->trace_dir = st->trace_absent = NULL;
+	if (!st->sc->m.record_stalls) {
+		st->trace_absent = xstrdup("not enabled ([record] stalls = no)");
+		return;
+	}
+	char *mnt = NULL, *inst = NULL;
+	int r = trace_find_mount(&mnt);
+	if (r == -ENOENT) {
+		mnt = xasprintf("%s/tracefs-%d", st->j->dir, (int)getpid());
+		if (access(mnt, F_OK) == 0) /* not ours: never claimed by the journal */
+			r = -EEXIST;
+		else if ((r = journal_add(st->j, J_TRACEFS, mnt, NULL)) == 0)
+			r = trace_mount(mnt);
+	}
+	if (r < 0) {
+		st->trace_absent = xasprintf("cannot mount tracefs%s%s: %s", mnt ? " at " : "", mnt ? mnt : "", strerror(-r));
+		goto out;
+	}
+	inst = xasprintf("%s/instances/mph-%d", mnt, (int)getpid());
+	if (access(inst, F_OK) == 0)
+		r = -EEXIST;
+	else if ((r = journal_add(st->j, J_TRACE, inst, NULL)) == 0 && mkdir(inst, 0700) < 0)
+		r = -errno;
+	if (r < 0) {
+		st->trace_absent = xasprintf("cannot create the tracefs instance %s: %s", inst, strerror(-r));
+		goto out;
+	}
+	st->trace_dir = inst;
+	inst = NULL;
+out:
+	free(inst);
+	free(mnt);
+}
 
 static int run_once(struct run_state *st, unsigned rep, const char *where, char **written)
 {
@@ -594,6 +644,7 @@ static int run_once(struct run_state *st, unsigned rep, const char *where, char 
 	json_object_set_new(cgj, "path", json_string(cg->rel));
 	if ((r = apply_cgroup(st, cg, cgset)) < 0)
 		goto undo;
+	setup_trace(st);
 	r = run_workloads(st, cg, rundir, cgj);
 
 undo:
@@ -609,6 +660,9 @@ undo:
 			run_error(st, "undoing the run's changes failed: %s; run `mph restore`", strerror(-k));
 	}
 	sysctls_after(st, sys);
+	free(st->trace_dir);
+	free(st->trace_absent);
+	st->trace_dir = st->trace_absent = NULL;
 	json_decref(cgset);
 	char *ended = utc_stamp(true);
 	json_object_set_new(out, "ended_at", json_string(ended));

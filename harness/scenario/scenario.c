@@ -411,6 +411,8 @@ static const struct opt record_opts[] = {
 	  "sampling period of the recorder (samples.csv)", false },
 	{ "pss", OPT_BOOL, offsetof(struct scen_main, record_pss), "no", 0, 0, NULL,
 	  "also sample each workload process's Pss (smaps_rollup; costs more per sample)", false },
+	{ "stalls", OPT_BOOL, offsetof(struct scen_main, record_stalls), "no", 0, 0, NULL,
+	  "reclaim stalls (direct, memcg, kswapd) and OOM victims from kernel tracepoints, in a tracefs instance of mph's own (run.json: recorder.reclaim_stalls)", false },
 	{ "proc", OPT_ENUM, offsetof(struct scen_main, record_proc), "status", 0, 0, proc_sources,
 	  "per-process source: status (VmRSS, RssAnon, RssFile, RssShmem, VmSwap) or statm (cheaper: VmRSS, RssAnon, RssFileShmem)", false },
 	{ "stdout_max", OPT_SIZE, offsetof(struct scen_main, record_stdout_max), "64M", 4096, 1ULL << 40, NULL,

@@ -54,6 +54,7 @@ struct scen_main {
 	uint64_t swap_size;     /* 0: no swap file */
 	uint64_t record_interval_ms;
 	bool record_pss;
+	bool record_stalls;      /* reclaim stalls and OOM victims from a tracefs instance */
 	int record_proc;        /* 0 status, 1 statm */
 	uint64_t record_stdout_max;  /* bytes kept of each <workload>.stdout */
 	uint64_t record_reports_max; /* bytes of reports.jsonl per workload */

@@ -58,6 +58,8 @@ int __wrap_unlink(const char *path);
 int __wrap_swapoff(const char *path);
 int __wrap_swapon(const char *path, int flags);
 int __wrap_kill(pid_t pid, int sig);
+int __real_umount2(const char *path, int flags);
+int __wrap_umount2(const char *path, int flags);
 
 int __wrap_rmdir(const char *path)
 {
@@ -89,6 +91,14 @@ int __wrap_swapon(const char *path, int flags)
 	if (in_mph)
 		refuse("swapon", path);
 	return __real_swapon(path, flags);
+}
+
+/* nothing in the stand-in root is a tracefs mount */
+int __wrap_umount2(const char *path, int flags)
+{
+	if (in_mph)
+		refuse("umount2", path);
+	return __real_umount2(path, flags);
 }
 
 /* the stand-in cgroups' cgroup.procs are empty: nothing to kill */

@@ -1,0 +1,661 @@
+/* trace.c - see trace.h.
+ *
+ * trace_pipe's text lines look like
+ *     "          <comm>-<pid>     [<cpu>] <flags> <secs>.<usecs>: <event>: <fields>"
+ * where comm may hold any character (spaces, '-', ':'), and the flags column is there
+ * with the irq-info option (the default). A line is therefore parsed from its event
+ * name outward: the first ": <known event>: " preceded by a timestamp, then backwards
+ * over the flags and "[cpu]" to the pid, whose '-' ends comm. */
+#define _GNU_SOURCE
+#include "trace.h"
+#include "../core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef TRACEFS_MAGIC
+#define TRACEFS_MAGIC 0x74726163
+#endif
+
+/* The events, as the trace names them, and where their enable file is. */
+static const struct {
+	const char *name, *path;
+	enum tev_kind kind;
+} events[] = {
+	{ "mm_vmscan_direct_reclaim_begin", "vmscan/mm_vmscan_direct_reclaim_begin", TEV_DIRECT_BEGIN },
+	{ "mm_vmscan_direct_reclaim_end", "vmscan/mm_vmscan_direct_reclaim_end", TEV_DIRECT_END },
+	{ "mm_vmscan_memcg_reclaim_begin", "vmscan/mm_vmscan_memcg_reclaim_begin", TEV_MEMCG_BEGIN },
+	{ "mm_vmscan_memcg_reclaim_end", "vmscan/mm_vmscan_memcg_reclaim_end", TEV_MEMCG_END },
+	{ "mm_vmscan_kswapd_wake", "vmscan/mm_vmscan_kswapd_wake", TEV_KSWAPD_WAKE },
+	{ "mm_vmscan_kswapd_sleep", "vmscan/mm_vmscan_kswapd_sleep", TEV_KSWAPD_SLEEP },
+	{ "mark_victim", "oom/mark_victim", TEV_MARK_VICTIM },
+};
+
+/* the field each event's value comes from ("" none) */
+static const char *const value_field[] = {
+	[TEV_DIRECT_BEGIN] = "", [TEV_DIRECT_END] = "nr_reclaimed=", [TEV_MEMCG_BEGIN] = "",
+	[TEV_MEMCG_END] = "nr_reclaimed=", [TEV_KSWAPD_WAKE] = "nid=", [TEV_KSWAPD_SLEEP] = "nid=",
+	[TEV_MARK_VICTIM] = "pid=", [TEV_LOST] = "",
+};
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static bool digits(const char *p, const char *end)
+{
+	if (p >= end)
+		return false;
+	for (; p < end; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/* A decimal at p (at most 18 digits), *end after it. */
+static bool number(const char *p, const char *lim, long long *v, const char **end)
+{
+	const char *q = p;
+	long long x = 0;
+	while (q < lim && isdigit((unsigned char)*q) && q - p < 18)
+		x = x * 10 + (*q++ - '0');
+	if (q == p || (q < lim && isdigit((unsigned char)*q)))
+		return false;
+	*v = x;
+	*end = q;
+	return true;
+}
+
+/* "<secs>.<usecs>" in [p, end) */
+static bool timestamp(const char *p, const char *end, double *ts)
+{
+	const char *dot = memchr(p, '.', (size_t)(end - p));
+	if (!dot || !digits(p, dot) || !digits(dot + 1, end) || dot - p > 12 || end - dot - 1 > 9)
+		return false;
+	long long s = 0, f = 0, scale = 1;
+	for (const char *q = p; q < dot; q++)
+		s = s * 10 + (*q - '0');
+	for (const char *q = dot + 1; q < end; q++, scale *= 10)
+		f = f * 10 + (*q - '0');
+	*ts = (double)s + (double)f / (double)scale;
+	return true;
+}
+
+static int parse_lost(const char *p, const char *end, struct tev *ev)
+{
+	/* "CPU:3 [LOST 128 EVENTS]" */
+	const char *l = memmem(p, (size_t)(end - p), "[LOST ", 6), *q;
+	long long n;
+	if (!l || !number(l + 6, end, &n, &q) || (size_t)(end - q) < 8 || memcmp(q, " EVENTS]", 8) != 0)
+		return -EINVAL;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = TEV_LOST;
+	ev->value = n;
+	return 0;
+}
+
+/* The head "<comm>-<pid> [cpu] [flags] " before the timestamp at ts_start. */
+static int parse_head(const char *line, const char *ts_start, struct tev *ev)
+{
+	const char *p = ts_start;
+	while (p > line && p[-1] == ' ')
+		p--;
+	/* the flags column (irq-info), when the token before is not "[cpu]" */
+	if (p > line && p[-1] != ']') {
+		while (p > line && p[-1] != ' ')
+			p--;
+		while (p > line && p[-1] == ' ')
+			p--;
+	}
+	if (p == line || p[-1] != ']')
+		return -EINVAL;
+	const char *close = --p;
+	while (p > line && isdigit((unsigned char)p[-1]))
+		p--;
+	if (p == close || p == line || p[-1] != '[')
+		return -EINVAL;
+	p--;
+	while (p > line && p[-1] == ' ')
+		p--;
+	const char *pe = p;
+	while (p > line && isdigit((unsigned char)p[-1]))
+		p--;
+	if (p == pe || p == line || p[-1] != '-' || pe - p > 9)
+		return -EINVAL;
+	long long pid = 0;
+	for (const char *q = p; q < pe; q++)
+		pid = pid * 10 + (*q - '0');
+	const char *ce = p - 1, *cs = line;
+	while (cs < ce && *cs == ' ')
+		cs++;
+	size_t cl = (size_t)(ce - cs);
+	if (cl >= sizeof(ev->comm))
+		cl = sizeof(ev->comm) - 1;
+	memcpy(ev->comm, cs, cl);
+	ev->comm[cl] = 0;
+	ev->pid = (int)pid;
+	return 0;
+}
+
+int trace_parse_line(const char *line, size_t len, struct tev *ev)
+{
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	const char *end = line + len;
+	if (len == 0)
+		return -ENOENT;
+	if (memchr(line, '\0', len))
+		return -EINVAL;
+	if (len >= 4 && memcmp(line, "CPU:", 4) == 0)
+		return parse_lost(line, end, ev);
+	/* the first ": <event>: " whose preceding token is a timestamp */
+	for (const char *m = line; (m = memmem(m, (size_t)(end - m), ": ", 2)); m += 2) {
+		const char *ts = m;
+		while (ts > line && ts[-1] != ' ')
+			ts--;
+		double t;
+		if (!timestamp(ts, m, &t))
+			continue;
+		const char *name = m + 2, *colon = memchr(name, ':', (size_t)(end - name));
+		if (!colon)
+			return -EINVAL; /* cut off in the event's name */
+		size_t nl = (size_t)(colon - name);
+		size_t k;
+		for (k = 0; k < ARRAY_SIZE(events); k++)
+			if (strlen(events[k].name) == nl && memcmp(events[k].name, name, nl) == 0)
+				break;
+		if (k == ARRAY_SIZE(events))
+			return -ENOENT;
+		struct tev e = { .kind = events[k].kind, .ts = t };
+		if (parse_head(line, ts, &e) < 0)
+			return -EINVAL;
+		const char *f = value_field[e.kind];
+		if (*f) {
+			/* the field at the start of the fields or after a space */
+			const char *fields = colon + 1, *v = NULL;
+			for (const char *q = fields; (q = memmem(q, (size_t)(end - q), f, strlen(f))); q++)
+				if (q[-1] == ' ') {
+					v = q + strlen(f);
+					break;
+				}
+			const char *after;
+			if (!v || !number(v, end, &e.value, &after) || (after < end && *after != ' '))
+				return -EINVAL;
+		} else if (colon + 1 == end) {
+			return -EINVAL; /* begin without its fields: cut off */
+		}
+		*ev = e;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- tracefs ------------------------------------------------------------- */
+
+static bool is_tracefs(const char *dir)
+{
+	struct statfs s;
+	return statfs(dir, &s) == 0 && (unsigned long)s.f_type == TRACEFS_MAGIC;
+}
+
+int trace_find_mount(char **out)
+{
+	if (is_tracefs("/sys/kernel/tracing")) {
+		*out = xstrdup("/sys/kernel/tracing");
+		return 0;
+	}
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	if (!f)
+		return -errno;
+	struct mntent *m;
+	int r = -ENOENT;
+	while ((m = getmntent(f)))
+		if (strcmp(m->mnt_type, "tracefs") == 0 && is_tracefs(m->mnt_dir)) {
+			*out = xstrdup(m->mnt_dir);
+			r = 0;
+			break;
+		}
+	endmntent(f);
+	return r;
+}
+
+int trace_mount(const char *dir)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount("nodev", dir, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
+		int e = -errno;
+		(void)rmdir(dir);
+		return e;
+	}
+	return 0;
+}
+
+int trace_unmount(const char *dir)
+{
+	if (is_tracefs(dir) && umount2(dir, MNT_DETACH) < 0)
+		return -errno;
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int trace_instance_remove(const char *dir)
+{
+	char *parent = xstrdup(dir), *slash = strrchr(parent, '/');
+	if (slash)
+		*slash = 0;
+	/* only in a mounted tracefs: elsewhere the name is nobody's instance */
+	bool mounted = slash && is_tracefs(parent);
+	free(parent);
+	if (!mounted)
+		return 0;
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* ---- accounting ---------------------------------------------------------- */
+
+enum { K_DIRECT, K_MEMCG, K_KSWAPD, NKIND };
+static const char *const kind_names[NKIND] = { "direct", "memcg", "kswapd" };
+
+/* one finished stall (or kswapd wake period) */
+struct stall {
+	int pid;             /* kswapd: the node */
+	unsigned char kind;
+	uint32_t us;
+	uint32_t reclaimed;
+};
+
+struct open_stall {
+	int pid;
+	unsigned char kind;
+	double ts;
+};
+
+struct comm_ent {
+	int pid;
+	char comm[16];
+};
+
+struct victim {
+	int pid;
+	double ts;
+};
+
+/* Bounds: a run's stalls are thousands, not millions; beyond these they are counted
+ * as dropped rather than grow without end. */
+#define MAX_STALLS (1u << 21)
+#define MAX_OPEN 4096
+#define MAX_COMMS 65536
+#define LINE_MAX_BYTES 4096
+
+struct trace {
+	int dir_fd;          /* the instance, -1 in tests */
+	int fd;              /* trace_pipe */
+	char line[LINE_MAX_BYTES];
+	size_t linelen;
+	bool overlong;       /* the line being read is longer than a trace line gets */
+	struct stall *st;
+	size_t nst, capst;
+	struct open_stall op[MAX_OPEN];
+	size_t nop;
+	struct comm_ent *comms;
+	size_t ncomm, capcomm;
+	struct victim *vic;
+	size_t nvic, capvic;
+	long long lost, malformed, unpaired_ends, dropped, lines;
+};
+
+struct trace *trace_new(void)
+{
+	struct trace *t = xcalloc(1, sizeof(*t));
+	t->dir_fd = t->fd = -1;
+	return t;
+}
+
+static void note_comm(struct trace *t, int pid, const char *comm)
+{
+	for (size_t i = t->ncomm; i-- > 0;)
+		if (t->comms[i].pid == pid) {
+			if (strcmp(comm, "<...>") != 0)
+				snprintf(t->comms[i].comm, sizeof(t->comms[i].comm), "%s", comm);
+			return;
+		}
+	if (t->ncomm == MAX_COMMS)
+		return;
+	if (t->ncomm == t->capcomm) {
+		t->capcomm = t->capcomm ? 2 * t->capcomm : 64;
+		t->comms = xrealloc(t->comms, t->capcomm * sizeof(*t->comms));
+	}
+	t->comms[t->ncomm].pid = pid;
+	snprintf(t->comms[t->ncomm].comm, sizeof(t->comms[t->ncomm].comm), "%s", comm);
+	t->ncomm++;
+}
+
+static const char *comm_of(const struct trace *t, int pid)
+{
+	for (size_t i = t->ncomm; i-- > 0;)
+		if (t->comms[i].pid == pid)
+			return t->comms[i].comm;
+	return "<...>";
+}
+
+static void begin(struct trace *t, int kind, int pid, double ts)
+{
+	for (size_t i = 0; i < t->nop; i++)
+		if (t->op[i].pid == pid && t->op[i].kind == kind) {
+			t->op[i].ts = ts; /* a begin without its end: the later one counts */
+			t->unpaired_ends++;
+			return;
+		}
+	if (t->nop == MAX_OPEN) {
+		t->dropped++;
+		return;
+	}
+	t->op[t->nop++] = (struct open_stall){ pid, (unsigned char)kind, ts };
+}
+
+static void end(struct trace *t, int kind, int pid, double ts, long long reclaimed)
+{
+	size_t i;
+	for (i = 0; i < t->nop; i++)
+		if (t->op[i].pid == pid && t->op[i].kind == kind)
+			break;
+	if (i == t->nop) {
+		t->unpaired_ends++; /* began before the instance was enabled, or lost */
+		return;
+	}
+	double d = ts - t->op[i].ts;
+	t->op[i] = t->op[--t->nop];
+	if (d < 0) {
+		t->malformed++;
+		return;
+	}
+	if (t->nst == MAX_STALLS) {
+		t->dropped++;
+		return;
+	}
+	if (t->nst == t->capst) {
+		t->capst = t->capst ? 2 * t->capst : 1024;
+		t->st = xrealloc(t->st, t->capst * sizeof(*t->st));
+	}
+	double us = d * 1e6 + 0.5;
+	t->st[t->nst++] = (struct stall){ pid, (unsigned char)kind, us > 4e9 ? 4000000000u : (uint32_t)us,
+					  reclaimed < 0 ? 0 : reclaimed > 4000000000LL ? 4000000000u : (uint32_t)reclaimed };
+}
+
+void trace_feed(struct trace *t, const char *line, size_t len)
+{
+	struct tev e;
+	int r = trace_parse_line(line, len, &e);
+	t->lines++;
+	if (r == -EINVAL)
+		t->malformed++;
+	if (r < 0)
+		return;
+	if (e.kind != TEV_LOST && e.kind != TEV_KSWAPD_WAKE && e.kind != TEV_KSWAPD_SLEEP)
+		note_comm(t, e.pid, e.comm);
+	switch (e.kind) {
+	case TEV_DIRECT_BEGIN: begin(t, K_DIRECT, e.pid, e.ts); break;
+	case TEV_DIRECT_END: end(t, K_DIRECT, e.pid, e.ts, e.value); break;
+	case TEV_MEMCG_BEGIN: begin(t, K_MEMCG, e.pid, e.ts); break;
+	case TEV_MEMCG_END: end(t, K_MEMCG, e.pid, e.ts, e.value); break;
+	/* kswapd's periods are per node: its nid stands in for the pid */
+	case TEV_KSWAPD_WAKE: begin(t, K_KSWAPD, (int)e.value, e.ts); break;
+	case TEV_KSWAPD_SLEEP: end(t, K_KSWAPD, (int)e.value, e.ts, 0); break;
+	case TEV_MARK_VICTIM:
+		if (t->nvic == t->capvic) {
+			t->capvic = t->capvic ? 2 * t->capvic : 8;
+			t->vic = xrealloc(t->vic, t->capvic * sizeof(*t->vic));
+		}
+		t->vic[t->nvic++] = (struct victim){ (int)e.value, e.ts };
+		break;
+	case TEV_LOST: t->lost += e.value; break;
+	}
+}
+
+bool trace_victim(const struct trace *t, int pid, double *ts)
+{
+	for (size_t i = t->nvic; i-- > 0;)
+		if (t->vic[i].pid == pid) {
+			*ts = t->vic[i].ts;
+			return true;
+		}
+	return false;
+}
+
+/* ---- the instance -------------------------------------------------------- */
+
+static int write_at(int dirfd, const char *path, const char *val)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, val, strlen(val));
+	int r = n == (ssize_t)strlen(val) ? 0 : n < 0 ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+int trace_open(struct trace **out, const char *dir, char **missing)
+{
+	*missing = NULL;
+	struct trace *t = trace_new();
+	int r = 0;
+	t->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->dir_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* CLOCK_MONOTONIC, the run's clock: no offset to measure. 4 MiB per CPU holds
+	 * seconds of the busiest reclaim between two reads. */
+	if ((r = write_at(t->dir_fd, "trace_clock", "mono")) < 0)
+		goto fail;
+	(void)write_at(t->dir_fd, "buffer_size_kb", "4096");
+	char *miss = NULL;
+	size_t enabled = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
+		char *p = xasprintf("events/%s/enable", events[i].path);
+		int e = write_at(t->dir_fd, p, "1");
+		free(p);
+		if (e == 0) {
+			enabled++;
+			continue;
+		}
+		char *m = xasprintf("%s%s%s", miss ? miss : "", miss ? "," : "", events[i].path);
+		free(miss);
+		miss = m;
+	}
+	*missing = miss;
+	if (!enabled) {
+		r = -ENOENT;
+		goto fail;
+	}
+	(void)write_at(t->dir_fd, "tracing_on", "1");
+	t->fd = openat(t->dir_fd, "trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (t->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	trace_close(t);
+	return r;
+}
+
+int trace_fd(const struct trace *t)
+{
+	return t ? t->fd : -1;
+}
+
+long trace_read(struct trace *t, size_t max)
+{
+	char buf[65536];
+	size_t got = 0;
+	while (t->fd >= 0 && got < max) {
+		size_t want = max - got < sizeof(buf) ? max - got : sizeof(buf);
+		ssize_t n = read(t->fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? (long)got : -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				if (t->overlong)
+					t->malformed++;
+				else
+					trace_feed(t, t->line, t->linelen);
+				t->linelen = 0;
+				t->overlong = false;
+			} else if (t->linelen < sizeof(t->line)) {
+				t->line[t->linelen++] = buf[i];
+			} else {
+				t->overlong = true;
+			}
+		}
+	}
+	return (long)got;
+}
+
+void trace_close(struct trace *t)
+{
+	if (!t)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->dir_fd >= 0) {
+		(void)write_at(t->dir_fd, "tracing_on", "0");
+		close(t->dir_fd);
+	}
+	free(t->st);
+	free(t->comms);
+	free(t->vic);
+	free(t);
+}
+
+/* ---- the summary --------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* nearest rank */
+static json_t *pct(const uint32_t *v, size_t n, double p)
+{
+	if (!n)
+		return json_null();
+	size_t k = (size_t)(p / 100.0 * (double)n + 0.999999);
+	return json_integer(v[k ? k - 1 : 0]);
+}
+
+static json_t *kind_json(const uint32_t *us, size_t n, unsigned long long total_us, unsigned long long reclaimed, bool with_reclaimed)
+{
+	json_t *j = json_pack("{s:I, s:f, s:o, s:o, s:o}", "count", (json_int_t)n, "total_s", (double)total_us / 1e6,
+			      "p50_us", pct(us, n, 50), "p99_us", pct(us, n, 99), "max_us", n ? json_integer(us[n - 1]) : json_null());
+	json_object_set_new(j, "nr_reclaimed", with_reclaimed ? json_integer((json_int_t)reclaimed) : json_null());
+	return j;
+}
+
+struct staller {
+	int pid;
+	long long count;
+	unsigned long long total_us;
+	uint32_t max_us;
+};
+
+static int cmp_staller(const void *a, const void *b)
+{
+	const struct staller *x = a, *y = b;
+	if (x->total_us != y->total_us)
+		return x->total_us < y->total_us ? 1 : -1;
+	return x->pid - y->pid;
+}
+
+#define TOP_STALLERS 10
+
+json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx)
+{
+	json_t *s = json_object(), *away = json_object();
+	bool *ours = xcalloc(t->nst + 1, sizeof(bool));
+	for (size_t i = 0; i < t->nst; i++)
+		ours[i] = t->st[i].kind != K_KSWAPD && in_run && in_run(ctx, t->st[i].pid);
+	uint32_t *us = xcalloc(t->nst + 1, sizeof(*us));
+	for (int k = 0; k < NKIND; k++) {
+		/* kswapd's periods are the machine's: all of them count */
+		for (int side = 0; side < (k == K_KSWAPD ? 1 : 2); side++) {
+			size_t n = 0;
+			unsigned long long tot = 0, rec = 0;
+			for (size_t i = 0; i < t->nst; i++)
+				if (t->st[i].kind == k && (k == K_KSWAPD || ours[i] == (side == 0))) {
+					us[n++] = t->st[i].us;
+					tot += t->st[i].us;
+					rec += t->st[i].reclaimed;
+				}
+			qsort(us, n, sizeof(*us), cmp_u32);
+			json_object_set_new(side ? away : s, kind_names[k], kind_json(us, n, tot, rec, k != K_KSWAPD));
+		}
+	}
+	free(us);
+	/* per task: direct and memcg stalls together */
+	struct staller *sv = xcalloc(t->nst + 1, sizeof(*sv));
+	size_t nsv = 0, naway = 0;
+	for (int side = 0; side < 2; side++) {
+		nsv = 0;
+		for (size_t i = 0; i < t->nst; i++) {
+			if (t->st[i].kind == K_KSWAPD || ours[i] != (side == 0))
+				continue;
+			size_t j;
+			for (j = 0; j < nsv && sv[j].pid != t->st[i].pid; j++)
+				;
+			if (j == nsv)
+				sv[nsv++] = (struct staller){ .pid = t->st[i].pid };
+			sv[j].count++;
+			sv[j].total_us += t->st[i].us;
+			if (t->st[i].us > sv[j].max_us)
+				sv[j].max_us = t->st[i].us;
+		}
+		if (side == 1) {
+			naway = nsv;
+			break;
+		}
+		qsort(sv, nsv, sizeof(*sv), cmp_staller);
+		json_t *top = json_array();
+		for (size_t j = 0; j < nsv && j < TOP_STALLERS; j++)
+			json_array_append_new(top, json_pack("{s:i, s:s, s:I, s:f, s:I}", "pid", sv[j].pid, "comm",
+							     comm_of(t, sv[j].pid), "count", (json_int_t)sv[j].count, "total_s",
+							     (double)sv[j].total_us / 1e6, "max_us", (json_int_t)sv[j].max_us));
+		json_object_set_new(s, "top_stallers", top);
+		json_object_set_new(s, "stalling_tasks", json_integer((json_int_t)nsv));
+	}
+	free(sv);
+	free(ours);
+	json_object_set_new(away, "stalling_tasks", json_integer((json_int_t)naway));
+	json_object_set_new(s, "elsewhere", away);
+	long long open_now[NKIND] = { 0 };
+	for (size_t i = 0; i < t->nop; i++)
+		open_now[t->op[i].kind]++;
+	json_object_set_new(s, "unfinished", json_pack("{s:I, s:I, s:I}", "direct", (json_int_t)open_now[K_DIRECT], "memcg",
+						       (json_int_t)open_now[K_MEMCG], "kswapd", (json_int_t)open_now[K_KSWAPD]));
+	json_object_set_new(s, "unpaired", json_integer(t->unpaired_ends));
+	json_object_set_new(s, "lost_events", json_integer(t->lost));
+	json_object_set_new(s, "malformed_lines", json_integer(t->malformed));
+	json_object_set_new(s, "dropped", json_integer(t->dropped));
+	json_object_set_new(s, "lines", json_integer(t->lines));
+	json_object_set_new(s, "oom_victims_marked", json_integer((json_int_t)t->nvic));
+	return s;
+}

@@ -1,0 +1,81 @@
+/* trace.h - exact reclaim stalls and OOM victims from the kernel's tracepoints,
+ * through a tracefs instance of mph's own (<tracefs>/instances/mph-<pid>): direct
+ * reclaim and memcg reclaim begin/end paired per task, kswapd's wake periods per node,
+ * and oom:mark_victim. The instance's trace_pipe is read without blocking, a bounded
+ * number of bytes per call, from the recorder's event loop.
+ *
+ * The instance and a tracefs mount of mph's own (only when none is mounted) are
+ * changes to the machine: the runner journals them before making them (journal.h,
+ * kinds "trace" and "tracefs") and the journal's replay removes them. */
+#ifndef MPH_TRACE_H
+#define MPH_TRACE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What one trace line is. */
+enum tev_kind {
+	TEV_DIRECT_BEGIN,
+	TEV_DIRECT_END,
+	TEV_MEMCG_BEGIN,
+	TEV_MEMCG_END,
+	TEV_KSWAPD_WAKE,
+	TEV_KSWAPD_SLEEP,
+	TEV_MARK_VICTIM,
+	TEV_LOST,        /* "CPU:N [LOST M EVENTS]": the buffer overflowed */
+};
+
+struct tev {
+	enum tev_kind kind;
+	int pid;             /* the task the line is of (its thread id) */
+	char comm[16];       /* as the trace shows it ("<...>" when not recorded) */
+	double ts;           /* seconds on the instance's clock (mono: CLOCK_MONOTONIC) */
+	long long value;     /* nr_reclaimed (ends), nid (kswapd), the victim's pid, lost events */
+};
+
+/* Parse one line of trace_pipe's text (without or with its newline). 0; -ENOENT for
+ * a line of another event or none (blank); -EINVAL for a malformed or cut-off line.
+ * ev is untouched unless 0. */
+int trace_parse_line(const char *line, size_t len, struct tev *ev);
+
+/* The mounted tracefs to use (malloc'd): /sys/kernel/tracing when it is one, else
+ * the first tracefs in /proc/self/mounts. -ENOENT when none is mounted. */
+int trace_find_mount(char **out);
+/* Mount tracefs at dir (created, mode 0700); the caller journals dir first. */
+int trace_mount(const char *dir);
+/* Undo trace_mount: unmount dir if it is a tracefs mount, then remove the directory.
+ * 0 also when neither is there. */
+int trace_unmount(const char *dir);
+/* Remove an instance directory (the kernel frees its buffers); 0 when it is not
+ * there or its tracefs is not mounted. */
+int trace_instance_remove(const char *dir);
+
+struct trace;
+/* Set up the instance at dir (it exists: mkdir'ed by the caller after journaling
+ * it): the mono clock, the buffer, the events (those this kernel lacks are named in
+ * *missing, a malloc'd comma-separated list or NULL), and open trace_pipe. */
+int trace_open(struct trace **out, const char *dir, char **missing);
+/* trace_pipe's descriptor (non-blocking), for the event loop; -1 when closed. */
+int trace_fd(const struct trace *t);
+/* Read at most max bytes of trace_pipe and account the complete lines. Returns the
+ * bytes read (0: nothing there now), or -errno. */
+long trace_read(struct trace *t, size_t max);
+/* Account one line as if read from trace_pipe (tests on saved lines). t may be from
+ * trace_new (no instance). */
+void trace_feed(struct trace *t, const char *line, size_t len);
+struct trace *trace_new(void);
+/* The time (on the trace clock) the kernel marked pid as an OOM victim; false if not
+ * seen. The latest when marked more than once. */
+bool trace_victim(const struct trace *t, int pid, double *ts);
+/* The summary for run.json's recorder.reclaim_stalls: per kind (direct, memcg, kswapd)
+ * count, total_s, p50_us, p99_us, max_us, nr_reclaimed; the stallers of the run
+ * (in_run(ctx, pid) true) ranked by total stall time; the others' as "elsewhere"; and
+ * what could not be used (lost events, malformed lines, unpaired ends). */
+json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx);
+/* Close trace_pipe and stop tracing in the instance (it stays, for the caller to
+ * remove). Accepts NULL. */
+void trace_close(struct trace *t);
+
+#endif
