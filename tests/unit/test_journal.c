@@ -601,6 +601,38 @@ static void test_add_checks_entries(void **state)
 	p = xasprintf("%s/mph-rec-%d-1", f->cg, (int)getpid());
 	assert_int_equal(journal_add(&j, J_CGROUP, p, NULL), -EINVAL);
 	free(p);
+	/* tracefs instances: mph-<pid> in the instances directory of the usual mounts or
+	 * of mph's own; nothing else (the replay rmdirs it) */
+	int pid = (int)getpid();
+	char *bad[] = { xasprintf("/sys/kernel/tracing/instances/mph-%d", pid + 1),
+			xasprintf("/sys/kernel/tracing/instances/x/mph-%d", pid),
+			xasprintf("/sys/kernel/tracing/../../../tmp/instances/mph-%d", pid),
+			xasprintf("/tmp/instances/mph-%d", pid),
+			xasprintf("/sys/kernel/tracing/mph-%d", pid),
+			xasprintf("%s/tracefs-%d/instances/mph-%d", f->root, pid, pid),
+			xasprintf("%s/tracefs-%d/instances/mph-%d", f->state, pid + 1, pid) };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(journal_add(&j, J_TRACE, bad[i], NULL), -EINVAL);
+		free(bad[i]);
+	}
+	p = xasprintf("/sys/kernel/tracing/instances/mph-%d", pid);
+	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
+	free(p);
+	p = xasprintf("%s/tracefs-%d/instances/mph-%d", f->state, pid, pid);
+	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
+	free(p);
+	/* a tracefs mount of mph's own: <state dir>/tracefs-<pid> only */
+	assert_int_equal(journal_add(&j, J_TRACEFS, "/sys/kernel/tracing", NULL), -EINVAL);
+	p = xasprintf("%s/tracefs-%d", f->root, pid);
+	assert_int_equal(journal_add(&j, J_TRACEFS, p, NULL), -EINVAL);
+	free(p);
+	p = xasprintf("%s/tracefs-%d", f->state, pid + 1);
+	assert_int_equal(journal_add(&j, J_TRACEFS, p, NULL), -EINVAL);
+	free(p);
+	p = xasprintf("%s/tracefs-%d", f->state, pid);
+	assert_int_equal(journal_add(&j, J_TRACEFS, p, NULL), 0);
+	/* not mounted, no directory: replay has nothing to undo and succeeds */
+	free(p);
 	assert_int_equal(journal_replay(&j, NULL), 0);
 	journal_unlock(&j);
 }
