@@ -1005,9 +1005,11 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 		else if (missing) /* the others still count; these are named */
 			json_array_append_new(r->absent, xjson_sprintf("tracefs events %s (reclaim_stalls): not in this kernel", missing));
 		free(missing);
-	} else {
-		r->trace_why = xstrdup(cfg->trace_absent ? cfg->trace_absent : "not enabled");
+	} else if (cfg->trace_absent) {
+		r->trace_why = xstrdup(cfg->trace_absent);
 	}
+	/* not asked for ([record] stalls = no): reclaim_stalls is null, and no source is
+	 * absent */
 	if (r->trace_why)
 		json_array_append_new(r->absent, xjson_sprintf("tracefs (reclaim_stalls): %s", r->trace_why));
 	rec_sample(r);

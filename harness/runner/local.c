@@ -543,10 +543,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 static void setup_trace(struct run_state *st)
 {
 	st->trace_dir = st->trace_absent = NULL;
-	if (!st->sc->m.record_stalls) {
-		st->trace_absent = xstrdup("not enabled ([record] stalls = no)");
+	if (!st->sc->m.record_stalls)
 		return;
-	}
 	char *mnt = NULL, *inst = NULL;
 	int r = trace_find_mount(&mnt);
 	if (r == -ENOENT) {

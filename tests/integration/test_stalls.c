@@ -1,0 +1,162 @@
+/* test_stalls.c - integration: reclaim stalls and OOM victims from mph's tracefs
+ * instance ([record] stalls). Beside a page-cache reader the probe's charges must be
+ * memcg reclaim stalls the trace times, the probe among the stallers; oom-basic's
+ * victim must be the pid oom:mark_victim named; and a run killed with SIGKILL leaves
+ * its instance, which `mph restore` removes (with the tracefs mph mounted, if any). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "itest.h"
+#include "../../harness/core/util.h"
+
+#define SPARSE "/var/tmp/mph-itest-probe.sparse"
+
+static void test_probe_beside_reader(void **state)
+{
+	(void)state;
+	(void)unlink(SPARSE);
+	int fd = open(SPARSE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1LL << 30), 0);
+	close(fd);
+	json_t *r = itest_run_ok("tests/scenarios/int/probe-cache-stalls.ini");
+	(void)unlink(SPARSE);
+	json_t *s = json_object_get(json_object_get(r, "recorder"), "reclaim_stalls");
+	if (!json_is_object(s))
+		fail_msg("reclaim_stalls absent: %s", json_dumps(json_object_get(json_object_get(r, "recorder"), "absent_sources"), 0));
+	long long count = itest_num(s, "memcg.count");
+	assert_true(count > 0);
+	assert_true(itest_num(s, "memcg.nr_reclaimed") > 0);
+	assert_true(itest_num(s, "memcg.max_us") >= itest_num(s, "memcg.p99_us"));
+	assert_true(itest_num(s, "memcg.p99_us") >= itest_num(s, "memcg.p50_us"));
+	long long probe = -1;
+	size_t i;
+	json_t *w, *t;
+	json_array_foreach (json_object_get(r, "workloads"), i, w)
+		if (strcmp(itest_str(w, "name"), "probe") == 0)
+			probe = itest_num(w, "pid");
+	bool found = false;
+	json_array_foreach (json_object_get(s, "top_stallers"), i, t)
+		if (itest_num(t, "pid") == probe) {
+			found = true;
+			assert_string_equal(itest_str(t, "comm"), "probe");
+			assert_true(itest_num(t, "count") > 0);
+		}
+	if (!found)
+		fail_msg("the probe (pid %lld) is not among the stallers", probe);
+	assert_int_equal(itest_num(s, "malformed_lines"), 0);
+	print_message("memcg stalls: %lld, p50 %lld us, p99 %lld us, max %lld us\n", count, itest_num(s, "memcg.p50_us"),
+		      itest_num(s, "memcg.p99_us"), itest_num(s, "memcg.max_us"));
+	json_decref(r);
+	itest_check_clean();
+}
+
+static void test_oom_mark_victim(void **state)
+{
+	(void)state;
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "--set", "record.stalls=yes",
+				      "scenarios/oom-basic.ini", NULL);
+	assert_int_equal(p.code, 0);
+	json_t *r = itest_load_result(&p);
+	itest_proc_free(&p);
+	json_t *kills = json_object_get(r, "oom_kills"), *k;
+	assert_true(json_array_size(kills) >= 1);
+	size_t i;
+	json_array_foreach (kills, i, k) {
+		json_t *mt = json_object_get(k, "mark_victim_t");
+		if (!json_is_number(mt))
+			fail_msg("OOM kill of pid %lld has no mark_victim_t", itest_num(k, "pid"));
+		/* the mark and the kill's log line are microseconds apart, on one clock */
+		double kt = json_number_value(json_object_get(k, "t"));
+		assert_true(json_number_value(mt) > kt - 0.1 && json_number_value(mt) < kt + 0.1);
+		json_t *lat = json_object_get(k, "mark_victim_detection_latency_s");
+		assert_true(json_is_number(lat) && json_number_value(lat) >= 0 && json_number_value(lat) < 5);
+	}
+	assert_true(itest_num(r, "recorder.reclaim_stalls.oom_victims_marked") >= 1);
+	json_decref(r);
+	itest_check_clean();
+}
+
+static bool is_tracefs(const char *dir)
+{
+	struct statfs s;
+	return statfs(dir, &s) == 0 && (unsigned long)s.f_type == 0x74726163;
+}
+
+/* "kind\tpath\n" of the journal, or NULL */
+static char *journal_path(const char *jp, const char *kind)
+{
+	char *text = NULL, *out = NULL;
+	if (read_file(jp, &text, NULL) < 0)
+		return NULL;
+	char *want = xasprintf("\n%s\t", kind), *c = strstr(text, want);
+	if (c) {
+		c += strlen(want);
+		out = strndup(c, strcspn(c, "\n"));
+	}
+	free(want);
+	free(text);
+	return out;
+}
+
+static void test_kill9_leaves_instance_restore_removes(void **state)
+{
+	(void)state;
+	const char *argv[] = { NULL, "run", "--wait", "10m", "--results", itest_results, "tests/scenarios/int/hold-stalls.ini", NULL };
+	pid_t pid = itest_spawn("stalls", argv);
+	char *jp = xasprintf("%s/journal", itest_statedir);
+	assert_true(itest_wait_for(jp, "trace\t", 10000));
+	char *inst = journal_path(jp, "trace"), *mnt = journal_path(jp, "tracefs"), *cg = journal_path(jp, "cgroup");
+	assert_non_null(inst);
+	assert_non_null(cg);
+	/* the workload runs once the instance is set up */
+	char *procs = xasprintf("%s/cgroup.procs", cg);
+	assert_true(itest_wait_for(procs, "\n", 10000));
+	assert_int_equal(access(inst, F_OK), 0);
+	kill(pid, SIGKILL);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_true(WIFSIGNALED(st));
+	/* left behind, tracing still on, until restore */
+	assert_int_equal(access(inst, F_OK), 0);
+	struct proc_out p = itest_mph("restore", NULL);
+	assert_int_equal(p.code, 0);
+	assert_non_null(strstr(p.out, "tracefs instance"));
+	itest_proc_free(&p);
+	assert_int_not_equal(access(inst, F_OK), 0);
+	if (mnt) { /* mph mounted its own: unmounted and gone */
+		assert_false(is_tracefs(mnt));
+		assert_int_not_equal(access(mnt, F_OK), 0);
+	}
+	print_message("instance %s%s%s removed by restore\n", inst, mnt ? " and mount " : "", mnt ? mnt : "");
+	free(inst);
+	free(mnt);
+	free(cg);
+	free(procs);
+	free(jp);
+	itest_check_clean();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_probe_beside_reader, itest_each_setup),
+		cmocka_unit_test_setup(test_oom_mark_victim, itest_each_setup),
+		cmocka_unit_test_setup(test_kill9_leaves_instance_restore_removes, itest_each_setup),
+	};
+	return itest_run_group("integration-stalls", tests, itest_group_setup, itest_group_teardown);
+}
