@@ -14,10 +14,35 @@ static const char *const end_names[] = {
 	[PE_RUNNING] = "running", [PE_EXITED] = "exited", [PE_LEFT] = "left", [PE_OOM_KILLED] = "oom-killed",
 };
 
+/* One unsigned decimal field and the blank after it; false when there is none or it
+ * does not fit (statm is read for every process at every scan: no scanf). */
+static bool statm_field(const char **p, unsigned long long *out)
+{
+	const char *s = *p;
+	unsigned long long v = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if (__builtin_mul_overflow(v, 10ULL, &v) || __builtin_add_overflow(v, (unsigned long long)(*s - '0'), &v))
+			return false;
+	if (*s != ' ' && *s != '\n' && *s != '\0')
+		return false;
+	while (*s == ' ')
+		s++;
+	*p = s;
+	*out = v;
+	return true;
+}
+
 bool procs_parse_statm(const char *text, unsigned long long *res, unsigned long long *shared)
 {
-	unsigned long long size;
-	return sscanf(text, "%llu %llu %llu", &size, res, shared) == 3;
+	unsigned long long size, r, sh;
+	const char *p = text;
+	if (!statm_field(&p, &size) || !statm_field(&p, &r) || !statm_field(&p, &sh))
+		return false;
+	*res = r;
+	*shared = sh;
+	return true;
 }
 
 /* "Key:\tvalue" at the start of a line; value as text (up to the line's end). */
@@ -79,12 +104,18 @@ static ssize_t pread_all(struct proc_set *ps, int fd)
 			ps->bufsz *= 2;
 			ps->buf = xrealloc(ps->buf, ps->bufsz);
 		}
-		ssize_t n = pread(fd, ps->buf + len, ps->bufsz - 1 - len, (off_t)len);
+		size_t ask = ps->bufsz - 1 - len;
+		ssize_t n = pread(fd, ps->buf + len, ask, (off_t)len);
 		if (n < 0)
 			return -1;
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* a kernel file generated whole (statm, status: one seq_file page) that came
+		 * short is complete: no second pread just to see 0. Longer files (cgroup.procs
+		 * of many pids) are read on until 0. */
+		if ((size_t)n < ask && len < 4096)
+			break;
 	}
 	ps->buf[len] = '\0';
 	return (ssize_t)len;
