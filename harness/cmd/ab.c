@@ -78,7 +78,7 @@ static char *side_value(const struct sysctld *file, const struct scen_text *tx, 
 		*from = file->file;
 		return xstrdup(e->value);
 	}
-	const char *v = decide_setting(tx, "sysctl", name);
+	const char *v = scen_text_value(tx, "sysctl", name);
 	if (v) {
 		*from = "scenario";
 		return xstrdup(v);
@@ -277,7 +277,7 @@ int cmd_ab(int argc, char **argv)
 		code = EXIT_BAD_INPUT;
 		goto out;
 	}
-	const char *rep = decide_setting(&tx, "scenario", "repeat");
+	const char *rep = scen_text_value(&tx, "scenario", "repeat");
 	unsigned rounds = c.repeat ? c.repeat : rep && atoi(rep) > 3 ? (unsigned)atoi(rep) : 3;
 	if (rounds < 2)
 		fprintf(stderr, "mph ab: --repeat 1: one run of each cannot show a significant change\n");
@@ -290,7 +290,7 @@ int cmd_ab(int argc, char **argv)
 		extra[nextra++] = strcmp(keys[k].base, keys[k].cand) == 0
 					  ? xasprintf("sysctl.%s=%s", keys[k].name, keys[k].base)
 					  : xasprintf("sysctl.%s=%s,%s", keys[k].name, keys[k].base, keys[k].cand);
-	const char *name = decide_setting(&tx, "scenario", "name");
+	const char *name = scen_text_value(&tx, "scenario", "name");
 	char *stem = NULL;
 	if (!name) {
 		const char *b = strrchr(scenario, '/');

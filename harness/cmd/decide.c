@@ -45,31 +45,16 @@ char *decide_dir(const struct decide_run *d, const char *name, const char *what)
 		}
 		return xstrdup(d->run_dir);
 	}
-	char *stamp = utc_stamp(false), *parent = xasprintf("%s/%s", d->results, name), *out = NULL;
-	int e = mkdir_p(parent);
-	for (unsigned k = 1; e == 0 && k < 100 && !out; k++) {
-		char *dir = k == 1 ? xasprintf("%s/%s-%s", parent, stamp, what) : xasprintf("%s/%s-%s.%u", parent, stamp, what, k);
-		if (mkdir(dir, 0755) == 0)
-			out = dir;
-		else if (errno != EEXIST)
-			e = -errno;
-		if (!out)
-			free(dir);
-	}
+	char *stamp = utc_stamp(false), *parent = xasprintf("%s/%s", d->results, name);
+	char *base = xasprintf("%s-%s", stamp, what);
+	int e = 0;
+	char *out = mkdir_unique(parent, base, &e);
 	if (!out)
-		fprintf(stderr, "mph %s: cannot make a directory under %s: %s\n", what, parent, strerror(e < 0 ? -e : EEXIST));
+		fprintf(stderr, "mph %s: cannot make a directory under %s: %s\n", what, parent, strerror(-e));
+	free(base);
 	free(stamp);
 	free(parent);
 	return out;
-}
-
-const char *decide_setting(const struct scen_text *tx, const char *section, const char *key)
-{
-	const char *v = NULL;
-	for (size_t i = 0; i < tx->nset; i++)
-		if (strcmp(tx->set[i].section, section) == 0 && strcmp(tx->set[i].key, key) == 0)
-			v = tx->set[i].value;
-	return v;
 }
 
 int decide_scenario(const char *file, const char *const *sets, size_t nsets, struct scen_text *tx, size_t *nvariants)
@@ -107,7 +92,7 @@ int decide_scenario(const char *file, const char *const *sets, size_t nsets, str
 	free(over);
 	if (code != EXIT_OK)
 		return code;
-	const char *mode = decide_setting(tx, "scenario", "sweep");
+	const char *mode = scen_text_value(tx, "scenario", "sweep");
 	struct sweep sw = { 0 };
 	struct diags sd = { .file = xstrdup(file) };
 	if (sweep_expand(tx->set, tx->nset, mode && strcmp(mode, "zip") == 0, scenario_key_kind, tx, &sw, &sd) < 0) {

@@ -84,7 +84,5 @@ char *decide_dir(const struct decide_run *d, const char *name, const char *what)
 /* The scenario's settings with --set applied (plus extra), and how many variants
  * its sweep has: an exit code (2 after printing the problems). */
 int decide_scenario(const char *file, const char *const *sets, size_t nsets, struct scen_text *tx, size_t *nvariants);
-/* The value of [section] key in tx, or NULL. */
-const char *decide_setting(const struct scen_text *tx, const char *section, const char *key);
 
 #endif

@@ -323,7 +323,7 @@ int cmd_search(int argc, char **argv)
 		expectation_free(&s.e);
 		goto out;
 	}
-	const char *name = decide_setting(&tx, "scenario", "name");
+	const char *name = scen_text_value(&tx, "scenario", "name");
 	char *stem = NULL;
 	if (!name) {
 		const char *b = strrchr(s.scenario, '/');

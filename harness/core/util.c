@@ -123,6 +123,46 @@ out:
 	return r;
 }
 
+int write_stream_atomic(const char *path, int (*put)(FILE *f, void *ctx), void *ctx)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -errno;
+	int r = put(f, ctx);
+	if (fclose(f) != 0 && r >= 0)
+		r = -EIO;
+	if (r >= 0)
+		r = write_file_atomic(path, buf, len);
+	free(buf);
+	return r < 0 ? r : 0;
+}
+
+char *mkdir_unique(const char *parent, const char *base, int *err)
+{
+	int e = mkdir_p(parent);
+	for (unsigned k = 1; e == 0 && k < 100; k++) {
+		char *dir = k == 1 ? xasprintf("%s/%s", parent, base) : xasprintf("%s/%s.%u", parent, base, k);
+		if (mkdir(dir, 0755) == 0)
+			return dir;
+		e = errno == EEXIST ? 0 : -errno;
+		free(dir);
+	}
+	*err = e ? e : -EEXIST;
+	return NULL;
+}
+
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 int mkdir_p(const char *path)
 {
 	char buf[PATH_MAX];

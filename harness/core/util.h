@@ -23,6 +23,9 @@ int write_file(const char *path, const char *s);
 int read_file_ll(const char *path, long long *out);
 /* Write a file atomically: temp file in the same directory, fsync, rename. -errno. */
 int write_file_atomic(const char *path, const char *data, size_t len);
+/* Write what put(f, ctx) prints to path, atomically (write_file_atomic): nothing is
+ * written when put fails (returns < 0) or the stream cannot be built. -errno. */
+int write_stream_atomic(const char *path, int (*put)(FILE *f, void *ctx), void *ctx);
 /* $env if set and not empty, else <directory of this executable>/rel (malloc'd):
  * where mph finds the programs built beside it. */
 char *path_beside_self(const char *env, const char *rel);
@@ -31,6 +34,11 @@ char *path_beside_self(const char *env, const char *rel);
 int rm_rf(const char *path);
 /* true when path is a directory holding nothing. */
 bool dir_is_empty(const char *path);
+/* A new directory parent/base, or parent/base.2, .3 ... when another process took the
+ * name first (parent made if missing): malloc'd, or NULL with *err = -errno. */
+char *mkdir_unique(const char *parent, const char *base, int *err);
+/* snprintf into err (when err and errlen), for the "-errno, and err says why" style. */
+void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* mkdir -p with mode 0755. -errno. */
 int mkdir_p(const char *path);
 

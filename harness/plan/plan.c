@@ -109,14 +109,6 @@ static bool has_machine(const struct scen_text *tx)
 	return false;
 }
 
-static const char *setting(const struct scen_text *tx, const char *section, const char *key)
-{
-	for (size_t i = 0; i < tx->nset; i++)
-		if (strcmp(tx->set[i].section, section) == 0 && strcmp(tx->set[i].key, key) == 0)
-			return tx->set[i].value;
-	return NULL;
-}
-
 /* Problems of one variant, once each: the same mistake in every variant of a sweep is
  * reported once, naming the first variant it was found in. */
 static void print_diags(const struct diags *d, const char *variant, char ***seen, size_t *nseen)
@@ -504,19 +496,11 @@ static int preflight(struct plan *p)
 /* results/<name>/<stamp>, unique: .2, .3 ... when another mph took it this second. */
 static char *unique_dir(const char *results, const char *name)
 {
-	char *stamp = utc_stamp(false), *parent = xasprintf("%s/%s", results, name), *out = NULL;
-	int e = mkdir_p(parent);
-	for (unsigned k = 1; e == 0 && k < 100 && !out; k++) {
-		char *dir = k == 1 ? xasprintf("%s/%s", parent, stamp) : xasprintf("%s/%s.%u", parent, stamp, k);
-		if (mkdir(dir, 0755) == 0)
-			out = dir;
-		else if (errno != EEXIST)
-			e = -errno;
-		if (!out)
-			free(dir);
-	}
+	char *stamp = utc_stamp(false), *parent = xasprintf("%s/%s", results, name);
+	int e = 0;
+	char *out = mkdir_unique(parent, stamp, &e);
 	if (!out)
-		fprintf(stderr, "mph: cannot make a run directory under %s: %s\n", parent, strerror(e < 0 ? -e : EEXIST));
+		fprintf(stderr, "mph: cannot make a run directory under %s: %s\n", parent, strerror(-e));
 	free(parent);
 	free(stamp);
 	return out;
@@ -587,61 +571,35 @@ static json_t *job_json(const struct plan *p, const struct pjob *j, size_t id)
 	return o;
 }
 
-/* The verdict and exit code of the plan, from its jobs and assertions. */
-static void verdict(const struct plan *p, const char **verd, int *code, json_t *counts)
+/* The verdict and exit code of the plan, from the counts the report library takes
+ * from plan.json itself (report_plan_counts: the same numbers JUnit, TAP and the
+ * table print), and what only the plan knows (a signal, a refused lock). */
+static void verdict(const struct plan *p, const json_t *counts, const char **verd, int *code)
 {
-	size_t n[6] = { 0 }, asserts = 0, failed = 0, errors = 0;
 	bool refused = false;
-	for (size_t i = 0; i < p->nj; i++) {
-		const struct pjob *j = &p->j[i];
-		n[j->status]++;
-		refused |= j->code == EXIT_REFUSED;
-		size_t k;
-		json_t *a;
-		json_array_foreach(j->assertions, k, a) {
-			const char *v = json_string_value(json_object_get(a, "verdict"));
-			asserts++;
-			failed += v && strcmp(v, "fail") == 0;
-			errors += v && strcmp(v, "error") == 0;
-		}
-	}
-	size_t k;
-	json_t *a;
-	json_array_foreach(p->aggregates, k, a) {
-		const char *v = json_string_value(json_object_get(a, "verdict"));
-		asserts++;
-		failed += v && strcmp(v, "fail") == 0;
-		errors += v && strcmp(v, "error") == 0;
-	}
-	if (p->interrupted || n[J_INTERRUPTED]) {
+	for (size_t i = 0; i < p->nj; i++)
+		refused |= p->j[i].code == EXIT_REFUSED;
+#define C(k) json_integer_value(json_object_get(counts, k))
+	if (p->interrupted || C("interrupted")) {
 		*verd = "interrupted";
 		*code = EXIT_INTERRUPTED;
-	} else if (n[J_SKIPPED] == p->nj && p->nj) {
+	} else if (C("jobs") && C("skipped") == C("jobs")) {
 		*verd = "skipped";
 		*code = EXIT_UNSUPPORTED;
-	} else if (refused && !n[J_DONE]) {
+	} else if (refused && !C("done")) {
 		*verd = "error";
 		*code = EXIT_REFUSED;
-	} else if (n[J_FAILED] || n[J_NOT_RUN] || n[J_PENDING] || errors) {
+	} else if (C("done") < C("jobs") || C("error_assertions")) {
 		*verd = "error";
 		*code = EXIT_RUN_FAILED;
-	} else if (failed) {
+	} else if (C("failed_assertions")) {
 		*verd = "fail";
 		*code = EXIT_RUN_FAILED;
 	} else {
 		*verd = "pass";
 		*code = EXIT_OK;
 	}
-	json_object_set_new(counts, "jobs", json_integer((json_int_t)p->nj));
-	json_object_set_new(counts, "done", json_integer((json_int_t)n[J_DONE]));
-	json_object_set_new(counts, "failed", json_integer((json_int_t)n[J_FAILED]));
-	json_object_set_new(counts, "not_run", json_integer((json_int_t)(n[J_NOT_RUN] + n[J_PENDING])));
-	json_object_set_new(counts, "skipped", json_integer((json_int_t)n[J_SKIPPED]));
-	json_object_set_new(counts, "interrupted", json_integer((json_int_t)n[J_INTERRUPTED]));
-	json_object_set_new(counts, "assertions", json_integer((json_int_t)asserts));
-	json_object_set_new(counts, "passed", json_integer((json_int_t)(asserts - failed - errors)));
-	json_object_set_new(counts, "failed_assertions", json_integer((json_int_t)failed));
-	json_object_set_new(counts, "error_assertions", json_integer((json_int_t)errors));
+#undef C
 }
 
 static json_t *plan_json(const struct plan *p, int *code)
@@ -662,15 +620,17 @@ static json_t *plan_json(const struct plan *p, int *code)
 	for (size_t i = 0; i < p->po->run.nkernels; i++)
 		json_array_append_new(kernels, json_string(p->po->run.kernels[i]));
 	const struct scenario *sc = p->pv[0].host ? &p->pv[0].sc_host : &p->pv[0].sc_guest;
-	const char *verd;
-	json_t *counts = json_object();
-	verdict(p, &verd, code, counts);
 	char *now = utc_stamp(true), *abs = realpath(p->tx.file, NULL);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:O, s:s, s:i, s:o}", "schema",
-			      PLAN_SCHEMA, "mph_version", MPH_VERSION, "scenario", sc->m.name, "file", p->tx.file, "started_at",
-			      p->started, "ended_at", now, "sweep", p->sw.zip ? "zip" : "product", "axes", axes, "sets", sets,
-			      "kernels", kernels, "jobs", jobs, "aggregates", p->aggregates, "verdict", verd, "exit_code", *code,
-			      "counts", counts);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:O}", "schema", PLAN_SCHEMA,
+			      "mph_version", MPH_VERSION, "scenario", sc->m.name, "file", p->tx.file, "started_at", p->started,
+			      "ended_at", now, "sweep", p->sw.zip ? "zip" : "product", "axes", axes, "sets", sets, "kernels",
+			      kernels, "jobs", jobs, "aggregates", p->aggregates);
+	json_t *counts = report_plan_counts(j);
+	const char *verd;
+	verdict(p, counts, &verd, code);
+	json_object_set_new(j, "verdict", json_string(verd));
+	json_object_set_new(j, "exit_code", json_integer(*code));
+	json_object_set_new(j, "counts", counts);
 	/* where --resume finds the file again, from any directory */
 	json_object_set_new(j, "file_path", abs ? json_string(abs) : json_null());
 	free(abs);
@@ -1020,11 +980,10 @@ static void plan_free(struct plan *p)
 }
 
 /* The outputs a plan ends in: JUnit, TAP, JSON, the verdict table. */
-static void outputs(struct plan *p, int code)
+static void outputs(struct plan *p)
 {
 	int c = 0;
 	json_t *pj = plan_json(p, &c);
-	(void)code;
 	const json_t *plans[1] = { pj };
 	if (p->po->junit && report_junit_file(p->po->junit, plans, 1) < 0)
 		fprintf(stderr, "mph: cannot write %s\n", p->po->junit);
@@ -1125,7 +1084,7 @@ int plan_run(struct plan_opts *po, const char *scenario)
 	if (code == EXIT_OK && apply_sets(&p) < 0)
 		code = EXIT_BAD_INPUT;
 	if (code == EXIT_OK) {
-		const char *mode = setting(&p.tx, "scenario", "sweep");
+		const char *mode = scen_text_value(&p.tx, "scenario", "sweep");
 		struct diags sd = { .file = xstrdup(scenario) };
 		if (sweep_expand(p.tx.set, p.tx.nset, mode && strcmp(mode, "zip") == 0, scenario_key_kind, &p.tx, &p.sw, &sd) < 0) {
 			diags_print(&sd);
@@ -1166,7 +1125,7 @@ int plan_run(struct plan_opts *po, const char *scenario)
 			p.j[i].status = J_SKIPPED;
 			p.j[i].reason = xstrdup("this machine cannot run the scenario (see mph's diagnostics)");
 		}
-		outputs(&p, code);
+		outputs(&p);
 	}
 	if (code != EXIT_OK) {
 		plan_free(&p);
@@ -1184,7 +1143,7 @@ int plan_run(struct plan_opts *po, const char *scenario)
 	p.aggregates = eval_aggregates(&p);
 	(void)save_plan(&p, &code);
 	if (p.dir || p.ex.n || po->junit || po->tap || po->json)
-		outputs(&p, code);
+		outputs(&p);
 	else if (p.nj == 1) /* job mode without expectations: as a single run always was */
 		code = p.j[0].code;
 	plan_free(&p);

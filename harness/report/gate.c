@@ -356,20 +356,22 @@ int gates_junit(FILE *f, const struct cmp_table *t, const struct gate_verdict *v
 	return ferror(f) ? -EIO : 0;
 }
 
+struct gates_put {
+	const struct cmp_table *t;
+	const struct gate_verdict *v;
+	size_t n;
+};
+
+static int put_gates(FILE *f, void *ctx)
+{
+	const struct gates_put *g = ctx;
+	return gates_junit(f, g->t, g->v, g->n);
+}
+
 int gates_junit_file(const char *path, const struct cmp_table *t, const struct gate_verdict *v, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
-	int r = gates_junit(f, t, v, n);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r == 0)
-		r = write_file_atomic(path, buf, len);
-	free(buf);
-	return r;
+	struct gates_put g = { t, v, n };
+	return write_stream_atomic(path, put_gates, &g);
 }
 
 json_t *gates_json(const struct cmp_table *t, const struct gate_verdict *v, size_t n)

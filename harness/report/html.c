@@ -806,20 +806,28 @@ out:
 	return r;
 }
 
+struct html_put {
+	const char *const *paths;
+	size_t n;
+	const struct report_html_opts *o;
+	char *err;
+	size_t errlen;
+};
+
+static int put_html(FILE *f, void *ctx)
+{
+	const struct html_put *h = ctx;
+	return report_html(f, h->paths, h->n, h->o, h->err, h->errlen);
+}
+
 int report_html_file(const char *path, const char *const *paths, size_t n, const struct report_html_opts *o,
 		     char *err, size_t errlen)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
 	if (err && errlen)
 		*err = '\0';
-	int r = report_html(f, paths, n, o, err, errlen);
-	fclose(f);
-	if (r == 0 && (r = write_file_atomic(path, buf, len)) < 0)
+	struct html_put h = { paths, n, o, err, errlen };
+	int r = write_stream_atomic(path, put_html, &h);
+	if (r < 0 && err && errlen && !*err) /* the page was made, the file not written */
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
-	free(buf);
 	return r;
 }

@@ -234,16 +234,5 @@ out:
 
 int report_junit_file(const char *path, const json_t *const *plans, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
-	int r = report_junit(f, plans, n);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r == 0)
-		r = write_file_atomic(path, buf, len);
-	free(buf);
-	return r;
+	return report_plans_file(path, report_junit, plans, n);
 }

@@ -572,3 +572,22 @@ void report_plan_table(FILE *f, const json_t *plan, const char *plan_dir)
 	free(verdict);
 	free(detail);
 }
+
+struct plans_put {
+	int (*put)(FILE *f, const json_t *const *plans, size_t n);
+	const json_t *const *plans;
+	size_t n;
+};
+
+static int put_plans(FILE *f, void *ctx)
+{
+	const struct plans_put *p = ctx;
+	return p->put(f, p->plans, p->n);
+}
+
+int report_plans_file(const char *path, int (*put)(FILE *f, const json_t *const *plans, size_t n),
+		      const json_t *const *plans, size_t n)
+{
+	struct plans_put p = { put, plans, n };
+	return write_stream_atomic(path, put_plans, &p);
+}

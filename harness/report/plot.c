@@ -213,17 +213,6 @@ static void gp_head(FILE *f, const struct plot_opts *o, unsigned height, const c
 	gp_var(f, "title", title);
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* --- a run's timeline ------------------------------------------------------------- */
 
 struct marker {
@@ -546,7 +535,7 @@ int plot_timeline_script(const char *run_dir, const struct plot_opts *o, char **
 	char *path = xasprintf("%s/samples.csv", run_dir);
 	int r = csv_load(path, sample_cols, ARRAY_SIZE(sample_cols), &tl.s);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", path, r == -ENOENT ? "no such file (the run recorded nothing)" : strerror(-r));
+		set_err(err, errlen, "%s: %s", path, r == -ENOENT ? "no such file (the run recorded nothing)" : strerror(-r));
 		free(path);
 		return r == -ENOENT ? -ENODATA : r;
 	}
@@ -554,7 +543,7 @@ int plot_timeline_script(const char *run_dir, const struct plot_opts *o, char **
 	const struct csv *s = &tl.s;
 	int ct = csv_col(s, "t[s]");
 	if (ct < 0 || s->nrow == 0) {
-		seterr(err, errlen, "%s/samples.csv: no samples", run_dir);
+		set_err(err, errlen, "%s/samples.csv: no samples", run_dir);
 		timeline_free(&tl);
 		return -ENODATA;
 	}
@@ -614,7 +603,7 @@ int plot_timeline_script(const char *run_dir, const struct plot_opts *o, char **
 	for (unsigned i = 0; i < PANEL_N; i++)
 		np += !!(want & (1u << i));
 	if (!np) {
-		seterr(err, errlen, "%s: nothing to plot (no processes recorded)", run_dir);
+		set_err(err, errlen, "%s: nothing to plot (no processes recorded)", run_dir);
 		timeline_free(&tl);
 		for (size_t i = 0; i < nnames; i++)
 			free(names[i].comm);
@@ -957,16 +946,16 @@ static int plan_plot(const char *plan_dir, const json_t *plan, const char *metri
 {
 	const json_t *axes = json_object_get(plan, "axes");
 	if (!by_kernel && json_array_size(axes) == 0) {
-		seterr(err, errlen, "%s: the plan sweeps nothing", plan_dir);
+		set_err(err, errlen, "%s: the plan sweeps nothing", plan_dir);
 		return -ENODATA;
 	}
 	if (by_kernel && plan_kernels(plan) < 2) {
-		seterr(err, errlen, "%s: the plan ran on one kernel", plan_dir);
+		set_err(err, errlen, "%s: the plan ran on one kernel", plan_dir);
 		return -ENODATA;
 	}
 	struct grid g = { 0 };
 	if (plan_grid(plan_dir, plan, metric, by_kernel, &g) < 0) {
-		seterr(err, errlen, "%s: no done job has a value of %s", plan_dir, metric);
+		set_err(err, errlen, "%s: no done job has a value of %s", plan_dir, metric);
 		grid_free(&g);
 		return -ENODATA;
 	}
@@ -1032,13 +1021,13 @@ int plot_render(const char *script, size_t len, char **out, size_t *outlen, char
 	struct spawn_result res;
 	int r = spawn_pipe(argv, script, len, GNUPLOT_TIMEOUT_S, &res);
 	if (r < 0) {
-		seterr(err, errlen, r == -ENOENT ? "%s: not installed (Debian: gnuplot-nox)" : "%s: %s", gp, strerror(-r));
+		set_err(err, errlen, r == -ENOENT ? "%s: not installed (Debian: gnuplot-nox)" : "%s: %s", gp, strerror(-r));
 		return r;
 	}
 	if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0 || res.out_len == 0) {
 		/* gnuplot's complaint: the line with the caret and the message after it */
 		const char *m = strstr(res.err, "line ");
-		seterr(err, errlen, "%s failed: %.300s", gp, m ? m : *res.err ? res.err : "no output");
+		set_err(err, errlen, "%s failed: %.300s", gp, m ? m : *res.err ? res.err : "no output");
 		spawn_result_free(&res);
 		return -EIO;
 	}

@@ -369,23 +369,18 @@ struct prom_what {
 	const struct report_prom_record *rec; /* a recording instead of plans */
 };
 
+static int put_prom(FILE *f, void *ctx)
+{
+	const struct prom_what *w = ctx;
+	return w->rec ? report_prom_record(f, w->rec) : report_prom(f, w->plans, w->dirs, w->n);
+}
+
 /* The file written atomically: a temporary file beside it (so that the rename is
  * atomic; node_exporter reads only *.prom, and the temporary name ends in
  * .tmp.<pid>), fsync, rename. */
 static int prom_file(const char *path, const struct prom_what *w)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
-	int r = w->rec ? report_prom_record(f, w->rec) : report_prom(f, w->plans, w->dirs, w->n);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r == 0)
-		r = write_file_atomic(path, buf, len);
-	free(buf);
-	return r;
+	return write_stream_atomic(path, put_prom, (void *)w);
 }
 
 int report_prom_file(const char *path, const json_t *const *plans, const char *const *dirs, size_t n)

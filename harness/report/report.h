@@ -68,6 +68,10 @@ json_t *report_plan_counts(const json_t *plan);
 int report_junit(FILE *f, const json_t *const *plans, size_t n);
 /* The same into path, atomically (temporary file, fsync, rename). */
 int report_junit_file(const char *path, const json_t *const *plans, size_t n);
+/* What a writer of plans (report_junit, report_tap, report_lava) prints, written to
+ * path atomically; nothing when the writer fails. -errno. */
+int report_plans_file(const char *path, int (*put)(FILE *f, const json_t *const *plans, size_t n),
+		      const json_t *const *plans, size_t n);
 
 /* TAP version 14: one test point per report case across all plans, failures followed by
  * a YAML diagnostic block. Errors as report_junit. */

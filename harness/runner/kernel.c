@@ -30,17 +30,6 @@ extern char **environ;
 #define MAX_UNPACKED (1ULL << 30)
 #define KERNEL_LOCK_WAIT_MS (20ULL * 60 * 1000) /* for another mph preparing the same kernel */
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static bool is_dir(const char *path)
 {
 	struct stat st;
@@ -469,7 +458,7 @@ int kernel_spec_parse(const char *spec, struct kernel_spec *ks, char *err, size_
 {
 	struct kernel_spec t = { 0 };
 	if (!spec || !*spec) {
-		errf(err, errlen, "empty kernel spec");
+		set_err(err, errlen, "empty kernel spec");
 		return -EINVAL;
 	}
 	if (spec[0] == '/' || spec[0] == '.') {
@@ -483,7 +472,7 @@ int kernel_spec_parse(const char *spec, struct kernel_spec *ks, char *err, size_
 		}
 	} else if (strncmp(spec, "linux-image-", 12) == 0) {
 		if (!valid_package(spec)) {
-			errf(err, errlen, "'%s' is not a valid Debian package name", spec);
+			set_err(err, errlen, "'%s' is not a valid Debian package name", spec);
 			return -EINVAL;
 		}
 		t.kind = KSPEC_PACKAGE;
@@ -499,13 +488,13 @@ int kernel_spec_parse(const char *spec, struct kernel_spec *ks, char *err, size_
 		t.pkgs[1] = xstrdup("linux-image-" FLAVOUR);
 		t.series_prefix = xasprintf("%s.", spec);
 	} else {
-		errf(err, errlen,
+		set_err(err, errlen,
 		     "kernel '%s' is none of: a series such as 6.12, a release such as 6.1.0-56-amd64, "
 		     "a package linux-image-..., a path starting with / or .", spec);
 		return -EINVAL;
 	}
 	if (t.kind == KSPEC_PATH && !t.image) {
-		errf(err, errlen, "out of memory");
+		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	*ks = t;
@@ -647,11 +636,11 @@ static int apt_show(const char *pkg, const char *version, char **image_dep, long
 static void apt_error(char *err, size_t errlen, const char *verb, const char *pkg, int r)
 {
 	if (r == -EIO)
-		errf(err, errlen, "apt-cache %s %s failed", verb, pkg);
+		set_err(err, errlen, "apt-cache %s %s failed", verb, pkg);
 	else if (r == -EINVAL)
-		errf(err, errlen, "apt-cache %s %s printed what mph cannot read", verb, pkg);
+		set_err(err, errlen, "apt-cache %s %s printed what mph cannot read", verb, pkg);
 	else
-		errf(err, errlen, "cannot run apt-cache (Debian kernels need apt): %s", strerror(-r));
+		set_err(err, errlen, "cannot run apt-cache (Debian kernels need apt): %s", strerror(-r));
 }
 
 /* What apt would download for a Debian spec. */
@@ -701,13 +690,13 @@ static int apt_choose(const char *spec, const struct kernel_spec *ks, struct apt
 	}
 	if (r == -ENOENT) {
 		if (ks->kind == KSPEC_SERIES && skipped)
-			errf(err, errlen, "no Debian kernel %s: apt knows no %s, and %s (apt-get update may help)", spec,
+			set_err(err, errlen, "no Debian kernel %s: apt knows no %s, and %s (apt-get update may help)", spec,
 			     ks->pkgs[0], skipped);
 		else if (ks->kind == KSPEC_SERIES)
-			errf(err, errlen, "no Debian kernel %s: apt knows neither %s nor %s (apt-get update may help)",
+			set_err(err, errlen, "no Debian kernel %s: apt knows neither %s nor %s (apt-get update may help)",
 			     spec, ks->pkgs[0], ks->pkgs[1]);
 		else
-			errf(err, errlen, "no Debian kernel %s: apt knows no package %s (apt-get update may help)", spec,
+			set_err(err, errlen, "no Debian kernel %s: apt knows no package %s (apt-get update may help)", spec,
 			     ks->pkgs[0]);
 		goto out;
 	}
@@ -727,7 +716,7 @@ static int apt_choose(const char *spec, const struct kernel_spec *ks, struct apt
 			break;
 		}
 		if (!dep || hop == META_HOPS) {
-			errf(err, errlen, "%s %s is not a kernel image package and depends on none", pkg, ver);
+			set_err(err, errlen, "%s %s is not a kernel image package and depends on none", pkg, ver);
 			r = -ENOENT;
 			goto out;
 		}
@@ -741,7 +730,7 @@ static int apt_choose(const char *spec, const struct kernel_spec *ks, struct apt
 			goto out;
 		}
 		if (!ver) {
-			errf(err, errlen, "%s needs %s, which apt cannot find", ks->pkgs[0], pkg);
+			set_err(err, errlen, "%s needs %s, which apt cannot find", ks->pkgs[0], pkg);
 			r = -ENOENT;
 			goto out;
 		}
@@ -780,14 +769,14 @@ static int cache_load(const char *cache_dir, const char *release, struct kernel 
 	int r = read_file(ready, &text, NULL);
 	if (r < 0) {
 		if (r != -ENOENT)
-			errf(err, errlen, "cannot read %s: %s", ready, strerror(-r));
+			set_err(err, errlen, "cannot read %s: %s", ready, strerror(-r));
 		goto out;
 	}
 	k.package = apt_field(text, "package", false);
 	k.version = apt_field(text, "version", false);
 	k.release = apt_field(text, "release", false);
 	if (!k.package || !k.version || !k.release || strcmp(k.release, release) != 0) {
-		errf(err, errlen, "%s is not what mph writes there: remove %s", ready, dir);
+		set_err(err, errlen, "%s is not what mph writes there: remove %s", ready, dir);
 		r = -EINVAL;
 		goto out;
 	}
@@ -801,7 +790,7 @@ static int cache_load(const char *cache_dir, const char *release, struct kernel 
 	else
 		free(vmlinux);
 	if (!k.modroot || !is_file(k.image)) {
-		errf(err, errlen, "%s lacks its image or modules: remove %s", dir, dir);
+		set_err(err, errlen, "%s lacks its image or modules: remove %s", dir, dir);
 		r = -EINVAL;
 		goto out;
 	}
@@ -848,7 +837,7 @@ static int cache_fill(const char *dir, const struct apt_choice *c, char *err, si
 	int r, dfd = -1;
 	if (mkdir(dir, 0755) < 0) {
 		r = -errno;
-		errf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
+		set_err(err, errlen, "cannot create %s: %s", dir, strerror(-r));
 		goto out;
 	}
 	/* As root apt downloads as user _apt, who may not write here: stay root instead. */
@@ -856,14 +845,14 @@ static int cache_fill(const char *dir, const struct apt_choice *c, char *err, si
 	const char *dl_user[] = { "apt-get", "download", "-q", arg, NULL };
 	r = run_cmd(geteuid() == 0 ? dl_root : dl_user, dir, false, NULL);
 	if (r != 0 || !(deb = find_deb(dir))) {
-		errf(err, errlen, "apt-get download %s %s (apt-get update may help)",
+		set_err(err, errlen, "apt-get download %s %s (apt-get update may help)",
 		     r < 0 ? "could not be run" : r > 0 ? "failed" : "left no single .deb", arg);
 		r = r < 0 ? r : -EIO;
 		goto out;
 	}
 	const char *x[] = { "dpkg-deb", "-x", deb, root, NULL };
 	if ((r = run_cmd(x, NULL, false, NULL)) != 0) {
-		errf(err, errlen, "dpkg-deb -x %s %s failed", deb, root);
+		set_err(err, errlen, "dpkg-deb -x %s %s failed", deb, root);
 		r = r < 0 ? r : -EIO;
 		goto out;
 	}
@@ -871,14 +860,14 @@ static int cache_fill(const char *dir, const struct apt_choice *c, char *err, si
 	modroot = find_modroot(root, c->release);
 	image = xasprintf("%s/boot/vmlinuz-%s", root, c->release);
 	if (!modroot || !is_file(image)) {
-		errf(err, errlen, "%s holds no boot/vmlinuz-%s with lib/modules/%s", arg, c->release, c->release);
+		set_err(err, errlen, "%s holds no boot/vmlinuz-%s with lib/modules/%s", arg, c->release, c->release);
 		r = -ENOENT;
 		goto out;
 	}
 	/* Debian's postinst makes modules.dep; the package ships none. No host depmod.d. */
 	const char *dm[] = { "depmod", "-C", "/dev/null", "-b", modroot, c->release, NULL };
 	if ((r = run_cmd(dm, NULL, false, NULL)) != 0) {
-		errf(err, errlen, "depmod -b %s %s failed", modroot, c->release);
+		set_err(err, errlen, "depmod -b %s %s failed", modroot, c->release);
 		r = r < 0 ? r : -EIO;
 		goto out;
 	}
@@ -889,7 +878,7 @@ static int cache_fill(const char *dir, const struct apt_choice *c, char *err, si
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || syncfs(dfd) < 0) {   /* all of it on disk before READY says so */
 		r = -errno;
-		errf(err, errlen, "cannot sync %s: %s", dir, strerror(-r));
+		set_err(err, errlen, "cannot sync %s: %s", dir, strerror(-r));
 		goto out;
 	}
 	ready = xasprintf("%s/READY", dir);
@@ -897,7 +886,7 @@ static int cache_fill(const char *dir, const struct apt_choice *c, char *err, si
 	r = write_file_atomic(ready, text, strlen(text));
 	free(text);
 	if (r < 0)
-		errf(err, errlen, "cannot write %s: %s", ready, strerror(-r));
+		set_err(err, errlen, "cannot write %s: %s", ready, strerror(-r));
 out:
 	if (dfd >= 0)
 		close(dfd);
@@ -920,13 +909,13 @@ static int cache_prepare(const char *cache_dir, const struct apt_choice *c, char
 	char *ready = xasprintf("%s/READY", dir);
 	int fd = -1, r = mkdir_p(kdir);
 	if (r < 0) {
-		errf(err, errlen, "cannot create %s: %s", kdir, strerror(-r));
+		set_err(err, errlen, "cannot create %s: %s", kdir, strerror(-r));
 		goto out;
 	}
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		r = -errno;
-		errf(err, errlen, "cannot open %s: %s", lock, strerror(-r));
+		set_err(err, errlen, "cannot open %s: %s", lock, strerror(-r));
 		goto out;
 	}
 	/* Waits while another mph downloads the same kernel (released when it exits), but
@@ -934,12 +923,12 @@ static int cache_prepare(const char *cache_dir, const struct apt_choice *c, char
 	for (uint64_t waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 200) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			r = -errno;
-			errf(err, errlen, "cannot lock %s: %s", lock, strerror(-r));
+			set_err(err, errlen, "cannot lock %s: %s", lock, strerror(-r));
 			goto out;
 		}
 		if (waited >= KERNEL_LOCK_WAIT_MS) {
 			r = -ETIMEDOUT;
-			errf(err, errlen, "another mph has been preparing kernel %s for %llu minutes (lock %s)", c->release,
+			set_err(err, errlen, "another mph has been preparing kernel %s for %llu minutes (lock %s)", c->release,
 			     (unsigned long long)(KERNEL_LOCK_WAIT_MS / 60000), lock);
 			goto out;
 		}
@@ -949,7 +938,7 @@ static int cache_prepare(const char *cache_dir, const struct apt_choice *c, char
 	if (is_file(ready))
 		goto out;
 	if ((r = rm_rf(dir)) < 0) {
-		errf(err, errlen, "cannot remove the unfinished %s: %s", dir, strerror(-r));
+		set_err(err, errlen, "cannot remove the unfinished %s: %s", dir, strerror(-r));
 		goto out;
 	}
 	r = cache_fill(dir, c, err, errlen);
@@ -1043,7 +1032,7 @@ int kernel_from_paths(const char *image, const char *modroot, const char *cache_
 	size_t len = 0;
 	int r = read_file(image, &buf, &len);
 	if (r < 0) {
-		errf(err, errlen, "cannot read kernel image %s: %s", image, strerror(-r));
+		set_err(err, errlen, "cannot read kernel image %s: %s", image, strerror(-r));
 		return r;
 	}
 	bool elf = len >= 4 && memcmp(buf, "\177ELF", 4) == 0;
@@ -1053,12 +1042,12 @@ int kernel_from_paths(const char *image, const char *modroot, const char *cache_
 	} else if (bzimage_parse(buf, len, &bz) == 0) {
 		strcpy(rel, bz.release);
 	} else {
-		errf(err, errlen, "%s is neither a bzImage (vmlinuz) nor an ELF vmlinux", image);
+		set_err(err, errlen, "%s is neither a bzImage (vmlinuz) nor an ELF vmlinux", image);
 		r = -EINVAL;
 		goto out;
 	}
 	if (!rel[0]) {
-		errf(err, errlen, "%s carries no kernel version string", image);
+		set_err(err, errlen, "%s carries no kernel version string", image);
 		r = -EINVAL;
 		goto out;
 	}
@@ -1066,13 +1055,13 @@ int kernel_from_paths(const char *image, const char *modroot, const char *cache_
 	t.spec = modroot ? xasprintf("%s:%s", image, modroot) : xstrdup(image);
 	if (!(t.image = realpath(image, NULL))) {
 		r = -errno;
-		errf(err, errlen, "cannot resolve %s: %s", image, strerror(-r));
+		set_err(err, errlen, "cannot resolve %s: %s", image, strerror(-r));
 		goto out;
 	}
 	if (modroot) {
 		mdir = xasprintf("%s/lib/modules/%s", modroot, rel);
 		if (!is_dir(mdir) || !(t.modroot = realpath(modroot, NULL))) {
-			errf(err, errlen, "%s does not exist: the modules of %s belong there", mdir, image);
+			set_err(err, errlen, "%s does not exist: the modules of %s belong there", mdir, image);
 			r = -ENOENT;
 			goto out;
 		}
@@ -1108,7 +1097,7 @@ int kernel_resolve(const char *spec, const char *cache_dir, bool may_download, s
 		goto done;
 	}
 	if (!cache_dir) {
-		errf(err, errlen, "no cache directory for Debian kernel %s", spec);
+		set_err(err, errlen, "no cache directory for Debian kernel %s", spec);
 		r = -EINVAL;
 		goto out;
 	}
@@ -1121,7 +1110,7 @@ int kernel_resolve(const char *spec, const char *cache_dir, bool may_download, s
 		goto done;
 	if (!may_download) {
 		char sz[32];
-		errf(err, errlen, "kernel %s is not in %s/kernels: it needs %s %s downloaded (%s)", spec, cache_dir,
+		set_err(err, errlen, "kernel %s is not in %s/kernels: it needs %s %s downloaded (%s)", spec, cache_dir,
 		     c.package, c.version, format_size((uint64_t)c.size, sz, sizeof(sz)));
 		r = -ENOENT;
 		goto out;
@@ -1129,7 +1118,7 @@ int kernel_resolve(const char *spec, const char *cache_dir, bool may_download, s
 	if ((r = cache_prepare(cache_dir, &c, err, errlen)) < 0)
 		goto out;
 	if ((r = cache_load(cache_dir, c.release, &t, err, errlen)) == -ENOENT)
-		errf(err, errlen, "%s/kernels/%s vanished after it was prepared", cache_dir, c.release);
+		set_err(err, errlen, "%s/kernels/%s vanished after it was prepared", cache_dir, c.release);
 done:
 	if (r == 0) {
 		free(t.spec);
@@ -1155,12 +1144,12 @@ int kernel_plan(const char *spec, const char *cache_dir, bool *cached, char **pa
 	if (ks.kind == KSPEC_PATH) {
 		if (access(ks.image, R_OK) < 0) {
 			r = -errno;
-			errf(err, errlen, "cannot read kernel image %s: %s", ks.image, strerror(-r));
+			set_err(err, errlen, "cannot read kernel image %s: %s", ks.image, strerror(-r));
 			goto out;
 		}
 		have = 1;
 	} else if (!cache_dir) {
-		errf(err, errlen, "no cache directory for Debian kernel %s", spec);
+		set_err(err, errlen, "no cache directory for Debian kernel %s", spec);
 		r = -EINVAL;
 		goto out;
 	} else if (!ks.release || (have = cache_has(cache_dir, ks.release, err, errlen)) == 0) {
@@ -1269,16 +1258,16 @@ int kernel_modules(const struct kernel *k, const char *const *mods, const char *
 	size_t n = 0;
 	int r;
 	if (!k->modroot) {
-		errf(err, errlen, "kernel %s has no modules directory (give it as IMAGE:MODROOT)", k->release);
+		set_err(err, errlen, "kernel %s has no modules directory (give it as IMAGE:MODROOT)", k->release);
 		return -ENOENT;
 	}
 	for (; mods[n]; n++)
 		if (!valid_module(mods[n])) {
-			errf(err, errlen, "'%s' is not a module name", mods[n]);
+			set_err(err, errlen, "'%s' is not a module name", mods[n]);
 			return -EINVAL;
 		}
 	if ((r = show_depends(k, mods, n, &out)) < 0) {
-		errf(err, errlen, "cannot run modprobe (package kmod): %s", strerror(-r));
+		set_err(err, errlen, "cannot run modprobe (package kmod): %s", strerror(-r));
 		goto out;
 	}
 	if (r > 0) {
@@ -1286,24 +1275,24 @@ int kernel_modules(const struct kernel *k, const char *const *mods, const char *
 		for (size_t i = 0; i < n && r > 0; i++) {
 			char *one = NULL;
 			if (show_depends(k, mods + i, 1, &one) != 0) {
-				errf(err, errlen, "module %s is not in kernel %s (neither in %s/lib/modules/%s nor built in)",
+				set_err(err, errlen, "module %s is not in kernel %s (neither in %s/lib/modules/%s nor built in)",
 				     mods[i], k->release, k->modroot, k->release);
 				r = -ENOENT;
 			}
 			free(one);
 		}
 		if (r > 0) {
-			errf(err, errlen, "modprobe --show-depends failed for kernel %s in %s", k->release, k->modroot);
+			set_err(err, errlen, "modprobe --show-depends failed for kernel %s in %s", k->release, k->modroot);
 			r = -EIO;
 		}
 		goto out;
 	}
 	if ((r = kernel_parse_show_depends(out, &paths)) < 0) {
-		errf(err, errlen, "unexpected output from modprobe --show-depends");
+		set_err(err, errlen, "unexpected output from modprobe --show-depends");
 		goto out;
 	}
 	if ((r = mkdir_p(outdir)) < 0) {
-		errf(err, errlen, "cannot create %s: %s", outdir, strerror(-r));
+		set_err(err, errlen, "cannot create %s: %s", outdir, strerror(-r));
 		goto out;
 	}
 	size_t np = 0;
@@ -1313,7 +1302,7 @@ int kernel_modules(const struct kernel *k, const char *const *mods, const char *
 	for (size_t i = 0; i < np; i++) {
 		const char *base = strrchr(paths[i], '/') + 1, *ko = strstr(base, ".ko");
 		if (!ko || ko == base) {
-			errf(err, errlen, "modprobe named %s, which is not a module file", paths[i]);
+			set_err(err, errlen, "modprobe named %s, which is not a module file", paths[i]);
 			r = -EINVAL;
 			goto out;
 		}
@@ -1321,7 +1310,7 @@ int kernel_modules(const struct kernel *k, const char *const *mods, const char *
 		char *dst = xasprintf("%s/%s", outdir, names[i]);
 		r = kernel_decompress_file(paths[i], dst);
 		if (r < 0)
-			errf(err, errlen, "cannot decompress %s to %s: %s", paths[i], dst, strerror(-r));
+			set_err(err, errlen, "cannot decompress %s to %s: %s", paths[i], dst, strerror(-r));
 		free(dst);
 		if (r < 0)
 			goto out;

@@ -343,6 +343,14 @@ int scenario_parse(const char *path, struct scen_text *tx, struct diags *d)
 	return d->n ? -EINVAL : 0;
 }
 
+const char *scen_text_value(const struct scen_text *tx, const char *section, const char *key)
+{
+	for (size_t i = 0; i < tx->nset; i++)
+		if (strcmp(tx->set[i].section, section) == 0 && strcmp(tx->set[i].key, key) == 0)
+			return tx->set[i].value;
+	return NULL;
+}
+
 void scen_text_free(struct scen_text *tx)
 {
 	for (size_t i = 0; i < tx->nset; i++) {

@@ -154,6 +154,9 @@ struct scen_text {
 int scenario_parse(const char *path, struct scen_text *tx, struct diags *d);
 void scen_text_free(struct scen_text *tx);
 void scen_text_copy(struct scen_text *dst, const struct scen_text *src);
+/* The value of [section] key as written, or NULL (a key is there once: validation
+ * refuses a second). */
+const char *scen_text_value(const struct scen_text *tx, const char *section, const char *key);
 /* The line of a section's header, 0 when there is none. */
 int scen_header_line(const struct scen_text *tx, const char *section);
 /* Validate (settings -> scenario) for where it will run, from the settings alone.
