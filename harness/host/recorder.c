@@ -652,6 +652,14 @@ static void place_deferred(struct recorder *r, long long cg_ooms)
 	}
 }
 
+size_t rec_kills_in_run(const struct recorder *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->kills_reported; i++)
+		n += r->kplace[i] == K_IN;
+	return n;
+}
+
 bool rec_kill_in_run(const struct recorder *r, size_t i, const char **placed_by)
 {
 	bool in = i < r->kills_reported && r->kplace[i] == K_IN;

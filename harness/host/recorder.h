@@ -85,6 +85,9 @@ void rec_write_errors(const struct recorder *r, json_t *msgs);
  * counter": the unnamed kills left are exactly the rise of the cgroup's counter;
  * "machine": no cgroup is recorded). */
 bool rec_kill_in_run(const struct recorder *r, size_t i, const char **placed_by);
+/* how many of the kills read so far are placed in the recording (not elsewhere, not
+ * waiting for the end) */
+size_t rec_kills_in_run(const struct recorder *r);
 /* After rec_finish: the processes seen in the cgroup and their ranking (procs.h);
  * null without a cgroup. New references. */
 json_t *rec_processes(const struct recorder *r);

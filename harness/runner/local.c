@@ -310,7 +310,7 @@ static void progress_tick(struct hook_ctx *h)
 		p.swap = v;
 	else if (h->cg->ver == CG_V1 && p.usage >= 0 && cg_read_ll(h->cg, "memory.memsw.current", &v) == 0)
 		p.swap = v > p.usage ? v - p.usage : 0;
-	p.oom_kills = rec_kmsg(h->rec)->n;
+	p.oom_kills = rec_kills_in_run(h->rec); /* a sibling cgroup's kills are not this run's */
 	o->progress(o->progress_ctx, &p);
 }
 

@@ -14,7 +14,7 @@
 struct run_progress {
 	double elapsed_s, timeout_s;   /* timeout_s 0: none */
 	long long usage, limit, swap;  /* bytes; -1: unknown or none */
-	size_t oom_kills;              /* kernel-logged kills so far in the run's cgroup */
+	size_t oom_kills;              /* kernel-logged kills so far placed in the run's cgroup */
 };
 typedef void (*run_progress_fn)(void *ctx, const struct run_progress *p);
 
