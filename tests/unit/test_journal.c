@@ -243,7 +243,7 @@ static void test_parse(void **state)
 	assert_int_equal(n, 3);
 	assert_string_equal(e[0].bad, "a sysctl entry has a name and a value");
 	assert_null(e[1].bad);
-	assert_string_equal(e[2].bad, "not a kind of entry mph writes (sysctl, swap, cgroup, trace, tracefs)");
+	assert_string_equal(e[2].bad, "not a kind of entry mph writes (sysctl, swap, cgroup, trace, tracefs, action)");
 	assert_int_equal(e[2].line, 4);
 	journal_entries_free(e, n);
 	/* regression (fixed): text after a NUL byte was not seen at all */
