@@ -71,13 +71,16 @@ static void preflight(const struct run_cfg *rc, const struct scenario *sc, struc
 	int cur = read_file("/proc/self/oom_score_adj", &own, NULL) == 0 ? atoi(own) : 0;
 	free(own);
 	bool lower_ok = can_lower_oom_adj();
-	for (size_t i = 0; i < sc->nwl; i++)
-		if (sc->wl[i].oom_adj_set && sc->wl[i].oom_adj < cur && !lower_ok)
-			diags_add(d, sc->wl[i].oom_adj_line, NULL, NULL,
-				  "[workload %s] oom_score_adj: %d is below mph's own (%d): lowering it needs CAP_SYS_RESOURCE, "
-				  "which mph lacks here (root without it); raising works, and in a guest (--kernel 6.12) root "
-				  "can lower it",
-				  sc->wl[i].name, sc->wl[i].oom_adj, cur);
+	for (size_t i = 0; i < sc->nwl; i++) {
+		if (!sc->wl[i].oom_adj_set || sc->wl[i].oom_adj >= cur || lower_ok)
+			continue;
+		char *sec = xasprintf("workload %s", sc->wl[i].name);
+		diags_add(d, sc->wl[i].oom_adj_line, sec, "oom_score_adj",
+			  "%d is below mph's own (%d): lowering it needs CAP_SYS_RESOURCE, which mph lacks here (root "
+			  "without it); raising works, and in a guest (--kernel 6.12) root can lower it",
+			  sc->wl[i].oom_adj, cur);
+		free(sec);
+	}
 	if (sc->memory_max < 0 && rc->o->in_guest) {
 		/* a guest exists to be put under global pressure */
 	} else if (sc->memory_max < 0) {

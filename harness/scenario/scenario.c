@@ -1082,8 +1082,8 @@ static bool parse_do(const struct scenario *sc, struct diags *d, const struct sc
 		}
 	} else {
 		const char *sug = nearest_name(w[0], verbs, ARRAY_SIZE(verbs));
-		diags_add(d, line, section, "do", "unknown action '%s'%s%s%s (known: drop_caches [1|2|3], compact, signal WORKLOAD SIGNAL)",
-			  w[0], sug ? " (did you mean " : "", sug ? sug : "", sug ? "?)" : "");
+		diags_add(d, line, section, "do", "unknown action '%s' (%s%s%s)", w[0], sug ? "did you mean " : "known: ",
+			  sug ? sug : "drop_caches [1|2|3], compact, signal WORKLOAD SIGNAL", sug ? "?" : "");
 	}
 	free(copy);
 	return ok;
@@ -1103,7 +1103,7 @@ static void check_action(struct scenario *sc, struct diags *d, const struct scen
 	const struct setting *at = NULL, *what = NULL;
 	for (size_t i = 0; i < sc->nset; i++) {
 		const struct setting *s = &sc->set[i];
-		if (strcmp(s->section, section) != 0)
+		if (strcmp(s->section, section) != 0 || earlier(sc, i)) /* a second one is reported as set twice */
 			continue;
 		const struct opt *o = opt_find(action_opts, s->key);
 		char err[256];
