@@ -150,6 +150,13 @@ static void set_result(struct act_run *r, const char *result, char *message)
 	r->message = message;
 }
 
+/* events.jsonl's line for an action that is over */
+static void event(const struct actions *a, const struct act_run *r, const char *what)
+{
+	rec_event(a->rec, "action", json_pack("{s:s, s:s, s:s, s:s?}", "name", r->a->name, "do", what, "result", r->result,
+					       "message", r->message));
+}
+
 /* The action is over (e: 0, or -errno): record it, schedule the after snapshot. */
 static void finished(struct actions *a, struct act_run *r, int e, const char *what)
 {
@@ -168,8 +175,7 @@ static void finished(struct actions *a, struct act_run *r, int e, const char *wh
 		r->after = strcmp(r->result, "done") == 0 ? snapshot(a->cg) : json_null();
 		r->state = AS_OVER;
 	}
-	rec_event(a->rec, "action", json_pack("{s:s, s:s, s:s, s:s?}", "name", x->name, "do", what, "result", r->result,
-					       "message", r->message));
+	event(a, r, what);
 }
 
 /* What the journal says of r: "signal pool SIGUSR2 pid 1234" (malloc'd). */
@@ -205,8 +211,7 @@ static void perform(struct actions *a, size_t i)
 		set_result(r, "failed", xasprintf("cannot write the journal %s: %s (not done)", a->j->path, strerror(-e)));
 		r->after = json_null();
 		r->state = AS_OVER;
-		rec_event(a->rec, "action", json_pack("{s:s, s:s, s:s, s:s?}", "name", x->name, "do", what, "result", r->result,
-						       "message", r->message));
+		event(a, r, what);
 	} else if (x->kind == ACT_SIGNAL) {
 		finished(a, r, sup_signal(a->sup, x->wl, x->signo), what);
 	} else {
