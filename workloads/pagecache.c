@@ -50,7 +50,7 @@ static const char *const access_names[] = { "read", "mmap", NULL };
 #define DROP_ALIGN (2ULL << 20)        /* the largest page-cache folio here (PMD size) */
 
 struct pagecache_cfg {
-	uint64_t size, count, block, passes, fsync_every, seed;
+	uint64_t size, count, block, passes, fsync_every, seed, hold;
 	char *dir;
 	int pattern, fadvise, access;
 	bool direct, write, cold, keep;
@@ -87,6 +87,9 @@ static const struct opt pagecache_opts[] = {
 	  "keep the files it creates after the run (else they are unlinked as soon as they are opened)", false },
 	{ "seed", OPT_UINT, offsetof(struct pagecache_cfg, seed), "1", 0, 0, NULL,
 	  "seed of the random block order", false },
+	{ "hold", OPT_DURATION, offsetof(struct pagecache_cfg, hold), "0", 0, 0, NULL,
+	  "after the passes, keep the files open this long (forever: until stopped), so their cached pages stay "
+	  "charged to the cgroup (an unlinked file's pages go when it is closed)", false },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
@@ -552,6 +555,12 @@ static const char *const status_of[] = {
 	[WL_EXIT_OK] = "done", [WL_EXIT_ERROR] = "error", [WL_EXIT_USAGE] = "error", [WL_EXIT_ENOMEM] = "enomem",
 };
 
+static json_t *hold_progress(void *arg)
+{
+	(void)arg;
+	return json_pack("{s:s}", "phase", "hold");
+}
+
 /* Runs a configuration pagecache_check accepted (the shared main checks first). */
 static int pagecache_run(void *vcfg, struct wl_ctx *ctx)
 {
@@ -592,6 +601,10 @@ static int pagecache_run(void *vcfg, struct wl_ctx *ctx)
 			break;
 		}
 		json_array_append_new(passes, pj);
+	}
+	if (rc == WL_EXIT_OK && c->hold && !wl_stop) {
+		wl_report(ctx, "phase", json_pack("{s:s}", "phase", "hold"));
+		wl_hold(ctx, c->hold, hold_progress, &r);
 	}
 out:
 	status = rc == WL_EXIT_OK && wl_stop ? "stopped" : status_of[rc];

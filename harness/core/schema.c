@@ -14,6 +14,7 @@ static const char *const outcome_words[] = { "exited", "oom-killed", "killed", "
 					     NULL };
 static const char *const status_words[] = { "done", "stopped", "enomem", "error", NULL };
 static const char *const cgroup_words[] = { "v1", "v2", NULL };
+static const char *const action_words[] = { "done", "skipped", "failed", NULL };
 
 static int get_len(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_global_kills(const json_t *obj, const struct metric *m, struct mval *out);
@@ -184,6 +185,26 @@ static const struct metric wl_metrics[] = {
 	NUM("killed_total", MU_COUNT, FIN "killed_total", "workers killed by SIGKILL the master did not send (in a cgroup, the OOM killer)", LOWER),
 	NUM("respawns_died", MU_COUNT, FIN "respawns.died", "workers replaced because one died", LOWER),
 	NUM("worker_rss_max", MU_BYTES, FIN "worker_rss_max", "the largest worker RSS sampled", LOWER),
+
+	/* [action NAME]: SCHEMA_ACTION, read from the action's entry in `actions` */
+	{ .name = "result", .wl_type = SCHEMA_ACTION, .type = MT_WORD, .path = "result", .words = action_words,
+	  .meaning = "what became of the action" },
+	NUM("done_s", MU_S, "done_s", "when it was done, in seconds since the workloads were started; absent when it was not"),
+	NUM("before_file", MU_BYTES, "before.file", "the run cgroup's page cache just before the action (memory.stat file; v1 cache)"),
+	NUM("after_file", MU_BYTES, "after.file", "the same, `after` (default: at once) after the action"),
+	NUM("file_kept_pct", MU_PCT, "kept_pct.file", "after_file × 100 / before_file; absent when before_file is 0"),
+	NUM("before_anon", MU_BYTES, "before.anon", "the run cgroup's anonymous memory just before the action (memory.stat anon; v1 rss)"),
+	NUM("after_anon", MU_BYTES, "after.anon", "the same, after the action"),
+	NUM("anon_kept_pct", MU_PCT, "kept_pct.anon", "after_anon × 100 / before_anon; absent when before_anon is 0"),
+	NUM("before_inactive_anon", MU_BYTES, "before.inactive_anon", "memory.stat inactive_anon just before the action"),
+	NUM("after_inactive_anon", MU_BYTES, "after.inactive_anon", "the same, after the action"),
+	NUM("inactive_anon_kept_pct", MU_PCT, "kept_pct.inactive_anon", "after_inactive_anon × 100 / before_inactive_anon; absent when it was 0"),
+	NUM("before_shmem", MU_BYTES, "before.shmem", "memory.stat shmem just before the action"),
+	NUM("after_shmem", MU_BYTES, "after.shmem", "the same, after the action"),
+	NUM("shmem_kept_pct", MU_PCT, "kept_pct.shmem", "after_shmem × 100 / before_shmem; absent when it was 0"),
+	NUM("before_usage", MU_BYTES, "before.usage", "the run cgroup's usage (memory.current) just before the action"),
+	NUM("after_usage", MU_BYTES, "after.usage", "the same, after the action"),
+	NUM("usage_kept_pct", MU_PCT, "kept_pct.usage", "after_usage × 100 / before_usage"),
 };
 
 /* The rows without their own wl_type carry on the type of the row above them
@@ -248,11 +269,17 @@ const struct metric *schema_find(const char *name)
 	return NULL;
 }
 
+/* a metric of every workload ("*"), which an action is not */
+static bool is_any(const char *row_type, const char *wl_type)
+{
+	return strcmp(row_type, "*") == 0 && !(wl_type && strcmp(wl_type, SCHEMA_ACTION) == 0);
+}
+
 const struct metric *schema_find_wl(const char *wl_type, const char *name)
 {
 	init();
 	for (size_t i = 0; i < nall; i++)
-		if (all[i].wl_type && (strcmp(all[i].wl_type, "*") == 0 || (wl_type && strcmp(all[i].wl_type, wl_type) == 0)) &&
+		if (all[i].wl_type && (is_any(all[i].wl_type, wl_type) || (wl_type && strcmp(all[i].wl_type, wl_type) == 0)) &&
 		    strcmp(all[i].name, name) == 0)
 			return &all[i];
 	return NULL;
@@ -302,10 +329,12 @@ int schema_resolve(const char *name, const struct schema_wl *wls, size_t nwl, st
 			return 0;
 		}
 		for (size_t i = 0; i < nall; i++)
-			if (all[i].wl_type && (strcmp(all[i].wl_type, "*") == 0 || strcmp(all[i].wl_type, w->type) == 0))
+			if (all[i].wl_type && (is_any(all[i].wl_type, w->type) || strcmp(all[i].wl_type, w->type) == 0))
 				names[n++] = all[i].name;
 		const char *other = type_having(mn);
-		if (other && strcmp(other, "*") != 0)
+		if (strcmp(w->type, SCHEMA_ACTION) == 0)
+			snprintf(what, sizeof(what), "action %s has no metric '%s'", w->name, mn);
+		else if (other && strcmp(other, "*") != 0)
 			snprintf(what, sizeof(what), "workload %s (%s) has no metric '%s'; it is a metric of %s workloads",
 				 w->name, w->type, mn, other);
 		else
@@ -458,7 +487,8 @@ int schema_value(const json_t *run, const struct metric_ref *ref, struct mval *o
 		return -EINVAL;
 	const json_t *obj = run;
 	if (ref->m->wl_type) {
-		const json_t *wls = json_object_get(run, "workloads"), *w;
+		bool act = strcmp(ref->m->wl_type, SCHEMA_ACTION) == 0;
+		const json_t *wls = json_object_get(run, act ? "actions" : "workloads"), *w;
 		size_t i;
 		obj = NULL;
 		json_array_foreach (wls, i, w) {
@@ -469,7 +499,7 @@ int schema_value(const json_t *run, const struct metric_ref *ref, struct mval *o
 			}
 		}
 		if (!obj) {
-			absent(out, "no such workload in run.json");
+			absent(out, act ? "no such action in run.json" : "no such workload in run.json");
 			return 0;
 		}
 	}
@@ -529,10 +559,25 @@ void schema_doc_markdown(FILE *f)
 		   "| --- | --- | --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < nall; i++) {
 		const struct metric *m = &all[i];
-		if (!m->wl_type)
+		if (!m->wl_type || strcmp(m->wl_type, SCHEMA_ACTION) == 0)
 			continue;
 		fprintf(f, "| %s | %s | %s | %s | %s | ", m->wl_type, m->name, metric_type_name(m->type),
 			metric_unit_name(m->unit), metric_better_name(m->better));
+		doc_from(f, m);
+		fprintf(f, " | ");
+		doc_meaning(f, m);
+		fprintf(f, " |\n");
+	}
+	fprintf(f, "\nAction metrics, written `<action>.<metric>` (`drop.file_kept_pct`) for an `[action NAME]`,\n"
+		   "read from the action's entry in `actions` (matched by name):\n\n");
+	fprintf(f, "| name | type | unit | better | from its entry in `actions` | meaning |\n"
+		   "| --- | --- | --- | --- | --- | --- |\n");
+	for (size_t i = 0; i < nall; i++) {
+		const struct metric *m = &all[i];
+		if (!m->wl_type || strcmp(m->wl_type, SCHEMA_ACTION) != 0)
+			continue;
+		fprintf(f, "| %s | %s | %s | %s | ", m->name, metric_type_name(m->type), metric_unit_name(m->unit),
+			metric_better_name(m->better));
 		doc_from(f, m);
 		fprintf(f, " | ");
 		doc_meaning(f, m);

@@ -80,7 +80,12 @@ struct metric_ref {
 	const char *workload;       /* NULL for a run metric; points into the caller's list */
 };
 
-/* A workload of the scenario: what names are checked against. */
+/* The type under which a scenario's [action NAME]s are given to schema_resolve():
+ * their metrics (drop.result, drop.file_kept_pct) are read from run.json's `actions`. */
+#define SCHEMA_ACTION "action"
+
+/* A workload of the scenario (or an action, type SCHEMA_ACTION): what names are
+ * checked against. */
 struct schema_wl {
 	const char *name;
 	const char *type;

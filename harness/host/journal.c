@@ -39,7 +39,7 @@
 #define MACHINE_RUN_DIR "/run/mph"
 
 static const char *const kind_names[] = { [J_SYSCTL] = "sysctl", [J_SWAP] = "swap", [J_CGROUP] = "cgroup", [J_TRACE] = "trace",
-					      [J_TRACEFS] = "tracefs" };
+					      [J_TRACEFS] = "tracefs", [J_ACTION] = "action" };
 
 const char *journal_default_dir(void)
 {
@@ -347,9 +347,11 @@ int journal_parse(const char *text, size_t len, struct journal_entry **out, size
 		if (nul)
 			e.bad = "NUL bytes: not a line mph wrote";
 		else if (kind < 0)
-			e.bad = "not a kind of entry mph writes (sysctl, swap, cgroup, trace, tracefs)";
-		else if (!f2 || !*f2 || (kind == J_SYSCTL) != (f3 != NULL) || (f3 && (!*f3 || strchr(f3, '\t'))))
-			e.bad = kind == J_SYSCTL ? "a sysctl entry has a name and a value" : "an entry of this kind has one path";
+			e.bad = "not a kind of entry mph writes (sysctl, swap, cgroup, trace, tracefs, action)";
+		else if (!f2 || !*f2 || (kind == J_SYSCTL || kind == J_ACTION) != (f3 != NULL) || (f3 && (!*f3 || strchr(f3, '\t'))))
+			e.bad = kind == J_SYSCTL   ? "a sysctl entry has a name and a value"
+				: kind == J_ACTION ? "an action entry has a name and what it did"
+						   : "an entry of this kind has one path";
 		if (!e.bad) {
 			e.kind = (enum journal_kind)kind;
 			e.a = xstrdup(f2);
@@ -473,6 +475,22 @@ int journal_check_entry(struct journal *j, int pid, const struct journal_entry *
 		free(p);
 		if (!ok) {
 			snprintf(why, len, "%s is not a tracefs instance mph creates (<tracefs>/instances/mph-%d)", e->a, pid);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case J_ACTION: {
+		/* a name of the scenario's rule and one of the things an action does, in
+		 * printable ASCII: replay only reports it */
+		bool ok = *e->a && strlen(e->a) <= 40 && e->a[0] != '.' && e->b && strlen(e->b) <= 200;
+		for (const char *p = e->a; ok && *p; p++)
+			ok = isalnum((unsigned char)*p) || strchr("._-", *p);
+		for (const char *p = e->b; ok && *p; p++)
+			ok = *p >= 0x20 && *p < 0x7f;
+		ok = ok && (strncmp(e->b, "drop_caches ", 12) == 0 || strcmp(e->b, "compact") == 0 ||
+			    strncmp(e->b, "signal ", 7) == 0);
+		if (!ok) {
+			snprintf(why, len, "action %s: not an action mph records (a name, then drop_caches N, compact or signal ...)", e->a);
 			return -EINVAL;
 		}
 		return 0;
@@ -653,6 +671,10 @@ int journal_replay(struct journal *j, FILE *log)
 			x = trace_unmount(ok[k].a);
 			if (log)
 				fprintf(log, "  tracefs %s unmounted%s%s\n", ok[k].a, x ? ": " : "", x ? strerror(-x) : "");
+			break;
+		case J_ACTION:
+			if (log)
+				fprintf(log, "  action %s (%s) was done during the run: nothing to undo\n", ok[k].a, ok[k].b);
 			break;
 		case J_SYSCTL:
 			if (rebooted) {

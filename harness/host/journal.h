@@ -29,13 +29,17 @@ struct journal {
 };
 
 /* J_TRACE: a tracefs instance <tracefs>/instances/mph-<pid>; J_TRACEFS: a tracefs
- * mount of mph's own, <state dir>/tracefs-<pid> (only when none was mounted) */
-enum journal_kind { J_SYSCTL, J_SWAP, J_CGROUP, J_TRACE, J_TRACEFS };
+ * mount of mph's own, <state dir>/tracefs-<pid> (only when none was mounted);
+ * J_ACTION: a timed action of the scenario, a = its name, b = what it does
+ * ("drop_caches 3", "compact", "signal pool SIGUSR2 pid 1234"): a record that it
+ * was done, with nothing to undo (drop_caches, compaction and a signal cannot be
+ * taken back), so that a reader of a killed run's journal knows of it. */
+enum journal_kind { J_SYSCTL, J_SWAP, J_CGROUP, J_TRACE, J_TRACEFS, J_ACTION };
 
 struct journal_entry {
 	enum journal_kind kind;
-	char *a;   /* sysctl name | swap file | cgroup directory */
-	char *b;   /* sysctl's previous value | NULL */
+	char *a;   /* sysctl name | swap file | cgroup directory | action name */
+	char *b;   /* sysctl's previous value | action's what | NULL */
 	int line;  /* in the journal file */
 	/* why the line is not an entry mph wrote (NUL bytes, unknown kind, missing
 	 * fields), NULL when it parses; its kind, a and b are then meaningless */

@@ -42,9 +42,22 @@ static void wl_signal(const struct wl_proc *w, int sig)
 		(void)kill(w->pid, sig); /* no pidfd yet (start-up); not reaped, so still ours */
 }
 
+int sup_signal(struct supervisor *s, size_t i, int sig)
+{
+	if (i >= s->n || s->w[i].pid <= 0)
+		return -EINVAL;
+	const struct wl_proc *w = &s->w[i];
+	if (w->reaped)
+		return -ESRCH;
+	if (w->pidfd >= 0 && syscall(SYS_pidfd_send_signal, w->pidfd, sig, NULL, 0) == 0)
+		return 0;
+	/* ESRCH here: it has exited but is not reaped yet (a zombie) */
+	return kill(w->pid, sig) < 0 ? -errno : 0;
+}
+
 struct child_err {
 	int err;
-	int step; /* 0 join cgroup, 1 exec, 2 create its stdout file */
+	int step; /* 0 join cgroup, 1 exec, 2 create its stdout file, 3 write oom_score_adj */
 };
 
 /* The pipes of one workload: reports (fd 3), stdout and stderr (when mph takes them),
@@ -96,6 +109,16 @@ static void child(struct wl_proc *w, struct cg *cg, const struct wl_pipes *p, co
 	if (r < 0) {
 		ce.err = -r;
 		goto fail;
+	}
+	if (w->oom_adj_text[0]) { /* before exec: the workload runs with it from its first page */
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		size_t len = strlen(w->oom_adj_text);
+		if (fd < 0 || write(fd, w->oom_adj_text, len) != (ssize_t)len) {
+			ce.err = errno;
+			ce.step = 3;
+			goto fail;
+		}
+		close(fd);
 	}
 	int rep = child_high(p->rep[1]), out = child_high(p->out[1]), err = child_high(p->err[1]);
 	if (rep < 0 || (p->out[1] >= 0 && out < 0) || (p->err[1] >= 0 && err < 0) ||
@@ -189,6 +212,7 @@ int sup_start(struct supervisor *s, struct cg *cg)
 			w->start_errno = ce.err;
 			w->start_what = ce.step == 0 ? "joining the run cgroup"
 				      : ce.step == 1 ? "executing the workload"
+				      : ce.step == 3 ? "writing its oom_score_adj"
 						     : "creating its stdout file";
 			while (waitpid(pid, &w->status, 0) < 0 && errno == EINTR)
 				;

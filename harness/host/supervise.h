@@ -39,6 +39,7 @@ struct wl_proc {
 	const char *type;       /* workload type */
 	char **argv;            /* full argv, argv[0] the binary path */
 	char *out_path;         /* its stdout goes to this file (NULL: inherited) */
+	char oom_adj_text[8];   /* written to /proc/self/oom_score_adj in the child before exec ("": not) */
 	pid_t pid, parent;
 	int pidfd, report_fd;
 	double started, ended;  /* seconds since the run's start */
@@ -105,6 +106,9 @@ void sup_free(struct supervisor *s);
  * split into lines and taken within the bounds. 0 at EOF, 1 otherwise. For sup_wait;
  * exposed for tests. */
 int sup_read_reports(struct supervisor *s, struct wl_proc *w);
+/* Send sig to workload i's main process (through its pidfd). 0; -ESRCH when it has
+ * ended (reaped, or exited and not yet reaped); -errno otherwise. */
+int sup_signal(struct supervisor *s, size_t i, int sig);
 /* pid is this workload or one of the children it announced. */
 bool wl_owns(const struct wl_proc *w, int pid);
 /* pid is one of the run's workloads or their announced children. */

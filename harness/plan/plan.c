@@ -273,15 +273,18 @@ static int load_expectations(struct plan *p)
 		return EXIT_OK;
 	const struct scenario *sc = p->pv[0].host ? &p->pv[0].sc_host : &p->pv[0].sc_guest;
 	struct diags d = { .file = xstrdup(p->tx.file) };
-	struct schema_wl *wls = xcalloc(sc->nwl + 1, sizeof(*wls));
+	/* actions are named like workloads (drop.result): one name space, type "action" */
+	struct schema_wl *wls = xcalloc(sc->nwl + sc->nact + 1, sizeof(*wls));
 	for (size_t i = 0; i < sc->nwl; i++)
 		wls[i] = (struct schema_wl){ sc->wl[i].name, sc->wl[i].type->name };
+	for (size_t i = 0; i < sc->nact; i++)
+		wls[sc->nwl + i] = (struct schema_wl){ sc->act[i].name, SCHEMA_ACTION };
 	for (size_t i = 0; i < p->tx.nset; i++) {
 		const struct setting *s = &p->tx.set[i];
 		const char *sel = NULL;
 		if (!expect_section(s->section, &sel))
 			continue;
-		if (expect_add(&p->ex, p->tx.file, s->line, s->section, s->key, s->value, wls, sc->nwl, &d) < 0)
+		if (expect_add(&p->ex, p->tx.file, s->line, s->section, s->key, s->value, wls, sc->nwl + sc->nact, &d) < 0)
 			continue;
 		const struct expectation *e = &p->ex.v[p->ex.n - 1];
 		if (sel && sweep_match(&p->sw.v[0], sel) < 0)

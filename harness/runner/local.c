@@ -5,6 +5,7 @@
  * for it are checked. */
 #define _GNU_SOURCE
 #include "runner.h"
+#include "actions.h"
 #include "../core/units.h"
 #include "../core/util.h"
 #include "../host/cgroup.h"
@@ -49,9 +50,37 @@ static char *workload_dir(void)
 	return path_beside_self("MPH_WORKLOAD_DIR", "workloads");
 }
 
+/* Can this process lower an oom_score_adj (CAP_SYS_RESOURCE in its effective set)? */
+static bool can_lower_oom_adj(void)
+{
+	char *st = NULL;
+	bool yes = false;
+	if (read_file("/proc/self/status", &st, NULL) == 0) {
+		const char *c = strstr(st, "\nCapEff:");
+		yes = c && (strtoull(c + 9, NULL, 16) >> 24 & 1); /* CAP_SYS_RESOURCE is 24 */
+	}
+	free(st);
+	return yes;
+}
+
 /* Checks against this machine, still changing nothing. Adds to d. */
 static void preflight(const struct run_cfg *rc, const struct scenario *sc, struct diags *d)
 {
+	/* a workload starts with mph's oom_score_adj; going below it needs CAP_SYS_RESOURCE */
+	char *own = NULL;
+	int cur = read_file("/proc/self/oom_score_adj", &own, NULL) == 0 ? atoi(own) : 0;
+	free(own);
+	bool lower_ok = can_lower_oom_adj();
+	for (size_t i = 0; i < sc->nwl; i++) {
+		if (!sc->wl[i].oom_adj_set || sc->wl[i].oom_adj >= cur || lower_ok)
+			continue;
+		char *sec = xasprintf("workload %s", sc->wl[i].name);
+		diags_add(d, sc->wl[i].oom_adj_line, sec, "oom_score_adj",
+			  "%d is below mph's own (%d): lowering it needs CAP_SYS_RESOURCE, which mph lacks here (root "
+			  "without it); raising works, and in a guest (--kernel 6.12) root can lower it",
+			  sc->wl[i].oom_adj, cur);
+		free(sec);
+	}
 	if (sc->memory_max < 0 && rc->o->in_guest) {
 		/* a guest exists to be put under global pressure */
 	} else if (sc->memory_max < 0) {
@@ -289,6 +318,8 @@ struct hook_ctx {
 	const struct cg *cg;
 	double t0;
 	uint64_t last_ms;
+	struct actions *act;     /* the timed actions (NULL: none) */
+	int *oom_adj_read;       /* per workload: /proc/PID/oom_score_adj right after its start */
 };
 
 #define PROGRESS_MS 250
@@ -324,13 +355,23 @@ static bool sup_owns_pid(void *ctx, int pid)
 static void hook_fd(void *ctx, int fd)
 {
 	struct hook_ctx *h = ctx;
-	rec_ready(h->rec, fd);
+	if (actions_owns_fd(h->act, fd))
+		actions_ready(h->act, fd);
+	else
+		rec_ready(h->rec, fd);
 	progress_tick(h);
 }
 
 static void hook_start(void *ctx, size_t i, const struct wl_proc *w)
 {
 	struct hook_ctx *h = ctx;
+	if (i == 0) /* actions' times count from the first workload's start */
+		actions_start(h->act, h->t0 + w->started);
+	char path[64], *v = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)w->pid);
+	if (read_file(path, &v, NULL) == 0)
+		h->oom_adj_read[i] = atoi(v);
+	free(v);
 	rec_set_pid(h->rec, i, w->pid);
 	rec_event(h->rec, "workload_start", json_pack("{s:s, s:i}", "name", w->name, "pid", (int)w->pid));
 	rec_scan_processes(h->rec);
@@ -390,6 +431,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		w->argv[sc->wl[i].argc + 1] = xstrdup("--report-fd=3");
 		w->out_path = xasprintf("%s/%s.stdout", rundir, w->name);
 		w->pidfd = w->report_fd = -1;
+		if (sc->wl[i].oom_adj_set)
+			snprintf(w->oom_adj_text, sizeof(w->oom_adj_text), "%d", sc->wl[i].oom_adj);
 	}
 	const char **names = xcalloc(sc->nwl + 1, sizeof(*names));
 	for (size_t i = 0; i < sc->nwl; i++)
@@ -422,7 +465,15 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		fprintf(stderr, "mph: warning: /dev/kmsg unreadable (%s): OOM victims cannot be confirmed by pid\n",
 			strerror(km->open_errno));
 	struct hook_ctx hctx = { .rec = rec, .st = st, .cg = cg, .t0 = sup.t0 };
-	sup.hooks = (struct sup_hooks){ .ctx = &hctx, .fds = fds, .nfds = rec_fds(rec, fds, ARRAY_SIZE(fds)),
+	hctx.oom_adj_read = xcalloc(sc->nwl + 1, sizeof(int));
+	for (size_t i = 0; i < sc->nwl; i++)
+		hctx.oom_adj_read[i] = INT_MIN;
+	size_t nfds = rec_fds(rec, fds, ARRAY_SIZE(fds) - 2);
+	int ar = actions_open(&hctx.act, sc, &sup, cg, st->j, st->rc->sysroot, rec);
+	if (ar < 0)
+		run_error(st, "cannot set a timer for the scenario's actions: %s (they are skipped)", strerror(-ar));
+	nfds += actions_fds(hctx.act, fds + nfds, 2);
+	sup.hooks = (struct sup_hooks){ .ctx = &hctx, .fds = fds, .nfds = nfds,
 					.on_fd = hook_fd, .on_start = hook_start, .on_record = hook_record, .on_exit = hook_exit };
 	char *st_before = cg_read_or_null(cg, "memory.stat");
 	long long oom_before = 0;
@@ -444,6 +495,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		fclose(sup.reports_log);
 	double t_end = now_s() - sup.t0;
 
+	json_t *actions = actions_finish(hctx.act);
+	actions_close(hctx.act);
 	json_t *summary = rec_finish(rec);
 	json_t *werr = json_array();
 	sup_write_errors(&sup, logp, werr);
@@ -473,6 +526,9 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		json_t *wj = workload_json(&sup.w[i], km, tree ? in_cg : NULL, cg_ooms, &oc), *io = sup_io_json(&sup, &sup.w[i]);
 		json_object_update(wj, io);
 		json_decref(io);
+		json_object_set_new(wj, "oom_score_adj",
+				    json_pack("{s:o, s:o}", "requested", sc->wl[i].oom_adj_set ? json_integer(sc->wl[i].oom_adj) : json_null(),
+					      "read_back", hctx.oom_adj_read[i] != INT_MIN ? json_integer(hctx.oom_adj_read[i]) : json_null()));
 		json_array_append_new(wls, wj);
 	}
 	json_t *kills = json_array();
@@ -495,7 +551,9 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		}
 	}
 	free(in_cg);
+	free(hctx.oom_adj_read);
 	json_object_set_new(st->out, "workloads", wls);
+	json_object_set_new(st->out, "actions", actions);
 	json_object_set_new(st->out, "oom_kills", kills);
 	json_object_set_new(st->out, "oom_kills_elsewhere", json_integer((json_int_t)elsewhere));
 	json_object_set_new(st->out, "kernel_log", json_pack("{s:b, s:s?}", "readable", km->fd >= 0, "error",

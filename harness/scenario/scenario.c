@@ -22,6 +22,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <signal.h>
+#include <strings.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +82,11 @@ static int diag_cmp(const void *a, const void *b)
 	return ((const struct diag *)a)->line - ((const struct diag *)b)->line;
 }
 
+/* A key of every workload that mph itself applies (in the child, before exec),
+ * rather than passing it to the workload. */
+#define OOM_ADJ_KEY "oom_score_adj"
+#define SCEN_MAX_ACTIONS 64
+
 /* ---- phase 1: collect ---------------------------------------------------- */
 
 struct collect {
@@ -93,7 +100,7 @@ struct collect {
 };
 
 /* A section header's name as mph uses it: blanks around it trimmed, and one space
- * between "workload" and the workload's name, so that [workload  w] and
+ * between "workload" (or "action") and the name, so that [workload  w] and
  * [ workload w ] are the same section as [workload w] (and duplicates are caught
  * as such, see check_names()). malloc'd. */
 static char *header_name(const char *t, size_t len)
@@ -102,11 +109,15 @@ static char *header_name(const char *t, size_t len)
 		t++, len--;
 	while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
 		len--;
-	if (len > 8 && strncmp(t, "workload", 8) == 0 && (t[8] == ' ' || t[8] == '\t')) {
-		size_t k = 8;
-		while (k < len && (t[k] == ' ' || t[k] == '\t'))
-			k++;
-		return xasprintf("workload %.*s", (int)(len - k), t + k);
+	static const char *const named[] = { "workload", "action" };
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
+		size_t k = strlen(named[i]);
+		if (len > k && strncmp(t, named[i], k) == 0 && (t[k] == ' ' || t[k] == '\t')) {
+			size_t p = k;
+			while (p < len && (t[p] == ' ' || t[p] == '\t'))
+				p++;
+			return xasprintf("%s %.*s", named[i], (int)(len - p), t + p);
+		}
 	}
 	return strndup(t, len);
 }
@@ -452,7 +463,7 @@ static const struct opt machine_opts[] = {
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
 };
 
-enum section_kind { SEC_OPTS, SEC_CGROUP, SEC_SYSCTL, SEC_WORKLOAD, SEC_EXPECT };
+enum section_kind { SEC_OPTS, SEC_CGROUP, SEC_SYSCTL, SEC_WORKLOAD, SEC_EXPECT, SEC_ACTION };
 
 static const struct section_def {
 	const char *name;
@@ -468,13 +479,15 @@ static const struct section_def {
 	{ "sysctl", SEC_SYSCTL, NULL },
 	{ "workload", SEC_WORKLOAD, NULL }, /* "[workload NAME]" */
 	{ "expect", SEC_EXPECT, NULL },     /* "[expect]", "[expect KEY=VALUE ...]": checked by the plan */
+	{ "action", SEC_ACTION, NULL },     /* "[action NAME]": a timed action */
 };
 
 static const struct section_def *section_find(const char *s)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
 		size_t n = strlen(sections[i].name);
-		bool named = (sections[i].kind == SEC_WORKLOAD || sections[i].kind == SEC_EXPECT) &&
+		bool named = (sections[i].kind == SEC_WORKLOAD || sections[i].kind == SEC_EXPECT ||
+			      sections[i].kind == SEC_ACTION) &&
 			     strncmp(s, sections[i].name, n) == 0 && s[n] == ' ';
 		if (named || strcmp(s, sections[i].name) == 0)
 			return &sections[i];
@@ -660,7 +673,7 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct sc
 			  sug ? " (did you mean " : "", sug ? sug : "", sug ? "?)" : "");
 		return;
 	}
-	struct scen_wl wl = { xstrdup(name), w, hline, NULL, 0 };
+	struct scen_wl wl = { .name = xstrdup(name), .type = w, .line = hline };
 	void *cfg = xcalloc(1, w->cfg_size);
 	struct wl_common common = { 0 };
 	(void)opt_defaults(w->opts, cfg);
@@ -677,6 +690,21 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct sc
 		const struct opt *o = opt_find(w->opts, s->key);
 		char err[256];
 		void *target = cfg;
+		if (!o && strcmp(s->key, OOM_ADJ_KEY) == 0) {
+			long long v;
+			char *end;
+			errno = 0;
+			v = strtoll(s->value, &end, 10);
+			if (!*s->value || *end || errno || v < -1000 || v > 1000) {
+				diags_add(d, s->line, section, s->key, "expected a whole number -1000..1000, got '%s'", s->value);
+				bad = true;
+				continue;
+			}
+			wl.oom_adj_set = true;
+			wl.oom_adj = (int)v;
+			wl.oom_adj_line = s->line;
+			continue;
+		}
 		if (!o && strcmp(s->key, "report-fd") == 0) {
 			diags_add(d, s->line, section, s->key, "set by mph (the report goes to mph on descriptor 3)");
 			bad = true;
@@ -904,22 +932,231 @@ static void check_names(struct scenario *sc, struct diags *d, const struct scen_
 	}
 	for (size_t h = 0; h < c->nhdr; h++) {
 		const char *sec = c->hdr[h].name;
-		if (strncmp(sec, "workload ", 9) != 0 || !sec[9])
+		bool act = strncmp(sec, "action ", 7) == 0 && sec[7];
+		if (!act && (strncmp(sec, "workload ", 9) != 0 || !sec[9]))
 			continue; /* [workload] alone: check_workload() asks for a name */
+		const char *nm = sec + (act ? 7 : 9);
+		/* workloads and actions share one name space: [expect] names both as NAME.metric */
 		size_t first = 0;
 		while (first < h && strcmp(c->hdr[first].name, sec) != 0)
 			first++;
-		char *pn = printable(sec + 9);
+		size_t other = 0;
+		for (; other < c->nhdr; other++) {
+			const char *o = c->hdr[other].name;
+			if (act && strncmp(o, "workload ", 9) == 0 && strcmp(o + 9, nm) == 0)
+				break;
+		}
+		char *pn = printable(nm);
 		if (first < h) /* a third one names the first too */
 			diags_add(d, c->hdr[h].line, NULL, NULL,
-				  "[workload %s]: a second workload of this name (first at line %d): names must be unique", pn,
-				  c->hdr[first].line);
-		else if ((why = scenario_name_problem(sec + 9)))
+				  "[%s %s]: a second %s of this name (first at line %d): names must be unique", act ? "action" : "workload",
+				  pn, act ? "action" : "workload", c->hdr[first].line);
+		else if (other < c->nhdr)
 			diags_add(d, c->hdr[h].line, NULL, NULL,
-				  "[workload %s]: the name is part of file names (%s.stdout) and of samples.csv's columns: %s (%s)",
+				  "[action %s]: a workload has this name (line %d): actions and workloads need names of their own", pn,
+				  c->hdr[other].line);
+		else if ((why = scenario_name_problem(nm)))
+			diags_add(d, c->hdr[h].line, NULL, NULL,
+				  act ? "[action %s]: the name is part of metric names (%s.result) and run.json: %s (%s)"
+				      : "[workload %s]: the name is part of file names (%s.stdout) and of samples.csv's columns: %s (%s)",
 				  pn, pn, why, NAME_RULE);
 		free(pn);
 	}
+}
+
+/* ---- [action NAME] ----------------------------------------------------------- */
+
+struct act_cfg {
+	uint64_t at_ms, after_ms;
+	char *what;
+};
+
+static const struct opt action_opts[] = {
+	{ "at", OPT_DURATION, offsetof(struct act_cfg, at_ms), NULL, 0, 30ULL * 24 * 3600 * 1000, NULL,
+	  "when, from the first workload's start", true },
+	{ "do", OPT_STRING, offsetof(struct act_cfg, what), NULL, 0, 0, NULL,
+	  "drop_caches [1|2|3], compact, or signal WORKLOAD SIGNAL", true },
+	{ "after", OPT_DURATION, offsetof(struct act_cfg, after_ms), "0", 0, 3600000, NULL,
+	  "when the 'after' snapshot of the cgroup's memory.stat is taken, from the action's end (0: at once)", false },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, false },
+};
+
+int scen_parse_signal(const char *s, int *signo)
+{
+	if (isdigit((unsigned char)*s)) {
+		char *end;
+		errno = 0;
+		long v = strtol(s, &end, 10);
+		if (*end || errno || v < 1 || v > SIGRTMAX)
+			return -EINVAL;
+		*signo = (int)v;
+		return 0;
+	}
+	const char *n = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (int sig = 1; sig < SIGRTMIN; sig++) {
+		const char *a = sigabbrev_np(sig);
+		if (a && strcasecmp(a, n) == 0) {
+			*signo = sig;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int action_cmp(const void *a, const void *b)
+{
+	const struct scen_action *x = a, *y = b;
+	return x->at_ms < y->at_ms ? -1 : x->at_ms > y->at_ms ? 1 : x->line - y->line;
+}
+
+/* The workload a signal action names: its index in sc->wl, or -1 (the diagnostic
+ * added; a workload whose own section has problems is reported there, not here). */
+static long action_workload(const struct scenario *sc, struct diags *d, const struct scen_text *c, const char *section,
+			    int line, const char *wn)
+{
+	for (size_t i = 0; i < sc->nwl; i++)
+		if (strcmp(sc->wl[i].name, wn) == 0)
+			return (long)i;
+	const char *names[SCEN_MAX_WORKLOADS];
+	size_t n = 0;
+	for (size_t h = 0; h < c->nhdr && n < ARRAY_SIZE(names); h++)
+		if (strncmp(c->hdr[h].name, "workload ", 9) == 0) {
+			if (strcmp(c->hdr[h].name + 9, wn) == 0)
+				return -1; /* exists, and has problems of its own */
+			names[n++] = c->hdr[h].name + 9;
+		}
+	const char *sug = nearest_name(wn, names, n);
+	diags_add(d, line, section, "do", "no workload '%s' in this scenario%s%s%s", wn, sug ? " (did you mean " : "",
+		  sug ? sug : "", sug ? "?)" : "");
+	return -1;
+}
+
+/* What `do` says, into a: drop_caches [1|2|3], compact, signal WORKLOAD SIGNAL. */
+static bool parse_do(const struct scenario *sc, struct diags *d, const struct scen_text *c, const char *section,
+		     int line, const char *what, struct scen_action *a)
+{
+	static const char *const verbs[] = { "drop_caches", "compact", "signal" };
+	char *copy = xstrdup(what), *save = NULL, *w[4] = { NULL };
+	size_t n = 0;
+	for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		if (n++ < ARRAY_SIZE(w))
+			w[n - 1] = tok;
+	bool ok = false;
+	if (!n) {
+		diags_add(d, line, section, "do", "empty: expected drop_caches [1|2|3], compact, or signal WORKLOAD SIGNAL");
+	} else if (strcmp(w[0], "drop_caches") == 0) {
+		a->kind = ACT_DROP_CACHES;
+		a->drop_level = 3;
+		if (n > 2 || (n == 2 && (strlen(w[1]) != 1 || w[1][0] < '1' || w[1][0] > '3')))
+			diags_add(d, line, section, "do", "drop_caches takes one of 1 (page cache), 2 (dentries and inodes), 3 (both; the default); got '%s'", what);
+		else
+			ok = true;
+		if (ok && n == 2)
+			a->drop_level = w[1][0] - '0';
+		if (ok)
+			a->text = xasprintf("drop_caches %d", a->drop_level);
+	} else if (strcmp(w[0], "compact") == 0) {
+		a->kind = ACT_COMPACT;
+		if (n > 1)
+			diags_add(d, line, section, "do", "compact takes no argument; got '%s'", what);
+		else
+			ok = true;
+		if (ok)
+			a->text = xstrdup("compact");
+	} else if (strcmp(w[0], "signal") == 0) {
+		a->kind = ACT_SIGNAL;
+		if (n != 3) {
+			diags_add(d, line, section, "do", "expected signal WORKLOAD SIGNAL (signal pool SIGUSR2); got '%s'", what);
+		} else {
+			long i = action_workload(sc, d, c, section, line, w[1]);
+			bool sig_ok = scen_parse_signal(w[2], &a->signo) == 0;
+			if (!sig_ok)
+				diags_add(d, line, section, "do", "unknown signal '%s' (a name such as SIGUSR2, USR2 or TERM, or a number 1..%d)",
+					  w[2], SIGRTMAX);
+			if (i >= 0 && sig_ok) {
+				char buf[16];
+				a->wl = (size_t)i;
+				a->text = xasprintf("signal %s SIG%s", w[1], signal_name(a->signo, buf, sizeof(buf)));
+				ok = true;
+			}
+		}
+	} else {
+		const char *sug = nearest_name(w[0], verbs, ARRAY_SIZE(verbs));
+		diags_add(d, line, section, "do", "unknown action '%s' (%s%s%s)", w[0], sug ? "did you mean " : "known: ",
+			  sug ? sug : "drop_caches [1|2|3], compact, signal WORKLOAD SIGNAL", sug ? "?" : "");
+	}
+	free(copy);
+	return ok;
+}
+
+static void check_action(struct scenario *sc, struct diags *d, const struct scen_text *c, const char *section)
+{
+	int hline = header_line(c, section);
+	const char *name = strcmp(section, "action") == 0 ? "" : section + 7;
+	if (!*name) {
+		diags_add(d, hline, section, NULL, "an action section needs a name: [action NAME]");
+		return;
+	}
+	struct act_cfg cfg = { 0 };
+	(void)opt_defaults(action_opts, &cfg);
+	bool bad = false;
+	const struct setting *at = NULL, *what = NULL;
+	for (size_t i = 0; i < sc->nset; i++) {
+		const struct setting *s = &sc->set[i];
+		if (strcmp(s->section, section) != 0 || earlier(sc, i)) /* a second one is reported as set twice */
+			continue;
+		const struct opt *o = opt_find(action_opts, s->key);
+		char err[256];
+		if (!o) {
+			const char *sug = opt_suggest(action_opts, s->key);
+			diags_add(d, s->line, section, s->key, "unknown key%s%s%s", sug ? " (did you mean " : "",
+				  sug ? sug : " (known: at, do, after", sug ? "?)" : ")");
+			bad = true;
+		} else if (opt_set(o, &cfg, s->value, 0, err, sizeof(err)) < 0) {
+			diags_add(d, s->line, section, s->key, "%s", err);
+			bad = true;
+		} else if (o->type == OPT_DURATION && *(uint64_t *)((char *)&cfg + o->off) == DURATION_FOREVER) {
+			diags_add(d, s->line, section, s->key, "a time, not forever");
+			bad = true;
+		} else {
+			if (strcmp(s->key, "at") == 0)
+				at = s;
+			if (strcmp(s->key, "do") == 0)
+				what = s;
+		}
+	}
+	for (const struct opt *o = action_opts; o->name; o++)
+		if (o->required && !scen_text_value(c, section, o->name)) {
+			diags_add(d, hline, section, o->name, "missing: every action needs %s", strcmp(o->name, "at") == 0 ? "at = TIME (from the first workload's start)" : "do = WHAT");
+			bad = true;
+		}
+	struct scen_action a = { .line = hline, .at_ms = cfg.at_ms, .after_ms = cfg.after_ms };
+	if (at) {
+		a.at_line = at->line;
+		const struct scen_main *m = &sc->m;
+		bool dur = m->duration_ms && m->duration_ms != DURATION_FOREVER;
+		if (m->timeout_ms != DURATION_FOREVER && cfg.at_ms >= m->timeout_ms) {
+			diags_add(d, at->line, section, "at", "%s is not before the scenario's timeout (%llu ms): the run is over by then",
+				  at->value, (unsigned long long)m->timeout_ms);
+			bad = true;
+		} else if (dur && cfg.at_ms >= m->duration_ms) {
+			diags_add(d, at->line, section, "at", "%s is not before the scenario's duration (%llu ms): the workloads are stopped by then",
+				  at->value, (unsigned long long)m->duration_ms);
+			bad = true;
+		}
+	}
+	if (what) {
+		a.do_line = what->line;
+		bad |= !parse_do(sc, d, c, section, what->line, cfg.what, &a);
+	}
+	free(cfg.what);
+	if (bad || scenario_name_problem(name)) { /* a bad name is check_names()'s */
+		free(a.text);
+		return;
+	}
+	a.name = xstrdup(name);
+	sc->act = xrealloc(sc->act, (sc->nact + 1) * sizeof(*sc->act));
+	sc->act[sc->nact++] = a;
 }
 
 int scenario_validate(const struct scen_text *tx, const struct scen_target *t, struct scenario *sc, struct diags *d)
@@ -947,10 +1184,10 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 		const char *name = c->hdr[h].name;
 		if (header_line(c, name) != c->hdr[h].line || section_find(name))
 			continue;
-		static const char *const names[] = { "scenario", "prepare", "swap", "record", "machine", "cgroup", "sysctl", "workload", "expect" };
+		static const char *const names[] = { "scenario", "prepare", "swap", "record", "machine", "cgroup", "sysctl", "workload", "expect", "action" };
 		const char *sug = nearest_name(name, names, ARRAY_SIZE(names));
 		diags_add(d, c->hdr[h].line, name, NULL, "unknown section%s%s%s", sug ? " (did you mean [" : "",
-			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, record, machine, cgroup, sysctl, workload NAME, expect)");
+			  sug ? sug : "", sug ? "]?)" : " (known: scenario, prepare, swap, record, machine, cgroup, sysctl, workload NAME, action NAME, expect)");
 	}
 	/* then the keys of the fixed sections, so that [cgroup] memory.max is known
 	 * to workload sections */
@@ -987,6 +1224,7 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 			break;
 		case SEC_WORKLOAD:
 		case SEC_EXPECT:
+		case SEC_ACTION:
 			break;
 		}
 	}
@@ -1000,6 +1238,16 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 	check_names(sc, d, c, tx->file);
 	check_machine(sc, d, c);
 	check_cross(sc, d, c, t);
+	for (size_t h = 0; h < c->nhdr; h++) {
+		const char *name = c->hdr[h].name;
+		const struct section_def *sd = section_find(name);
+		if ((sd && sd->kind == SEC_ACTION && header_line(c, name) == c->hdr[h].line) || strcmp(name, "action") == 0)
+			check_action(sc, d, c, name);
+	}
+	if (sc->nact > SCEN_MAX_ACTIONS)
+		diags_add(d, sc->act[SCEN_MAX_ACTIONS].line, NULL, NULL, "more than %d actions: a scenario may have at most %d",
+			  SCEN_MAX_ACTIONS, SCEN_MAX_ACTIONS);
+	qsort(sc->act, sc->nact, sizeof(*sc->act), action_cmp);
 	if (d->n > nd0) {
 		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
 		return -EINVAL;
@@ -1040,6 +1288,11 @@ void scenario_free(struct scenario *sc)
 		free(sc->wl[i].name);
 	}
 	free(sc->wl);
+	for (size_t i = 0; i < sc->nact; i++) {
+		free(sc->act[i].name);
+		free(sc->act[i].text);
+	}
+	free(sc->act);
 	for (size_t i = 0; i < sc->nset; i++) {
 		free(sc->set[i].section);
 		free(sc->set[i].key);
@@ -1117,11 +1370,15 @@ enum sweep_kind scenario_key_kind(void *ctx, const char *section, const char *ke
 				w = workload_find(tx->set[i].value);
 		if (!w || strcmp(key, "type") == 0)
 			return SWEEP_NO;
+		if (strcmp(key, OOM_ADJ_KEY) == 0)
+			return SWEEP_INT;
 		const struct opt *o = opt_find(w->opts, key);
 		return kind_of_opt(o ? o : opt_find(wl_common_opts, key));
 	}
 	case SEC_EXPECT:
 		return SWEEP_NO;
+	case SEC_ACTION:
+		return strcmp(key, "at") == 0 || strcmp(key, "after") == 0 ? SWEEP_DURATION : SWEEP_NO;
 	}
 	return SWEEP_NO;
 }

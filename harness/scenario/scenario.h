@@ -92,6 +92,25 @@ struct scen_wl {
 	int line;                     /* of the section header */
 	char **argv;                  /* --opt=value, percentages resolved to bytes; NULL-terminated */
 	size_t argc;
+	bool oom_adj_set;             /* oom_score_adj = N: mph writes it in the child before exec */
+	int oom_adj;                  /* -1000..1000 */
+	int oom_adj_line;
+};
+
+/* [action NAME]: something mph does at a time during the run (docs/scenarios.md). */
+enum scen_action_kind { ACT_DROP_CACHES, ACT_COMPACT, ACT_SIGNAL };
+
+struct scen_action {
+	char *name;                   /* from [action NAME]; unique among actions and workloads */
+	int line;                     /* of the section header */
+	int do_line, at_line;
+	uint64_t at_ms;               /* from the first workload's start */
+	uint64_t after_ms;            /* the "after" memory.stat snapshot this long after it is done */
+	enum scen_action_kind kind;
+	int drop_level;               /* drop_caches: 1, 2 or 3 */
+	size_t wl;                    /* signal: index into scenario.wl */
+	int signo;                    /* signal */
+	char *text;                   /* do as written, blanks normalised: "signal pool SIGUSR2" */
 };
 
 struct scenario {
@@ -103,6 +122,8 @@ struct scenario {
 	size_t nsysctl;
 	struct scen_wl *wl;
 	size_t nwl;
+	struct scen_action *act;      /* sorted by at_ms (stable: file order for equal times) */
+	size_t nact;
 	struct setting *set;
 	size_t nset;
 	long long memory_max;   /* bytes, -1 when not set or "max" */
@@ -130,7 +151,7 @@ struct scen_target {
 #define SCEN_NAME_MAX 40
 #define SCEN_NAME_MAX_STR "40"
 
-/* NULL when name is a valid scenario or workload name, else what is wrong with it. */
+/* NULL when name is a valid scenario, workload or action name, else what is wrong with it. */
 const char *scenario_name_problem(const char *name);
 
 /* A scenario file as text: every key raw (section, key, value, line) in file order,
@@ -169,6 +190,8 @@ void scenario_free(struct scenario *sc);
 /* Write the settings back as an INI file (for a guest's mph, or a variant to rerun);
  * [expect] sections only when with_expect. -errno. */
 int scenario_write_ini(const struct scen_text *tx, const char *path, bool with_expect);
+/* A signal by name or number: SIGUSR2, USR2, usr2, 12. 0, or -EINVAL. */
+int scen_parse_signal(const char *s, int *signo);
 /* run.json's "scenario": file, name, description, repeat rep of repeats, settings. */
 json_t *scenario_json(const struct scenario *sc, unsigned rep);
 

@@ -39,12 +39,14 @@ static void strv_free(struct strv *s)
 	s->n = 0;
 }
 
-/* "workload NAME" -> NAME (the parser allows several blanks), else NULL. */
+/* "workload NAME" or "action NAME" -> NAME (the parser allows several blanks),
+ * else NULL. Workloads and actions share one name space. */
 static const char *workload_name(const char *section)
 {
-	if (strncmp(section, "workload", 8) != 0 || section[8] != ' ')
+	size_t k = strncmp(section, "workload", 8) == 0 ? 8 : strncmp(section, "action", 6) == 0 ? 6 : 0;
+	if (!k || section[k] != ' ')
 		return NULL;
-	section += 8;
+	section += k;
 	while (*section == ' ')
 		section++;
 	return *section ? section : NULL;
@@ -644,8 +646,14 @@ int sweep_parse_set(const char *arg, struct setting *out, char *err, size_t errl
 		bool known = false;
 		for (size_t i = 0; i < ARRAY_SIZE(set_sections) && !known; i++)
 			known = strcmp(s, set_sections[i]) == 0;
-		*out = (struct setting){ known ? xstrdup(s) : xasprintf("workload %s", s), xstrdup(k), xstrdup(v),
-					 SET_CMDLINE };
+		/* action.NAME.KEY: [action NAME] KEY (an action's name cannot be a workload's) */
+		const char *adot = strcmp(s, "action") == 0 ? strrchr(k, '.') : NULL;
+		if (adot && adot > k && adot[1])
+			*out = (struct setting){ xasprintf("action %.*s", (int)(adot - k), k), xstrdup(adot + 1), xstrdup(v),
+						 SET_CMDLINE };
+		else
+			*out = (struct setting){ known ? xstrdup(s) : xasprintf("workload %s", s), xstrdup(k), xstrdup(v),
+						 SET_CMDLINE };
 	}
 	free(sec);
 	free(key);

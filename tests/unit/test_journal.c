@@ -243,7 +243,7 @@ static void test_parse(void **state)
 	assert_int_equal(n, 3);
 	assert_string_equal(e[0].bad, "a sysctl entry has a name and a value");
 	assert_null(e[1].bad);
-	assert_string_equal(e[2].bad, "not a kind of entry mph writes (sysctl, swap, cgroup, trace, tracefs)");
+	assert_string_equal(e[2].bad, "not a kind of entry mph writes (sysctl, swap, cgroup, trace, tracefs, action)");
 	assert_int_equal(e[2].line, 4);
 	journal_entries_free(e, n);
 	/* regression (fixed): text after a NUL byte was not seen at all */
@@ -570,6 +570,63 @@ static void test_nul_bytes(void **state)
 }
 
 /* what replay refuses, journal_add refuses: no journal is written that cannot be replayed */
+/* A timed action's line: written before it is done, read back, and replayed by
+ * restore as a report only (nothing to undo), between entries that are undone. */
+static void test_action_entry(void **state)
+{
+	struct fx *f = *state;
+	struct journal j;
+	assert_int_equal(journal_lock(&j, f->state, f->root, 0, NULL), 0);
+	assert_int_equal(journal_begin(&j), 0);
+	assert_int_equal(journal_add(&j, J_SYSCTL, "vm.swappiness", "60"), 0);
+	put(f->root, "vm.swappiness", "10");
+	assert_int_equal(journal_add(&j, J_ACTION, "drop", "drop_caches 3"), 0);
+	assert_int_equal(journal_add(&j, J_ACTION, "reload.1", "signal pool SIGUSR2 pid 1234"), 0);
+	assert_int_equal(journal_add(&j, J_ACTION, "squeeze", "compact"), 0);
+	/* only what mph writes: its name rule, one of its actions, printable text */
+	assert_int_equal(journal_add(&j, J_ACTION, "../x", "compact"), -EINVAL);
+	assert_int_equal(journal_add(&j, J_ACTION, ".hidden", "compact"), -EINVAL);
+	assert_int_equal(journal_add(&j, J_ACTION, "drop", "rm -rf /"), -EINVAL);
+	assert_int_equal(journal_add(&j, J_ACTION, "drop", "compact\x01"), -EINVAL);
+	assert_int_equal(journal_add(&j, J_ACTION, "drop", "drop_caches\t3"), -EINVAL);
+	assert_int_equal(journal_add(&j, J_ACTION, "drop", NULL), -EINVAL);
+
+	/* a killed run: the journal is what `mph restore` finds */
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(read_file(j.path, &text, &len), 0);
+	struct journal_entry *e = NULL;
+	size_t n = 0;
+	int pid = 0, bad = 0;
+	assert_int_equal(journal_parse(text, len, &e, &n, &pid, &bad), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(e[1].kind, J_ACTION);
+	assert_string_equal(e[1].a, "drop");
+	assert_string_equal(e[1].b, "drop_caches 3");
+	assert_string_equal(e[2].b, "signal pool SIGUSR2 pid 1234");
+	assert_null(e[3].bad);
+	journal_entries_free(e, n);
+	free(text);
+	/* an action line with one field is not one mph writes */
+	static const char one[] = "mph-journal 1 pid 7\naction\tdrop\n";
+	assert_int_equal(journal_parse(one, sizeof(one) - 1, &e, &n, &pid, &bad), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].bad, "an action entry has a name and what it did");
+	journal_entries_free(e, n);
+
+	char *log = NULL;
+	size_t loglen = 0;
+	FILE *lf = open_memstream(&log, &loglen);
+	assert_int_equal(journal_replay(&j, lf), 0);
+	fclose(lf);
+	assert_non_null(strstr(log, "action drop (drop_caches 3) was done during the run: nothing to undo"));
+	assert_non_null(strstr(log, "action reload.1 (signal pool SIGUSR2 pid 1234) was done"));
+	free(log);
+	assert_sysctl(f->root, "vm.swappiness", "60"); /* the entries around it are still undone */
+	assert_false(journal_exists(&j));
+	journal_unlock(&j);
+}
+
 static void test_add_checks_entries(void **state)
 {
 	struct fx *f = *state;
@@ -729,6 +786,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_sysctl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_checks_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_action_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_stale, setup, teardown),
 	};

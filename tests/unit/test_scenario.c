@@ -277,6 +277,27 @@ static struct bad_case bad_cases[] = {
 	{ "workload-check-numa-exclusive", &GUEST2,
 	  STRS(":12: [workload leaker] membind: --membind, --interleave and --preferred exclude each other",
 	       ":17: [workload probe] preferred: --preferred takes one node, got 0-1") },
+	{ "action-unknown-do", &V1,
+	  STRS(":14: [action drop] do: unknown action 'drop_cache' (did you mean drop_caches?)") },
+	{ "action-signal", &V1,
+	  STRS(":14: [action reload] do: no workload 'poll' in this scenario (did you mean pool?)",
+	       ":18: [action bad] do: unknown signal 'SIGFOO' (a name such as SIGUSR2, USR2 or TERM, or a number 1..64)") },
+	{ "action-at", &V1,
+	  STRS(":14: [action late] at: 5s is not before the scenario's duration (5000 ms): the workloads are stopped by then",
+	       ":18: [action later] at: 2m is not before the scenario's timeout (60000 ms): the run is over by then") },
+	{ "action-keys", &V1,
+	  STRS(":12: [action]: an action section needs a name: [action NAME]",
+	       ":15: [action a] at: missing: every action needs at = TIME (from the first workload's start)",
+	       ":15: [action a] do: missing: every action needs do = WHAT",
+	       ":16: [action a] when: unknown key (known: at, do, after)",
+	       ":20: [action b] do: drop_caches takes one of 1 (page cache), 2 (dentries and inodes), 3 (both; the default); got 'drop_caches 4'",
+	       ":22: [action b]: a second action of this name (first at line 18): names must be unique",
+	       ":23: [action b] at: set twice (first at line 19)",
+	       ":24: [action b] do: set twice (first at line 20)",
+	       ":26: [action pool]: a workload has this name (line 8): actions and workloads need names of their own") },
+	{ "oom-score-adj", &V1,
+	  STRS(":12: [workload pool] oom_score_adj: expected a whole number -1000..1000, got '1001'",
+	       ":17: [workload two] oom_score_adj: expected a whole number -1000..1000, got 'high'") },
 	{ "panic-on-host", &V1,
 	  STRS(":9: [sysctl] vm.panic_on_oom: only in a guest ([machine] section or --kernel): on this host it would take the machine down") },
 };
@@ -385,6 +406,49 @@ static void test_full(void **state)
 }
 
 /* Options common to every workload pass through to its command line. */
+/* [action NAME] and oom_score_adj: parsed, normalised, sorted by time (file order
+ * for equal times); oom_score_adj is mph's, never in the workload's argv. */
+static void test_actions(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "actions", &V1);
+	assert_int_equal(f->sc.nwl, 2);
+	assert_true(f->sc.wl[0].oom_adj_set);
+	assert_int_equal(f->sc.wl[0].oom_adj, -1000);
+	assert_int_equal(f->sc.wl[0].oom_adj_line, 12);
+	assert_int_equal(f->sc.wl[1].oom_adj, 500);
+	for (size_t w = 0; w < f->sc.nwl; w++)
+		for (size_t i = 0; i < f->sc.wl[w].argc; i++)
+			assert_null(strstr(f->sc.wl[w].argv[i], "oom"));
+	assert_int_equal(f->sc.nact, 4);
+	const struct scen_action *a = f->sc.act;
+	assert_string_equal(a[0].name, "drop");
+	assert_int_equal(a[0].kind, ACT_DROP_CACHES);
+	assert_int_equal(a[0].drop_level, 1);
+	assert_int_equal(a[0].at_ms, 2000);
+	assert_string_equal(a[0].text, "drop_caches 1");
+	assert_string_equal(a[1].name, "squeeze"); /* same time as drop: file order */
+	assert_int_equal(a[1].kind, ACT_COMPACT);
+	assert_string_equal(a[2].name, "reload");
+	assert_int_equal(a[2].kind, ACT_SIGNAL);
+	assert_int_equal(a[2].wl, 0);
+	assert_int_equal(a[2].signo, SIGUSR2);
+	assert_int_equal(a[2].after_ms, 2000);
+	assert_string_equal(a[2].text, "signal pool SIGUSR2");
+	assert_int_equal(a[2].line, 20);
+	assert_int_equal(a[3].wl, 1);
+	assert_int_equal(a[3].signo, SIGTERM);
+	assert_string_equal(a[3].text, "signal cache SIGTERM");
+	int sig = 0;
+	assert_int_equal(scen_parse_signal("SIGHUP", &sig), 0);
+	assert_int_equal(sig, SIGHUP);
+	assert_int_equal(scen_parse_signal("usr1", &sig), 0);
+	assert_int_equal(sig, SIGUSR1);
+	assert_int_equal(scen_parse_signal("0", &sig), -EINVAL);
+	assert_int_equal(scen_parse_signal("SIG", &sig), -EINVAL);
+	assert_int_equal(scen_parse_signal("99", &sig), -EINVAL);
+}
+
 static void test_common_options(void **state)
 {
 	struct fx *f = *state;
@@ -535,6 +599,10 @@ static void test_key_kinds(void **state)
 	assert_int_equal(scenario_key_kind(&tx, "workload w", "via"), SWEEP_WORD);
 	assert_int_equal(scenario_key_kind(&tx, "workload w", "membind"), SWEEP_NO); /* 0,1 is one node list */
 	assert_int_equal(scenario_key_kind(&tx, "workload w", "type"), SWEEP_NO);
+	assert_int_equal(scenario_key_kind(&tx, "workload w", "oom_score_adj"), SWEEP_INT);
+	assert_int_equal(scenario_key_kind(&tx, "action a", "at"), SWEEP_DURATION);
+	assert_int_equal(scenario_key_kind(&tx, "action a", "after"), SWEEP_DURATION);
+	assert_int_equal(scenario_key_kind(&tx, "action a", "do"), SWEEP_NO);
 }
 
 /* A variant written back as a file validates to the same scenario. */
@@ -908,6 +976,7 @@ int main(void)
 		{ "v1-knobs.ini on cgroup v1", test_knobs, fx_setup, fx_teardown, &knobs_v1 },
 		{ "v2-knobs.ini on cgroup v2", test_knobs, fx_setup, fx_teardown, &knobs_v2 },
 		cmocka_unit_test_setup_teardown(test_common_options, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_actions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_machine_set, fx_setup, fx_teardown),

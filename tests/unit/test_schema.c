@@ -258,6 +258,32 @@ static void test_resolve(void **state)
 	json_decref(r);
 }
 
+/* [action NAME]s resolve like workloads of type SCHEMA_ACTION and are read from
+ * `actions`; the metrics of every workload (outcome) are not theirs. */
+static void test_actions(void **state)
+{
+	(void)state;
+	static const struct schema_wl wls[] = { { "pool", "fpm" }, { "drop", SCHEMA_ACTION } };
+	expect_resolve_error("drop.outcome", wls, 2, "action drop has no metric 'outcome'");
+	expect_resolve_error("drop.file_kept_pc", wls, 2, "action drop has no metric 'file_kept_pc' (did you mean file_kept_pct?)");
+	json_t *r = json_pack("{s:[{s:s, s:s}], s:[{s:s, s:s, s:f, s:{s:I, s:I}, s:{s:I, s:n}, s:{s:f, s:n}}]}", "workloads",
+			      "name", "pool", "outcome", "exited", "actions", "name", "drop", "result", "done", "done_s", 2.5,
+			      "before", "file", (json_int_t)(32 << 20), "anon", (json_int_t)(16 << 20), "after", "file",
+			      (json_int_t)0, "anon", "kept_pct", "file", 0.0, "anon");
+	assert_non_null(r);
+	assert_word(r, "drop.result", wls, "done");
+	assert_num(r, "drop.done_s", wls, 2.5);
+	assert_num(r, "drop.before_file", wls, 32 << 20);
+	assert_num(r, "drop.after_file", wls, 0);
+	assert_num(r, "drop.file_kept_pct", wls, 0);
+	assert_absent(r, "drop.after_anon", wls);     /* null: not read */
+	assert_absent(r, "drop.anon_kept_pct", wls);
+	assert_word(r, "pool.outcome", wls, "exited"); /* workloads still from `workloads` */
+	static const struct schema_wl ghost[] = { { "ghost", SCHEMA_ACTION } };
+	assert_absent(r, "ghost.result", ghost);
+	json_decref(r);
+}
+
 #define BEGIN "<!-- metrics:begin -->\n"
 #define END "<!-- metrics:end -->"
 
@@ -310,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_default_v1),
 		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_docs),
 	};
 	return cmocka_run_group_tests_name("schema", tests, NULL, NULL);

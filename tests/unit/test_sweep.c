@@ -567,6 +567,8 @@ static struct set_case set_cases[] = {
 	{ "leaker.size=32M", "workload leaker", "size", "32M" },
 	{ "machine.memory=2G", "machine", "memory", "2G" },
 	{ "scenario.sweep=zip", "scenario", "sweep", "zip" },
+	{ "action.drop.at=1s,3s", "action drop", "at", "1s,3s" },
+	{ "action.v1.2.after=2s", "action v1.2", "after", "2s" }, /* action names may hold dots */
 	{ "sh.cmd=sh -c 'a=1, b'", "workload sh", "cmd", "sh -c 'a=1, b'" },
 	{ " sysctl . vm.swappiness = 10 ", "sysctl", "vm.swappiness", "10" },
 	{ "sysctl", NULL, NULL, "'sysctl': expected SECTION.KEY=VALUE, such as sysctl.vm.swappiness=10" },
