@@ -158,18 +158,24 @@ static void test_stop_reaches_group(void **state)
 {
 	(void)state;
 	int code = -1;
-	/* sh waits for a background sleep: a stop must reach both (its process group) */
+	/* sh waits for a background sleep: a stop must reach both (its process group). The
+	 * sleep's argument carries this test's pid, so the check below finds only its own
+	 * sleep, never one of another test running on the machine. */
+	char *cmd = xasprintf("sh -c 'sleep 30.%d & wait'", (int)getpid());
+	char *left = xasprintf("pgrep -f '^sleep 30\\.%d$' >/dev/null", (int)getpid());
 	wl_stop = 1;
 	double t0 = now_s();
-	json_t *recs = run_cmd("sh -c 'sleep 30 & wait'", &code);
+	json_t *recs = run_cmd(cmd, &code);
 	wl_stop = 0;
-	assert_true(now_s() - t0 < 5);
+	assert_true(now_s() - t0 < 25); /* stopped, not waited for: the sleep is 30 s */
 	json_t *fin = wlt_last(recs, "final");
 	assert_string_equal(json_string_value(json_object_get(fin, "status")), "stopped");
 	assert_string_equal(json_string_value(json_object_get(fin, "signal")), "TERM");
 	json_decref(recs);
 	/* nothing of the group is left */
-	assert_int_not_equal(system("pgrep -f '^sleep 30$' >/dev/null"), 0);
+	assert_int_not_equal(system(left), 0);
+	free(left);
+	free(cmd);
 }
 
 int main(void)
