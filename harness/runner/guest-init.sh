@@ -23,6 +23,8 @@ mount -t sysfs sysfs /sys || fail "cannot mount /sys"
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /run/lock /var/lib/mph /tmp
 mount -t tmpfs tmpfs /run && mkdir -p /run/lock
+# /dev/shm is a tmpfs on every distribution: shm workloads (backing = tmpfs) need one
+mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 tmpfs /dev/shm || fail "cannot mount /dev/shm"
 
 if [ -s /modules/order ]; then
 	for m in $(cat /modules/order); do
