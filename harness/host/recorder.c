@@ -111,6 +111,7 @@ struct recorder {
 	/* reclaim stalls and OOM victims from tracepoints (trace.h), NULL: none */
 	struct trace *trace;
 	char *trace_why;       /* why not, for absent_sources */
+	size_t victims_reported; /* oom:mark_victim events written to the timeline */
 	double *kdet;          /* when each kill of the log was read (t_now), per kcap */
 };
 
@@ -1027,6 +1028,8 @@ size_t rec_fds(const struct recorder *r, int *fds, size_t max)
 	return n;
 }
 
+static void report_victims(struct recorder *r);
+
 void rec_ready(struct recorder *r, int fd)
 {
 	uint64_t n;
@@ -1040,6 +1043,7 @@ void rec_ready(struct recorder *r, int fd)
 	/* bounded: at the busiest a few MB/s; the rest at the next turn of the loop */
 	if (fd == trace_fd(r->trace)) {
 		(void)trace_read(r->trace, TRACE_READ_MAX);
+		report_victims(r);
 		return;
 	}
 	bool notified = false;
@@ -1078,6 +1082,23 @@ void rec_ready(struct recorder *r, int fd)
 			struct timespec ts = { 0, 50 * 1000 };
 			nanosleep(&ts, NULL);
 		}
+	}
+}
+
+static bool pid_in_run(void *ctx, int pid);
+
+/* The OOM victims the trace has marked since the last call, on the timeline at the
+ * kernel's time of the mark: the kill as the event source sees it, before the kernel
+ * log has it, with the event source's own detection latency. */
+static void report_victims(struct recorder *r)
+{
+	size_t n;
+	const struct trace_victim *v = trace_victims(r->trace, &n);
+	for (; r->victims_reported < n; r->victims_reported++) {
+		const struct trace_victim *m = &v[r->victims_reported];
+		event_at(r, m->ts - r->cfg.t0, "oom_victim",
+			 json_pack("{s:i, s:f, s:f, s:b}", "pid", m->pid, "detected_t", m->seen - r->cfg.t0, "detection_latency_s",
+				   m->seen - m->ts, "elsewhere", !pid_in_run(r, m->pid)));
 	}
 }
 
@@ -1221,16 +1242,11 @@ static bool pid_in_run(void *ctx, int pid)
 
 bool rec_mark_victim(const struct recorder *r, int pid, double *t, double *latency)
 {
-	double ts;
-	if (!r->trace || !trace_victim(r->trace, pid, &ts))
+	struct trace_victim v;
+	if (!r->trace || !trace_victim(r->trace, pid, &v))
 		return false;
-	*t = ts - r->cfg.t0;
-	*latency = -1;
-	for (size_t i = r->kills_reported; i-- > 0;)
-		if (r->km.kills[i].pid == pid && r->kdet[i] >= 0) {
-			*latency = r->kdet[i] - *t;
-			break;
-		}
+	*t = v.ts - r->cfg.t0;
+	*latency = v.seen - v.ts;
 	return true;
 }
 
@@ -1240,6 +1256,7 @@ json_t *rec_finish(struct recorder *r)
 	/* what is left in the trace buffer, bounded (64 MiB) */
 	for (int i = 0; r->trace && i < 256 && trace_read(r->trace, TRACE_READ_MAX) > 0; i++)
 		;
+	report_victims(r);
 	rec_sample(r);
 	kmsg_drain(&r->km);
 	report_kills(r);

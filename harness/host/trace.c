@@ -8,6 +8,7 @@
  * over the flags and "[cpu]" to the pid, whose '-' ends comm. */
 #define _GNU_SOURCE
 #include "trace.h"
+#include "journal.h"
 #include "../core/util.h"
 
 #include <ctype.h>
@@ -262,6 +263,41 @@ int trace_instance_remove(const char *dir)
 	return 0;
 }
 
+/* The instance in the mounted tracefs or, when none is, in a tracefs mount of mph's
+ * own below the journal's directory; each journaled before it exists (the replay
+ * unmounts only a mount it journaled). */
+void trace_setup(struct journal *j, char **dir, char **absent)
+{
+	*dir = *absent = NULL;
+	char *mnt = NULL, *inst = NULL;
+	int r = trace_find_mount(&mnt);
+	if (r == -ENOENT) {
+		mnt = xasprintf("%s/tracefs-%d", j->dir, (int)getpid());
+		if (access(mnt, F_OK) == 0) /* not ours: never claimed by the journal */
+			r = -EEXIST;
+		else if ((r = journal_add(j, J_TRACEFS, mnt, NULL)) == 0)
+			r = trace_mount(mnt);
+	}
+	if (r < 0) {
+		*absent = xasprintf("cannot mount tracefs%s%s: %s", mnt ? " at " : "", mnt ? mnt : "", strerror(-r));
+		goto out;
+	}
+	inst = xasprintf("%s/instances/mph-%d", mnt, (int)getpid());
+	if (access(inst, F_OK) == 0)
+		r = -EEXIST;
+	else if ((r = journal_add(j, J_TRACE, inst, NULL)) == 0 && mkdir(inst, 0700) < 0)
+		r = -errno;
+	if (r < 0) {
+		*absent = xasprintf("cannot create the tracefs instance %s: %s", inst, strerror(-r));
+		goto out;
+	}
+	*dir = inst;
+	inst = NULL;
+out:
+	free(inst);
+	free(mnt);
+}
+
 /* ---- accounting ---------------------------------------------------------- */
 
 enum { K_DIRECT, K_MEMCG, K_KSWAPD, NKIND };
@@ -286,11 +322,6 @@ struct comm_ent {
 	char comm[16];
 };
 
-struct victim {
-	int pid;
-	double ts;
-};
-
 /* Bounds: a run's stalls are thousands, not millions; beyond these they are counted
  * as dropped rather than grow without end. */
 #define MAX_STALLS (1u << 21)
@@ -310,7 +341,7 @@ struct trace {
 	size_t nop;
 	struct comm_ent *comms;
 	size_t ncomm, capcomm;
-	struct victim *vic;
+	struct trace_victim *vic;
 	size_t nvic, capvic;
 	long long lost, malformed, unpaired_ends, dropped, lines;
 };
@@ -417,20 +448,27 @@ void trace_feed(struct trace *t, const char *line, size_t len)
 			t->capvic = t->capvic ? 2 * t->capvic : 8;
 			t->vic = xrealloc(t->vic, t->capvic * sizeof(*t->vic));
 		}
-		t->vic[t->nvic++] = (struct victim){ (int)e.value, e.ts };
+		/* the detection latency's end: this mark parsed (one clock read per OOM kill) */
+		t->vic[t->nvic++] = (struct trace_victim){ (int)e.value, e.ts, now_s() };
 		break;
 	case TEV_LOST: t->lost += e.value; break;
 	}
 }
 
-bool trace_victim(const struct trace *t, int pid, double *ts)
+bool trace_victim(const struct trace *t, int pid, struct trace_victim *v)
 {
 	for (size_t i = t->nvic; i-- > 0;)
 		if (t->vic[i].pid == pid) {
-			*ts = t->vic[i].ts;
+			*v = t->vic[i];
 			return true;
 		}
 	return false;
+}
+
+const struct trace_victim *trace_victims(const struct trace *t, size_t *n)
+{
+	*n = t ? t->nvic : 0;
+	return t ? t->vic : NULL;
 }
 
 /* ---- the instance -------------------------------------------------------- */

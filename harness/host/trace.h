@@ -52,6 +52,12 @@ int trace_unmount(const char *dir);
  * there or its tracefs is not mounted. */
 int trace_instance_remove(const char *dir);
 
+struct journal;
+/* Make the instance <tracefs>/instances/mph-<pid> (mounting tracefs at
+ * <journal dir>/tracefs-<pid> when none is mounted), each journaled first (j has
+ * begun). *dir the instance (malloc'd), or NULL and *absent why not (malloc'd). */
+void trace_setup(struct journal *j, char **dir, char **absent);
+
 struct trace;
 /* Set up the instance at dir (it exists: mkdir'ed by the caller after journaling
  * it): the mono clock, the buffer, the events (those this kernel lacks are named in
@@ -66,9 +72,16 @@ long trace_read(struct trace *t, size_t max);
  * trace_new (no instance). */
 void trace_feed(struct trace *t, const char *line, size_t len);
 struct trace *trace_new(void);
-/* The time (on the trace clock) the kernel marked pid as an OOM victim; false if not
- * seen. The latest when marked more than once. */
-bool trace_victim(const struct trace *t, int pid, double *ts);
+/* An oom:mark_victim event: the victim, the kernel's timestamp of the mark (trace
+ * clock) and when mph had parsed it (CLOCK_MONOTONIC, the same clock). */
+struct trace_victim {
+	int pid;
+	double ts, seen;
+};
+/* The latest mark of pid as an OOM victim; false if not seen. */
+bool trace_victim(const struct trace *t, int pid, struct trace_victim *v);
+/* The marks seen so far, in the order read; *n their number. */
+const struct trace_victim *trace_victims(const struct trace *t, size_t *n);
 /* The summary for run.json's recorder.reclaim_stalls: per kind (direct, memcg, kswapd)
  * count, total_s, p50_us, p99_us, max_us, nr_reclaimed; the stallers of the run
  * (in_run(ctx, pid) true) ranked by total stall time; the others' as "elsewhere"; and

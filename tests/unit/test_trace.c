@@ -166,10 +166,14 @@ static void test_oom_basic(void **state)
 	struct trace *t = trace_new();
 	size_t ok = feed_all(t, text);
 	assert_int_equal(ok, 87); /* every saved line is one of the events */
-	double ts;
-	assert_true(trace_victim(t, 10003, &ts));
-	assert_true(ts > 5959.133989 && ts < 5959.133991);
-	assert_false(trace_victim(t, 10004, &ts));
+	struct trace_victim v;
+	assert_true(trace_victim(t, 10003, &v));
+	assert_true(v.ts > 5959.133989 && v.ts < 5959.133991);
+	assert_true(v.seen > 0); /* when it was parsed, on the same clock */
+	assert_false(trace_victim(t, 10004, &v));
+	size_t n;
+	assert_non_null(trace_victims(t, &n));
+	assert_int_equal(n, 1);
 	int pid = 10003;
 	json_t *s = trace_summary(t, only_pid, &pid);
 	json_t *m = json_object_get(s, "memcg");
