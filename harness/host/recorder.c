@@ -767,8 +767,14 @@ static void track_firsts(struct recorder *r, double t)
 	}
 }
 
+static void report_victims(struct recorder *r);
+
 void rec_sample(struct recorder *r)
 {
+	if (r->trace && !r->finishing) {
+		(void)trace_tick(r->trace, TRACE_READ_MAX);
+		report_victims(r);
+	}
 	memset(r->present, 0, r->ncol);
 	double now = now_s();
 	for (size_t i = 0; i < r->nsrc; i++) {
@@ -1028,8 +1034,6 @@ size_t rec_fds(const struct recorder *r, int *fds, size_t max)
 	return n;
 }
 
-static void report_victims(struct recorder *r);
-
 void rec_ready(struct recorder *r, int fd)
 {
 	uint64_t n;
@@ -1042,7 +1046,7 @@ void rec_ready(struct recorder *r, int fd)
 	}
 	/* bounded: at the busiest a few MB/s; the rest at the next turn of the loop */
 	if (fd == trace_fd(r->trace)) {
-		(void)trace_read(r->trace, TRACE_READ_MAX);
+		(void)trace_on_wake(r->trace, TRACE_READ_MAX);
 		report_victims(r);
 		return;
 	}
@@ -1076,6 +1080,10 @@ void rec_ready(struct recorder *r, int fd)
 	for (int i = 0; i < (notified ? 400 : 1); i++) {
 		kmsg_drain(&r->km);
 		report_kills(r);
+		/* the mark precedes the kill's log lines; between samples the trace may not
+		 * wake the loop (trace_on_wake) */
+		if (r->trace && trace_read(r->trace, TRACE_READ_MAX) > 0)
+			report_victims(r);
 		if (r->kills_reported > had || r->km.fd < 0)
 			break;
 		if (notified) {

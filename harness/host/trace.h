@@ -63,8 +63,14 @@ struct trace;
  * it): the mono clock, the buffer, the events (those this kernel lacks are named in
  * *missing, a malloc'd comma-separated list or NULL), and open trace_pipe. */
 int trace_open(struct trace **out, const char *dir, char **missing);
-/* trace_pipe's descriptor (non-blocking), for the event loop; -1 when closed. */
+/* The descriptor for the event loop (an epoll set holding trace_pipe while armed):
+ * readable when an event came while armed; -1 when closed. */
 int trace_fd(const struct trace *t);
+/* trace_fd was readable: read at most max bytes, then stop waking the loop until
+ * trace_tick. Returns as trace_read. */
+long trace_on_wake(struct trace *t, size_t max);
+/* At each sample: read at most max bytes and wake the loop again at the next event. */
+long trace_tick(struct trace *t, size_t max);
 /* Read at most max bytes of trace_pipe and account the complete lines. Returns the
  * bytes read (0: nothing there now), or -errno. */
 long trace_read(struct trace *t, size_t max);

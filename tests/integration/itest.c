@@ -246,6 +246,20 @@ static char *leftovers(void)
 			msg = m;
 		}
 	journal_pending_free(dirs, n);
+	/* a tracefs instance of an mph that has ended ([record] stalls), in any tracefs
+	 * mounted (mph's own mount below the state directory among them) */
+	FILE *tp = popen("for m in $(awk '$3 == \"tracefs\" { print $2 }' /proc/self/mounts); do "
+			 "for i in \"$m\"/instances/mph-*; do p=${i##*-}; "
+			 "[ -d \"$i\" ] && ! kill -0 \"$p\" 2>/dev/null && echo \"$i\"; done; done", "r");
+	char inst[4096];
+	while (tp && fgets(inst, sizeof(inst), tp)) {
+		inst[strcspn(inst, "\n")] = 0;
+		char *m = xasprintf("%sthe tracefs instance %s is left; ", msg, inst);
+		free(msg);
+		msg = m;
+	}
+	if (tp)
+		pclose(tp);
 	char *jp = xasprintf("%s/journal", itest_statedir);
 	if (access(jp, F_OK) == 0) {
 		char *m = xasprintf("%sthe journal %s is left; ", msg, jp);
