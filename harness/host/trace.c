@@ -1,11 +1,13 @@
 /* trace.c - see trace.h.
  *
  * trace_pipe's text lines look like
- *     "          <comm>-<pid>     [<cpu>] <flags> <secs>.<usecs>: <event>: <fields>"
- * where comm may hold any character (spaces, '-', ':'), and the flags column is there
- * with the irq-info option (the default). A line is therefore parsed from its event
- * name outward: the first ": <known event>: " preceded by a timestamp, then backwards
- * over the flags and "[cpu]" to the pid, whose '-' ends comm. */
+ *     "          <comm>-<pid> (<tgid>) [<cpu>] <flags> <secs>.<usecs>: <event>: <fields>"
+ * where comm may hold any character (spaces, '-', ':'), the flags column is there
+ * with the irq-info option (the kernel's default; mph turns it off) and "(<tgid>)"
+ * with record-tgid ("(-------)" when the kernel has not seen the thread's process).
+ * A line is therefore parsed from its event name outward: the first ": <known event>: "
+ * preceded by a timestamp, then backwards over the flags, "[cpu]" and the tgid to the
+ * pid, whose '-' ends comm. */
 #define _GNU_SOURCE
 #include "trace.h"
 #include "journal.h"
@@ -126,6 +128,21 @@ static int parse_head(const char *line, const char *ts_start, struct tev *ev)
 	p--;
 	while (p > line && p[-1] == ' ')
 		p--;
+	/* record-tgid: "(  1234)", or "(-------)" when unknown (after a pid, never a ')') */
+	long long tgid = 0;
+	if (p > line && p[-1] == ')') {
+		const char *te = --p;
+		while (p > line && (isdigit((unsigned char)p[-1]) || p[-1] == ' ' || p[-1] == '-'))
+			p--;
+		if (p == line || p[-1] != '(' || te - p > 12)
+			return -EINVAL;
+		for (const char *q = p; q < te; q++)
+			if (isdigit((unsigned char)*q))
+				tgid = tgid * 10 + (*q - '0');
+		p--;
+		while (p > line && p[-1] == ' ')
+			p--;
+	}
 	const char *pe = p;
 	while (p > line && isdigit((unsigned char)p[-1]))
 		p--;
@@ -143,6 +160,7 @@ static int parse_head(const char *line, const char *ts_start, struct tev *ev)
 	memcpy(ev->comm, cs, cl);
 	ev->comm[cl] = 0;
 	ev->pid = (int)pid;
+	ev->tgid = (int)tgid;
 	return 0;
 }
 
@@ -307,13 +325,14 @@ static const char *const kind_names[NKIND] = { "direct", "memcg", "kswapd" };
 /* one finished stall (or kswapd wake period) */
 struct stall {
 	int pid;             /* kswapd: the node */
+	int tgid;            /* 0: unknown */
 	unsigned char kind;
 	uint32_t us;
 	uint32_t reclaimed;
 };
 
 struct open_stall {
-	int pid;
+	int pid, tgid;
 	unsigned char kind;
 	double ts;
 };
@@ -383,7 +402,7 @@ static const char *comm_of(const struct trace *t, int pid)
 	return "<...>";
 }
 
-static void begin(struct trace *t, int kind, int pid, double ts)
+static void begin(struct trace *t, int kind, int pid, int tgid, double ts)
 {
 	for (size_t i = 0; i < t->nop; i++)
 		if (t->op[i].pid == pid && t->op[i].kind == kind) {
@@ -395,7 +414,7 @@ static void begin(struct trace *t, int kind, int pid, double ts)
 		t->dropped++;
 		return;
 	}
-	t->op[t->nop++] = (struct open_stall){ pid, (unsigned char)kind, ts };
+	t->op[t->nop++] = (struct open_stall){ pid, tgid, (unsigned char)kind, ts };
 }
 
 static void end(struct trace *t, int kind, int pid, double ts, long long reclaimed)
@@ -409,6 +428,7 @@ static void end(struct trace *t, int kind, int pid, double ts, long long reclaim
 		return;
 	}
 	double d = ts - t->op[i].ts;
+	int tgid = t->op[i].tgid;
 	t->op[i] = t->op[--t->nop];
 	if (d < 0) {
 		t->malformed++;
@@ -423,7 +443,7 @@ static void end(struct trace *t, int kind, int pid, double ts, long long reclaim
 		t->st = xrealloc(t->st, t->capst * sizeof(*t->st));
 	}
 	double us = d * 1e6 + 0.5;
-	t->st[t->nst++] = (struct stall){ pid, (unsigned char)kind, us > 4e9 ? 4000000000u : (uint32_t)us,
+	t->st[t->nst++] = (struct stall){ pid, tgid, (unsigned char)kind, us > 4e9 ? 4000000000u : (uint32_t)us,
 					  reclaimed < 0 ? 0 : reclaimed > 4000000000LL ? 4000000000u : (uint32_t)reclaimed };
 }
 
@@ -439,12 +459,12 @@ void trace_feed(struct trace *t, const char *line, size_t len)
 	if (e.kind != TEV_LOST && e.kind != TEV_KSWAPD_WAKE && e.kind != TEV_KSWAPD_SLEEP)
 		note_comm(t, e.pid, e.comm);
 	switch (e.kind) {
-	case TEV_DIRECT_BEGIN: begin(t, K_DIRECT, e.pid, e.ts); break;
+	case TEV_DIRECT_BEGIN: begin(t, K_DIRECT, e.pid, e.tgid, e.ts); break;
 	case TEV_DIRECT_END: end(t, K_DIRECT, e.pid, e.ts, e.value); break;
-	case TEV_MEMCG_BEGIN: begin(t, K_MEMCG, e.pid, e.ts); break;
+	case TEV_MEMCG_BEGIN: begin(t, K_MEMCG, e.pid, e.tgid, e.ts); break;
 	case TEV_MEMCG_END: end(t, K_MEMCG, e.pid, e.ts, e.value); break;
 	/* kswapd's periods are per node: its nid stands in for the pid */
-	case TEV_KSWAPD_WAKE: begin(t, K_KSWAPD, (int)e.value, e.ts); break;
+	case TEV_KSWAPD_WAKE: begin(t, K_KSWAPD, (int)e.value, 0, e.ts); break;
 	case TEV_KSWAPD_SLEEP: end(t, K_KSWAPD, (int)e.value, e.ts, 0); break;
 	case TEV_MARK_VICTIM:
 		if (t->nvic == t->capvic) {
@@ -528,8 +548,10 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 	if ((r = write_at(t->dir_fd, "trace_clock", "mono")) < 0)
 		goto fail;
 	(void)write_at(t->dir_fd, "buffer_size_kb", "4096");
-	/* no flags column: the kernel formats less per line (the parser takes either) */
+	/* no flags column: the kernel formats less per line (the parser takes either);
+	 * each line's process (tgid), so that a workload's threads count as the run's */
 	(void)write_at(t->dir_fd, "options/irq-info", "0");
+	(void)write_at(t->dir_fd, "options/record-tgid", "1");
 	char *miss = NULL;
 	size_t enabled = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
@@ -664,8 +686,10 @@ json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid),
 {
 	json_t *s = json_object(), *away = json_object();
 	bool *ours = xcalloc(t->nst + 1, sizeof(bool));
+	/* a thread is the run's when it is or its process is (a service's worker threads) */
 	for (size_t i = 0; i < t->nst; i++)
-		ours[i] = t->st[i].kind != K_KSWAPD && in_run && in_run(ctx, t->st[i].pid);
+		ours[i] = t->st[i].kind != K_KSWAPD && in_run &&
+			  (in_run(ctx, t->st[i].pid) || (t->st[i].tgid > 0 && t->st[i].tgid != t->st[i].pid && in_run(ctx, t->st[i].tgid)));
 	uint32_t *us = xcalloc(t->nst + 1, sizeof(*us));
 	for (int k = 0; k < NKIND; k++) {
 		/* kswapd's periods are the machine's: all of them count */

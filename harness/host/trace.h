@@ -30,6 +30,7 @@ enum tev_kind {
 struct tev {
 	enum tev_kind kind;
 	int pid;             /* the task the line is of (its thread id) */
+	int tgid;            /* its process (record-tgid's column); 0 when not shown or unknown */
 	char comm[16];       /* as the trace shows it ("<...>" when not recorded) */
 	double ts;           /* seconds on the instance's clock (mono: CLOCK_MONOTONIC) */
 	long long value;     /* nr_reclaimed (ends), nid (kswapd), the victim's pid, lost events */
@@ -91,7 +92,8 @@ const struct trace_victim *trace_victims(const struct trace *t, size_t *n);
 /* The summary for run.json's recorder.reclaim_stalls: per kind (direct, memcg, kswapd)
  * count, total_s, p50_us, p99_us, max_us, nr_reclaimed; the stallers of the run
  * (in_run(ctx, pid) true) ranked by total stall time; the others' as "elsewhere"; and
- * what could not be used (lost events, malformed lines, unpaired ends). */
+ * what could not be used (lost events, malformed lines, unpaired ends). A thread's
+ * stalls are the run's when its process is (in_run of its tgid). */
 json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx);
 /* Close trace_pipe and stop tracing in the instance (it stays, for the caller to
  * remove). Accepts NULL. */

@@ -245,6 +245,56 @@ static void test_irq_info_off(void **state)
 	free(text);
 }
 
+/* record-tgid's column, "(%7d)" or "(-------)" before [cpu]: a worker thread's stalls
+ * are the run's when its process is; a thread of unknown process is judged by itself */
+static void test_threads(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+		"  svc worker-101 (    100) [001]   10.000100: mm_vmscan_memcg_reclaim_begin: order=0 gfp_flags=GFP_KERNEL",
+		"  svc worker-101 (    100) [001]   10.000300: mm_vmscan_memcg_reclaim_end: nr_reclaimed=32",
+		"           other-7 (-------) [000]   10.000400: mm_vmscan_memcg_reclaim_begin: order=0 gfp_flags=GFP_KERNEL",
+		"           other-7 (-------) [000]   10.000500: mm_vmscan_memcg_reclaim_end: nr_reclaimed=32",
+	};
+	struct tev e;
+	assert_int_equal(trace_parse_line(lines[0], strlen(lines[0]), &e), 0);
+	assert_int_equal(e.pid, 101);
+	assert_int_equal(e.tgid, 100);
+	assert_string_equal(e.comm, "svc worker");
+	assert_int_equal(trace_parse_line(lines[2], strlen(lines[2]), &e), 0);
+	assert_int_equal(e.pid, 7);
+	assert_int_equal(e.tgid, 0);
+	const char *bad = "a-1 (12x4) [000] 1.0: mm_vmscan_memcg_reclaim_end: nr_reclaimed=1";
+	assert_int_equal(trace_parse_line(bad, strlen(bad), &e), -EINVAL);
+	struct trace *t = trace_new();
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		trace_feed(t, lines[i], strlen(lines[i]));
+	int pid = 100; /* the process, as cgroup.procs lists it */
+	json_t *s = trace_summary(t, only_pid, &pid);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "memcg"), "count")), 1);
+	json_t *top = json_array_get(json_object_get(s, "top_stallers"), 0);
+	assert_int_equal(json_integer_value(json_object_get(top, "pid")), 101);
+	json_t *away = json_object_get(json_object_get(s, "elsewhere"), "memcg");
+	assert_int_equal(json_integer_value(json_object_get(away, "count")), 1);
+	json_decref(s);
+	trace_close(t);
+	/* a real record of the column (dd's limit reclaim, 6.18, irq-info off) */
+	char *text = data("record-tgid-6.18.txt");
+	t = trace_new();
+	assert_int_equal(feed_all(t, text), 102);
+	const char *nl = strchr(text, '\n');
+	assert_int_equal(trace_parse_line(text, (size_t)(nl - text), &e), 0);
+	assert_int_equal(e.pid, 22444);
+	assert_int_equal(e.tgid, 22444);
+	pid = 22444;
+	s = trace_summary(t, only_pid, &pid);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "memcg"), "count")), 51);
+	assert_int_equal(json_integer_value(json_object_get(s, "malformed_lines")), 0);
+	json_decref(s);
+	trace_close(t);
+	free(text);
+}
+
 /* pairing: per task and kind; kswapd per node; an end without its begin is unpaired */
 static void test_pairing(void **state)
 {
@@ -288,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),   cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_oom_basic),   cmocka_unit_test(test_pagecache_elsewhere),
 		cmocka_unit_test(test_pairing),     cmocka_unit_test(test_irq_info_off),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
