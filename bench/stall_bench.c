@@ -121,7 +121,7 @@ static void bench_oom_latency(void)
 	for (int i = 0, ok = 0; ok < KILLS && i < 2 * KILLS; i++) {
 		char *argv[] = { (char *)mph, "run", "--wait", "20m", "--results", res, "--set", "record.stalls=yes",
 				 "scenarios/oom-basic.ini", NULL };
-		int st;
+		int st = 0;
 		pid_t pid = spawn(argv, true);
 		if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 			ok++;
