@@ -111,6 +111,7 @@ struct recorder {
 	/* reclaim stalls and OOM victims from tracepoints (trace.h), NULL: none */
 	struct trace *trace;
 	char *trace_why;       /* why not, for absent_sources */
+	size_t victims_reported; /* oom:mark_victim events written to the timeline */
 	double *kdet;          /* when each kill of the log was read (t_now), per kcap */
 };
 
@@ -774,8 +775,14 @@ static void track_firsts(struct recorder *r, double t)
 	}
 }
 
+static void report_victims(struct recorder *r);
+
 void rec_sample(struct recorder *r)
 {
+	if (r->trace && !r->finishing) {
+		(void)trace_tick(r->trace, TRACE_READ_MAX);
+		report_victims(r);
+	}
 	memset(r->present, 0, r->ncol);
 	double now = now_s();
 	for (size_t i = 0; i < r->nsrc; i++) {
@@ -1047,7 +1054,8 @@ void rec_ready(struct recorder *r, int fd)
 	}
 	/* bounded: at the busiest a few MB/s; the rest at the next turn of the loop */
 	if (fd == trace_fd(r->trace)) {
-		(void)trace_read(r->trace, TRACE_READ_MAX);
+		(void)trace_on_wake(r->trace, TRACE_READ_MAX);
+		report_victims(r);
 		return;
 	}
 	bool notified = false;
@@ -1080,12 +1088,33 @@ void rec_ready(struct recorder *r, int fd)
 	for (int i = 0; i < (notified ? 400 : 1); i++) {
 		kmsg_drain(&r->km);
 		report_kills(r);
+		/* the mark precedes the kill's log lines; between samples the trace may not
+		 * wake the loop (trace_on_wake) */
+		if (r->trace && trace_read(r->trace, TRACE_READ_MAX) > 0)
+			report_victims(r);
 		if (r->kills_reported > had || r->km.fd < 0)
 			break;
 		if (notified) {
 			struct timespec ts = { 0, 50 * 1000 };
 			nanosleep(&ts, NULL);
 		}
+	}
+}
+
+static bool pid_in_run(void *ctx, int pid);
+
+/* The OOM victims the trace has marked since the last call, on the timeline at the
+ * kernel's time of the mark: the kill as the event source sees it, before the kernel
+ * log has it, with the event source's own detection latency. */
+static void report_victims(struct recorder *r)
+{
+	size_t n;
+	const struct trace_victim *v = trace_victims(r->trace, &n);
+	for (; r->victims_reported < n; r->victims_reported++) {
+		const struct trace_victim *m = &v[r->victims_reported];
+		event_at(r, m->ts - r->cfg.t0, "oom_victim",
+			 json_pack("{s:i, s:f, s:f, s:b}", "pid", m->pid, "detected_t", m->seen - r->cfg.t0, "detection_latency_s",
+				   m->seen - m->ts, "elsewhere", !pid_in_run(r, m->pid)));
 	}
 }
 
@@ -1229,16 +1258,11 @@ static bool pid_in_run(void *ctx, int pid)
 
 bool rec_mark_victim(const struct recorder *r, int pid, double *t, double *latency)
 {
-	double ts;
-	if (!r->trace || !trace_victim(r->trace, pid, &ts))
+	struct trace_victim v;
+	if (!r->trace || !trace_victim(r->trace, pid, &v))
 		return false;
-	*t = ts - r->cfg.t0;
-	*latency = -1;
-	for (size_t i = r->kills_reported; i-- > 0;)
-		if (r->km.kills[i].pid == pid && r->kdet[i] >= 0) {
-			*latency = r->kdet[i] - *t;
-			break;
-		}
+	*t = v.ts - r->cfg.t0;
+	*latency = v.seen - v.ts;
 	return true;
 }
 
@@ -1248,6 +1272,7 @@ json_t *rec_finish(struct recorder *r)
 	/* what is left in the trace buffer, bounded (64 MiB) */
 	for (int i = 0; r->trace && i < 256 && trace_read(r->trace, TRACE_READ_MAX) > 0; i++)
 		;
+	report_victims(r);
 	rec_sample(r);
 	kmsg_drain(&r->km);
 	report_kills(r);
