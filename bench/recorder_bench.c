@@ -194,37 +194,115 @@ static void bench_oom_latency(const char *mph, const char *tmp)
 	free(res);
 }
 
-/* 4. 1000 idle processes (in a limited cgroup) sampled at 10 Hz for 5 s */
-static void bench_many(const struct cg_env *env, const char *tmp)
+/* N idle processes (real ones: forks that join a 1G cgroup made for the bench below
+ * this process's own, then pause), for parts 4 and 5 */
+struct idle {
+	struct cg *cg;
+	pid_t *pids;
+	int n;     /* forked */
+};
+
+/* The limits on forking that this process is under, for when a fork fails */
+static void print_fork_limits(void)
 {
-	enum { N = 1000 };
-	struct cg *cg = NULL;
-	char name[64];
-	snprintf(name, sizeof(name), "mph-bench-%d", (int)getpid());
-	if (cg_create(env, name, &cg) < 0 || cg_write(cg, "memory.max", "1073741824") < 0) {
-		printf("4. cannot create a cgroup for the processes\n");
-		cg_destroy(cg, 5000);
-		return;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0)
+		printf("   RLIMIT_NPROC soft %lld hard %lld\n", (long long)rl.rlim_cur, (long long)rl.rlim_max);
+	char *text = NULL;
+	if (read_file("/proc/self/cgroup", &text, NULL) == 0) {
+		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+			char *pids = strstr(l, ":pids:"), *v2 = strncmp(l, "0::", 3) == 0 ? l + 2 : NULL;
+			const char *dir = pids ? "/sys/fs/cgroup/pids" : "/sys/fs/cgroup/unified";
+			char *rel = pids ? pids + 5 : v2, *max = NULL;
+			if (!rel)
+				continue;
+			char *path = xasprintf("%s%s/pids.max", dir, rel);
+			if (read_file(path, &max, NULL) == 0)
+				printf("   %s: %s", path, max);
+			free(max);
+			free(path);
+		}
 	}
-	char **names = xcalloc(N, sizeof(*names));
-	pid_t *pids = xcalloc(N, sizeof(*pids));
-	for (int i = 0; i < N; i++) {
-		names[i] = xasprintf("p%d", i);
-		pids[i] = fork();
-		if (pids[i] == 0) {
-			if (cg_enter(cg) < 0)
+	free(text);
+}
+
+static int idle_start(const struct cg_env *env, const char *name, int n, struct idle *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (cg_create(env, name, &out->cg) < 0 || cg_write(out->cg, "memory.max", "1073741824") < 0) {
+		cg_destroy(out->cg, 5000);
+		out->cg = NULL;
+		return -1;
+	}
+	out->pids = xcalloc((size_t)n, sizeof(*out->pids));
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0) { /* never kept: kill(-1) would signal every process */
+			printf("   fork %d of %d failed: %s\n", i + 1, n, strerror(errno));
+			print_fork_limits();
+			break;
+		}
+		if (pid == 0) {
+			if (cg_enter(out->cg) < 0)
 				_exit(1);
 			pause();
 			_exit(0);
 		}
+		out->pids[out->n++] = pid;
 	}
+	/* every child in the cgroup before measuring (each joins after its fork) */
+	char *procs = cg_path(out->cg, "cgroup.procs");
+	size_t in = 0;
+	for (double t0 = now_s(); now_s() - t0 < 30;) {
+		char *text = NULL;
+		in = 0;
+		if (read_file(procs, &text, NULL) == 0)
+			for (char *c = text; *c; c++)
+				in += *c == '\n';
+		free(text);
+		if (in >= (size_t)out->n)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (in < (size_t)out->n)
+		printf("   only %zu of %d processes joined the cgroup\n", in, out->n);
+	free(procs);
+	return 0;
+}
+
+static void idle_stop(struct idle *id)
+{
+	for (int i = 0; i < id->n; i++)
+		kill(id->pids[i], SIGKILL);
+	for (int i = 0; i < id->n; i++)
+		waitpid(id->pids[i], NULL, 0);
+	free(id->pids);
+	cg_destroy(id->cg, 5000);
+	memset(id, 0, sizeof(*id));
+}
+
+/* 4. 1000 idle processes (in a limited cgroup) sampled at 10 Hz for 5 s */
+static void bench_many(const struct cg_env *env, const char *tmp)
+{
+	enum { N = 1000 };
+	struct idle id;
+	char name[64];
+	snprintf(name, sizeof(name), "mph-bench-%d", (int)getpid());
+	if (idle_start(env, name, N, &id) < 0) {
+		printf("4. cannot create a cgroup for the processes\n");
+		return;
+	}
+	char **names = xcalloc(N, sizeof(*names));
+	for (int i = 0; i < N; i++)
+		names[i] = xasprintf("p%d", i);
 	for (int statm = 0; statm < 2; statm++) {
 	struct rec_config c = { .dir = tmp, .interval_ms = 100, .procs = (const char *const *)names, .nprocs = N,
 				.t0 = now_s(), .no_kmsg = true, .statm = statm };
 	struct recorder *r;
 	if (rec_open(&r, &c) == 0) {
-		for (int i = 0; i < N; i++)
-			rec_set_pid(r, (size_t)i, pids[i]);
+		for (int i = 0; i < id.n; i++)
+			rec_set_pid(r, (size_t)i, id.pids[i]);
 		double wall0 = now_s(), cpu = 0;
 		for (int k = 0; k < 50; k++) {
 			double t = cpu_now();
@@ -235,43 +313,30 @@ static void bench_many(const struct cg_env *env, const char *tmp)
 		}
 		double share = cpu / (now_s() - wall0) * 100.0;
 		printf("4. %d processes sampled at 10 Hz from /proc/PID/%s: %.2f%% of one core, %.2f ms per sample (goal < 5%%: %s)\n",
-		       N, statm ? "statm" : "status", share, cpu / 50 * 1e3, verdict(share < 5.0));
+		       id.n, statm ? "statm" : "status", share, cpu / 50 * 1e3, verdict(share < 5.0));
 		json_decref(rec_finish(r));
 		rec_close(r);
 	}
 	}
-	for (int i = 0; i < N; i++) {
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
+	for (int i = 0; i < N; i++)
 		free(names[i]);
-	}
 	free(names);
-	free(pids);
-	cg_destroy(cg, 5000);
+	idle_stop(&id);
 }
 
 /* 5. the cgroup-wide process sampler (host/procs.c) against its floor */
 static void bench_procs(const struct cg_env *env)
 {
 	enum { N = 1000, TICKS = 50 };
-	struct cg *cg = NULL;
+	struct idle id;
 	char name[64];
 	snprintf(name, sizeof(name), "mph-bench-procs-%d", (int)getpid());
-	if (cg_create(env, name, &cg) < 0 || cg_write(cg, "memory.max", "1073741824") < 0) {
+	if (idle_start(env, name, N, &id) < 0) {
 		printf("5. cannot create a cgroup for the processes\n");
-		cg_destroy(cg, 5000);
 		return;
 	}
-	pid_t *pids = xcalloc(N, sizeof(*pids));
-	for (int i = 0; i < N; i++) {
-		pids[i] = fork();
-		if (pids[i] == 0) {
-			if (cg_enter(cg) < 0)
-				_exit(1);
-			pause();
-			_exit(0);
-		}
-	}
+	struct cg *cg = id.cg;
+	pid_t *pids = id.pids;
 	char *procs_path = cg_path(cg, "cgroup.procs");
 	struct proc_set ps;
 	double cpu = 0, raw = 0, wall0 = now_s();
@@ -294,8 +359,8 @@ static void bench_procs(const struct cg_env *env)
 		procs_close(&ps);
 		/* the floor: the same files, read raw (statm kept open, as the sampler does) */
 		int pfd = open(procs_path, O_RDONLY | O_CLOEXEC);
-		int *fds = xcalloc(N, sizeof(int));
-		for (int i = 0; i < N; i++) {
+		int *fds = xcalloc((size_t)id.n, sizeof(int));
+		for (int i = 0; i < id.n; i++) {
 			char p[64];
 			snprintf(p, sizeof(p), "/proc/%d/statm", (int)pids[i]);
 			fds[i] = open(p, O_RDONLY | O_CLOEXEC);
@@ -304,14 +369,14 @@ static void bench_procs(const struct cg_env *env)
 		for (int k = 0; k < TICKS; k++) {
 			double t = cpu_now();
 			(void)!pread(pfd, buf, (1 << 16) - 1, 0);
-			for (int i = 0; i < N; i++)
+			for (int i = 0; i < id.n; i++)
 				if (fds[i] >= 0)
 					(void)!pread(fds[i], buf, 256, 0);
 			raw += cpu_now() - t;
 		}
-		printf("   raw: cgroup.procs + %d statm reads %.2f ms per tick; the sampler costs %.2fx that\n", N, raw / TICKS * 1e3,
+		printf("   raw: cgroup.procs + %d statm reads %.2f ms per tick; the sampler costs %.2fx that\n", id.n, raw / TICKS * 1e3,
 		       raw > 0 ? cpu / raw : 0);
-		for (int i = 0; i < N; i++)
+		for (int i = 0; i < id.n; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
 		if (pfd >= 0)
@@ -322,12 +387,18 @@ static void bench_procs(const struct cg_env *env)
 		printf("5. cannot open %s\n", procs_path ? procs_path : "cgroup.procs");
 	}
 	free(procs_path);
-	for (int i = 0; i < N; i++) {
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
-	}
-	free(pids);
-	cg_destroy(cg, 5000);
+	idle_stop(&id);
+}
+
+/* recorder_bench [MPH [PART...]]: the parts named (1-5), all by default */
+static bool part_on(int argc, char **argv, int part)
+{
+	if (argc <= 2)
+		return true;
+	for (int i = 2; i < argc; i++)
+		if (atoi(argv[i]) == part)
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -342,11 +413,16 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmp))
 		return 1;
 	printf("recorder benchmark (%s)\n", env.mount);
-	bench_sample_cost(&env, tmp);
-	bench_share(mph, &env, tmp);
-	bench_oom_latency(mph, tmp);
-	bench_many(&env, tmp);
-	bench_procs(&env);
+	if (part_on(argc, argv, 1))
+		bench_sample_cost(&env, tmp);
+	if (part_on(argc, argv, 2))
+		bench_share(mph, &env, tmp);
+	if (part_on(argc, argv, 3))
+		bench_oom_latency(mph, tmp);
+	if (part_on(argc, argv, 4))
+		bench_many(&env, tmp);
+	if (part_on(argc, argv, 5))
+		bench_procs(&env);
 	char *rm = xasprintf("rm -rf %s", tmp);
 	if (system(rm) != 0)
 		fprintf(stderr, "recorder_bench: could not remove %s\n", tmp);

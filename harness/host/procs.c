@@ -96,7 +96,12 @@ void procs_parse_status(const char *text, struct proc_ent *e)
 		e->rss = rss;
 }
 
-static ssize_t pread_all(struct proc_set *ps, int fd)
+/* The whole file into ps->buf. whole: the kernel generates it in one piece (statm,
+ * status, cmdline, smaps_rollup: a single seq_file show), so a read that came short
+ * is all of it and no second pread is needed just to see 0. Not so for a list
+ * (cgroup.procs): seq_file returns what fits in its buffer, a page of pids at first,
+ * less than asked for and far from the end - read on until 0. */
+static ssize_t pread_all(struct proc_set *ps, int fd, bool whole)
 {
 	size_t len = 0;
 	for (;;) {
@@ -111,10 +116,7 @@ static ssize_t pread_all(struct proc_set *ps, int fd)
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		/* a kernel file generated whole (statm, status: one seq_file page) that came
-		 * short is complete: no second pread just to see 0. Longer files (cgroup.procs
-		 * of many pids) are read on until 0. */
-		if ((size_t)n < ask && len < 4096)
+		if (whole && (size_t)n < ask)
 			break;
 	}
 	ps->buf[len] = '\0';
@@ -129,7 +131,7 @@ static ssize_t read_proc(struct proc_set *ps, int pid, const char *name)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = pread_all(ps, fd);
+	ssize_t n = pread_all(ps, fd, true);
 	close(fd);
 	return n;
 }
@@ -175,7 +177,7 @@ static int read_pids(struct proc_set *ps)
 	int fd = open(ps->procs_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = pread_all(ps, fd);
+	ssize_t n = pread_all(ps, fd, false);
 	close(fd);
 	if (n < 0)
 		return -EIO;
@@ -265,7 +267,7 @@ static void gone(struct proc_set *ps, struct proc_ent *e, double t)
 	/* gone from cgroup.procs: exited (statm unreadable, or empty for a zombie), or
 	 * moved to another cgroup (still has its memory) */
 	unsigned long long res = 0, shared = 0;
-	bool alive = e->statm_fd >= 0 && pread_all(ps, e->statm_fd) > 0 && procs_parse_statm(ps->buf, &res, &shared) && res > 0;
+	bool alive = e->statm_fd >= 0 && pread_all(ps, e->statm_fd, true) > 0 && procs_parse_statm(ps->buf, &res, &shared) && res > 0;
 	e->end = alive ? PE_LEFT : PE_EXITED;
 	e->alive = false;
 	if (e->statm_fd >= 0)
@@ -286,7 +288,7 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 {
 	unsigned long long res, shared;
 	e->last_seen = t;
-	if (e->statm_fd < 0 || pread_all(ps, e->statm_fd) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
+	if (e->statm_fd < 0 || pread_all(ps, e->statm_fd, true) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
 		return; /* exiting: keep its last values */
 	if (!e->status_ok || res != e->st_res || shared != e->st_shared) {
 		read_status(ps, e);
