@@ -295,6 +295,75 @@ static void test_record_command_in_cgroup(void **state)
 	itest_check_clean();
 }
 
+/* A cgroup of more processes than one read of cgroup.procs returns (the kernel hands
+ * the list out a page of pids at a time): record.json lists every one of them. */
+static void test_record_many_processes(void **state)
+{
+	(void)state;
+	enum { N = 1200 };
+	char *name = xasprintf("many-%d", (int)getpid()), *out = xasprintf("%s/rec-many", itest_tmpdir);
+	assert_int_equal(cg_create(&itest_env, name, &target), 0);
+	assert_int_equal(cg_write(target, "memory.max", "268435456"), 0);
+	pid_t pids[N];
+	int n = 0;
+	for (; n < N; n++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			break;
+		if (pid == 0) {
+			if (cg_enter(target) < 0)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		pids[n] = pid;
+	}
+	/* every child has joined (or the deadline passed: the count below fails) */
+	char *procs = cg_path(target, "cgroup.procs");
+	size_t in = 0;
+	for (double t0 = now_s(); in < N && now_s() - t0 < 60;) {
+		char *text = NULL;
+		in = 0;
+		if (read_file(procs, &text, NULL) == 0)
+			for (char *c = text; *c; c++)
+				in += *c == '\n';
+		free(text);
+		usleep(20000);
+	}
+	struct proc_out p = itest_mph("record", "--interval", "100ms", "--duration", "300ms", "--cgroup", target->dir, "--out",
+				      out, NULL);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (int i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+	assert_int_equal(n, N);
+	assert_int_equal(in, N);
+	assert_int_equal(p.code, 0);
+	char *rj = xasprintf("%s/record.json", out);
+	json_t *r = json_load_file(rj, 0, NULL);
+	assert_non_null(r);
+	json_t *table = json_object_get(r, "processes");
+	assert_int_equal(json_array_size(table), N);
+	size_t i, found = 0;
+	json_t *e;
+	json_array_foreach(table, i, e) {
+		for (int k = 0; k < N; k++)
+			if (itest_num(e, "pid") == pids[k]) {
+				found++;
+				break;
+			}
+	}
+	assert_int_equal(found, N);
+	json_decref(r);
+	free(rj);
+	free(procs);
+	free(out);
+	free(name);
+	itest_proc_free(&p);
+	assert_int_equal(target_teardown(NULL), 0);
+	itest_check_clean();
+}
+
 static void test_record_cgroup_until_duration(void **state)
 {
 	(void)state;
@@ -527,6 +596,7 @@ int main(void)
 		cmocka_unit_test_setup(test_record_command, itest_each_setup),
 		cmocka_unit_test_setup(test_record_kill, itest_each_setup),
 		cmocka_unit_test_setup_teardown(test_record_command_in_cgroup, itest_each_setup, target_teardown),
+		cmocka_unit_test_setup_teardown(test_record_many_processes, itest_each_setup, target_teardown),
 		cmocka_unit_test_setup(test_record_cgroup_until_duration, itest_each_setup),
 	};
 	return itest_run_group("recorder-integration", tests, itest_group_setup, itest_group_teardown);
