@@ -47,6 +47,15 @@ static double median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Sleep until tick k of a period from t0 (CLOCK_MONOTONIC seconds): a true rate,
+ * whatever each tick's work took */
+static void tick_wait(double t0, int k, double period)
+{
+	double at = t0 + k * period;
+	struct timespec ts = { (time_t)at, (long)((at - (double)(time_t)at) * 1e9) };
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
 static const char *verdict(bool ok)
 {
 	return ok ? "meets goal" : "MISSES goal";
@@ -308,8 +317,7 @@ static void bench_many(const struct cg_env *env, const char *tmp)
 			double t = cpu_now();
 			rec_sample(r);
 			cpu += cpu_now() - t;
-			struct timespec ts = { 0, 100 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
+			tick_wait(wall0, k + 1, 0.1);
 		}
 		double share = cpu / (now_s() - wall0) * 100.0;
 		printf("4. %d processes sampled at 10 Hz from /proc/PID/%s: %.2f%% of one core, %.2f ms per sample (goal < 5%%: %s)\n",
@@ -325,7 +333,7 @@ static void bench_many(const struct cg_env *env, const char *tmp)
 }
 
 /* 5. the cgroup-wide process sampler (host/procs.c) against its floor */
-static void bench_procs(const struct cg_env *env)
+static void bench_procs(const struct cg_env *env, const char *tmp)
 {
 	enum { N = 1000, TICKS = 50 };
 	struct idle id;
@@ -340,7 +348,12 @@ static void bench_procs(const struct cg_env *env)
 	char *procs_path = cg_path(cg, "cgroup.procs");
 	struct proc_set ps;
 	double cpu = 0, raw = 0, wall0 = now_s();
-	if (procs_path && procs_open(&ps, procs_path, "/proc", false, NULL, NULL, NULL) == 0) {
+	/* processes.csv written as the recorder writes it */
+	char *csv_path = xasprintf("%s/processes.csv", tmp);
+	FILE *csv = fopen(csv_path, "we");
+	if (csv)
+		setvbuf(csv, NULL, _IOFBF, 1 << 18);
+	if (csv && procs_path && procs_open(&ps, procs_path, "/proc", false, csv, NULL, NULL) == 0) {
 		/* steady state: the first scans read every process's status and cmdline once
 		 * (and the cmdline once more, for titles set after an exec) */
 		for (int k = 0; k < 3; k++)
@@ -350,15 +363,16 @@ static void bench_procs(const struct cg_env *env)
 			double t = cpu_now();
 			procs_sample(&ps, now_s() - wall0);
 			cpu += cpu_now() - t;
-			struct timespec ts = { 0, 100 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
+			tick_wait(wall0, k + 1, 0.1);
 		}
 		double wall = now_s() - wall0;
 		printf("5. %zu processes of a cgroup sampled at 10 Hz, steady state: %.2f%% of one core, %.2f ms per sample (goal < 5%%: %s)\n",
 		       ps.n, cpu / wall * 100.0, cpu / TICKS * 1e3, verdict(cpu / wall * 100.0 < 5.0));
 		procs_close(&ps);
-		/* the floor: the same files, read raw (statm kept open, as the sampler does) */
-		int pfd = open(procs_path, O_RDONLY | O_CLOEXEC);
+		/* the floor: the same files, read raw (statm kept open, as the sampler does;
+		 * cgroup.procs opened per tick, as it must be: v1 builds the list of pids
+		 * at an open's first read and a pread at 0 of a kept fd returns that list
+		 * again, however old) */
 		int *fds = xcalloc((size_t)id.n, sizeof(int));
 		for (int i = 0; i < id.n; i++) {
 			char p[64];
@@ -368,7 +382,11 @@ static void bench_procs(const struct cg_env *env)
 		char *buf = xcalloc(1, 1 << 16);
 		for (int k = 0; k < TICKS; k++) {
 			double t = cpu_now();
-			(void)!pread(pfd, buf, (1 << 16) - 1, 0);
+			int pfd = open(procs_path, O_RDONLY | O_CLOEXEC);
+			while (pfd >= 0 && read(pfd, buf, (1 << 16) - 1) > 0)
+				;
+			if (pfd >= 0)
+				close(pfd);
 			for (int i = 0; i < id.n; i++)
 				if (fds[i] >= 0)
 					(void)!pread(fds[i], buf, 256, 0);
@@ -379,13 +397,14 @@ static void bench_procs(const struct cg_env *env)
 		for (int i = 0; i < id.n; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
-		if (pfd >= 0)
-			close(pfd);
 		free(fds);
 		free(buf);
 	} else {
 		printf("5. cannot open %s\n", procs_path ? procs_path : "cgroup.procs");
 	}
+	if (csv)
+		fclose(csv);
+	free(csv_path);
 	free(procs_path);
 	idle_stop(&id);
 }
@@ -422,7 +441,7 @@ int main(int argc, char **argv)
 	if (part_on(argc, argv, 4))
 		bench_many(&env, tmp);
 	if (part_on(argc, argv, 5))
-		bench_procs(&env);
+		bench_procs(&env, tmp);
 	char *rm = xasprintf("rm -rf %s", tmp);
 	if (system(rm) != 0)
 		fprintf(stderr, "recorder_bench: could not remove %s\n", tmp);

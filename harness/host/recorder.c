@@ -461,55 +461,17 @@ static void build_sources(struct recorder *r)
 
 /* ---- CSV ----------------------------------------------------------------- */
 
-/* Decimal of v ending at end; returns its start. */
-static char *fmt_ll(char *end, long long v)
-{
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	do {
-		*--end = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--end = '-';
-	return end;
-}
-
-static char *put_ll(char *out, long long v)
-{
-	char num[24], *s = fmt_ll(num + sizeof(num), v);
-	size_t n = (size_t)(num + sizeof(num) - s);
-	memcpy(out, s, n);
-	return out + n;
-}
-
-/* v/10^digits with that many decimals ("12.345" for 12345, 3) */
-static char *put_fixed(char *out, long long v, int digits, long long scale)
-{
-	if (v < 0) {
-		*out++ = '-';
-		v = -v;
-	}
-	out = put_ll(out, v / scale);
-	*out++ = '.';
-	char frac[24], *s = fmt_ll(frac + sizeof(frac), v % scale);
-	for (int pad = digits - (int)(frac + sizeof(frac) - s); pad > 0; pad--)
-		*out++ = '0';
-	size_t n = (size_t)(frac + sizeof(frac) - s);
-	memcpy(out, s, n);
-	return out + n;
-}
-
 /* One CSV row, formatted in one buffer and written with one call. */
 static void write_row(struct recorder *r, double t)
 {
 	char *row = r->row, *o = row;
-	o = put_fixed(o, (long long)(t * 1e6), 6, 1000000);
+	o = put_fixed(o, (long long)(t * 1e6), 6);
 	for (size_t i = 0; i < r->ncol; i++) {
 		*o++ = ',';
 		if (!r->present[i])
 			continue;
 		if (!r->txt_len[i] || r->txt_val[i] != r->val[i]) {
-			char *e = r->centi[i] ? put_fixed(r->txt[i], r->val[i], 2, 100) : put_ll(r->txt[i], r->val[i]);
+			char *e = r->centi[i] ? put_fixed(r->txt[i], r->val[i], 2) : put_decimal(r->txt[i], r->val[i]);
 			r->txt_len[i] = (unsigned char)(e - r->txt[i]);
 			r->txt_val[i] = r->val[i];
 		}

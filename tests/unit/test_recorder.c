@@ -801,6 +801,45 @@ static void test_retitled_pool(void **state)
 	free(root);
 }
 
+/* More processes than statm fds may be kept open: the others' statm is opened per
+ * read, and every process is measured at every scan all the same. */
+static void test_statm_fds_run_out(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = {
+		{ "cg/cgroup.procs", "200\n201\n202\n" },
+		{ "200/status", "Name:\ta\nPPid:\t1\nVmRSS:\t400 kB\n" },
+		{ "200/statm", "100 100 10 0 0 90 0\n" },
+		{ "201/status", "Name:\tb\nPPid:\t1\nVmRSS:\t400 kB\n" },
+		{ "201/statm", "100 100 10 0 0 90 0\n" },
+		{ "202/status", "Name:\tc\nPPid:\t1\nVmRSS:\t400 kB\n" },
+		{ "202/statm", "100 100 10 0 0 90 0\n" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, NULL, NULL, NULL), 0);
+	ps.fds_max = 1;
+	procs_sample(&ps, 1.0);
+	assert_int_equal(ps.fds_kept, 1);
+	for (int pid = 200; pid <= 202; pid++) {
+		char rel[32], text[64];
+		snprintf(rel, sizeof(rel), "%d/statm", pid);
+		snprintf(text, sizeof(text), "900 %d 10 0 0 90 0\n", 200 + (pid - 200) * 100);
+		rewrite_proc(root, rel, text);
+	}
+	procs_sample(&ps, 2.0);
+	long page = sysconf(_SC_PAGESIZE);
+	json_t *t = procs_json(&ps);
+	for (int pid = 200; pid <= 202; pid++)
+		assert_int_equal(json_integer_value(json_object_get(proc_entry(t, pid), "peak_rss_bytes")),
+				 (200 + (pid - 200) * 100) * page);
+	json_decref(t);
+	procs_close(&ps);
+	free(cgp);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +856,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retitled_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statm_fds_run_out, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),
