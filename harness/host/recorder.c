@@ -397,7 +397,7 @@ static void src_parse(struct recorder *r, struct src *s, const char *text, size_
 		 * compared at once, in place in the line table */
 		if (line + KV_BLOCK <= s->nlines && (size_t)(p - text) == s->line_off[line]) {
 			size_t last = line + KV_BLOCK - 1, bl = s->line_off[last] + s->line_len[last] - s->line_off[line];
-			if (memcmp(p, s->prev + s->line_off[line], bl) == 0) {
+			if ((size_t)(p - text) + bl <= n && memcmp(p, s->prev + s->line_off[line], bl) == 0) {
 				for (size_t k = line; k <= last; k++)
 					if (s->line_col[k]) {
 						r->present[s->col0 + s->line_col[k] - 1] = 1;
