@@ -34,6 +34,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mph record [--interval T] [--cgroup PATH] [--out DIR] [--duration T] [--pss] [--statm]\n"
+		   "                  [--slow LIST] [--slow-interval T]\n"
 		   "                  [--memory-max SIZE] [--wait T] [--state-dir DIR] [--prom FILE [--prom-interval T]]\n"
 		   "                  [--stalls]\n"
 		   "                  [-- CMD ARGS...]\n\n"
@@ -51,6 +52,10 @@ static void usage(FILE *f)
 		   "  --duration T     stop after T\n"
 		   "  --pss            also sample Pss (the command's, and the largest processes')\n"
 		   "  --statm          read the command's memory from /proc/PID/statm (cheaper, fewer fields)\n"
+		   "  --slow LIST      sources read at most every --slow-interval, their cells empty between:\n"
+		   "                   vmstat, meminfo, psi.memory, psi.io, node, cg.stat, or none\n"
+		   "                   (default node,psi.io)\n"
+		   "  --slow-interval T  how often the slow sources are read (default 10ms)\n"
 		   "  --prom FILE      the cgroup's metrics in Prometheus's text format (node_exporter's textfile\n"
 		   "                   collector), written atomically every --prom-interval and at the end\n"
 		   "  --prom-interval T  how often FILE is rewritten (default 10s, at least --interval)\n"
@@ -158,7 +163,8 @@ static char *cgroup_dir(const struct cg_env *env, const char *arg)
 }
 
 struct rec_opts {
-	uint64_t interval, duration, memory_max, wait_ms, prom_interval;
+	uint64_t interval, duration, memory_max, wait_ms, prom_interval, slow_ms;
+	unsigned slow;
 	const char *cgarg, *out, *state_dir, *prom;
 	bool pss, statm, stalls;
 	char **cmd;
@@ -174,7 +180,8 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 		{ "statm", no_argument, NULL, 'm' },          { "memory-max", required_argument, NULL, 'M' },
 		{ "wait", required_argument, NULL, 'w' },     { "state-dir", required_argument, NULL, 's' },
 		{ "prom", required_argument, NULL, 'P' },     { "prom-interval", required_argument, NULL, 'I' },
-		{ "stalls", no_argument, NULL, 'S' },         { NULL, 0, NULL, 0 },
+		{ "slow", required_argument, NULL, 'S' },     { "slow-interval", required_argument, NULL, 'L' },
+		{ "stalls", no_argument, NULL, 'T' },         { NULL, 0, NULL, 0 },
 	};
 	int c;
 	optind = 1;
@@ -187,18 +194,28 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 		case 'w': r = parse_duration_ms(optarg, &o->wait_ms); if (!r && o->wait_ms > UINT32_MAX) r = -ERANGE; break;
 		case 'M': r = parse_size(optarg, &o->memory_max); if (!r && !o->memory_max) r = -ERANGE; what = "a size such as 256M"; break;
 		case 'I': r = parse_duration_ms(optarg, &o->prom_interval); if (!r && !o->prom_interval) r = -ERANGE; break;
+		case 'L': r = parse_duration_ms(optarg, &o->slow_ms); if (!r && !o->slow_ms) r = -ERANGE; what = "a duration such as 100ms (at least 1ms)"; break;
+		case 'S': {
+			char err[256];
+			if (rec_parse_slow(optarg, &o->slow, err, sizeof(err)) < 0) {
+				fprintf(stderr, "mph record: --slow %s: %s\n", optarg, err);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		}
 		case 'P': o->prom = optarg; break;
 		case 'c': o->cgarg = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 's': o->state_dir = optarg; break;
 		case 'p': o->pss = true; break;
 		case 'm': o->statm = true; break;
-		case 'S': o->stalls = true; break;
+		case 'T': o->stalls = true; break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return EXIT_BAD_INPUT;
 		}
 		if (r < 0) {
-			const char *name = c == 'i' ? "interval" : c == 'd' ? "duration" : c == 'w' ? "wait" : c == 'I' ? "prom-interval" : "memory-max";
+			const char *name = c == 'i' ? "interval" : c == 'd' ? "duration" : c == 'w' ? "wait" : c == 'I' ? "prom-interval"
+					 : c == 'L' ? "slow-interval" : "memory-max";
 			fprintf(stderr, "mph record: --%s %s: expected %s\n", name, optarg, what);
 			return EXIT_BAD_INPUT;
 		}
@@ -428,7 +445,7 @@ int cmd_record(int argc, char **argv)
 	sup.t0 = now_s();
 	sup.duration_ms = o.duration ? o.duration : UINT64_MAX;
 	sup.timeout_ms = UINT64_MAX;
-	struct rec_config rc = { .dir = dir, .interval_ms = o.interval, .pss = o.pss, .statm = o.statm,
+	struct rec_config rc = { .dir = dir, .interval_ms = o.interval, .slow = o.slow, .slow_ms = o.slow_ms, .pss = o.pss, .statm = o.statm,
 				 .cg_dir = cg ? cg->dir : NULL, .cg_ver = env.ver, .cg_rel = cg ? cg->rel : NULL,
 				 .cg_fresh = created, .owns = owns_pid, .owns_ctx = &sup, .procs = names,
 				 .nprocs = o.cmd ? 1 : 0, .t0 = sup.t0, .trace_dir = trace_dir, .trace_absent = trace_absent };

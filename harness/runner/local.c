@@ -439,7 +439,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		names[i] = sc->wl[i].name;
 	char *zone_before = read_or_null("/proc/zoneinfo");
 	sup.t0 = now_s();
-	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .pss = sc->m.record_pss,
+	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .slow = sc->m.record_slow_set,
+				   .slow_ms = sc->m.record_slow_ms, .pss = sc->m.record_pss,
 				   .statm = sc->m.record_proc == 1,
 				   .cg_dir = cg->dir, .cg_ver = cg->ver, .cg_rel = cg->rel, .cg_fresh = true,
 				   .owns = sup_owns_pid, .owns_ctx = &sup, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0,
