@@ -259,8 +259,8 @@ static void read_status(struct proc_set *ps, struct proc_ent *e)
 		procs_parse_status(ps->buf, e);
 		if (e->status_ok && strcmp(comm, e->comm) != 0) {
 			read_cmdline(ps, e);
-			e->cmdline_scan = ps->scan;
-			e->cmdline_again = false;
+			e->cmdline_gap = 1;
+			e->cmdline_scan = ps->scan + 1;
 		}
 		e->status_ok = true;
 	}
@@ -277,7 +277,8 @@ static void add_proc(struct proc_set *ps, int pid, double t)
 	e->rss = e->anon = e->file = e->shmem = e->swap = e->pss = -1;
 	e->peak_rss = e->peak_anon = e->peak_swap = e->peak_pss = -1;
 	e->alive = true;
-	e->cmdline_scan = ps->scan;
+	e->cmdline_gap = 1;
+	e->cmdline_scan = ps->scan + 1;
 	char path[128];
 	snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, pid);
 	e->statm_fd = ps->fds_kept < ps->fds_max ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -334,11 +335,15 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 	/* A process that names itself without an exec (php-fpm's master "php-fpm: master
 	 * process (CONF)" after its exec, its workers "php-fpm: pool www" after the fork;
 	 * postgres, nginx) does so as it starts, and the scan that first read its cmdline
-	 * may have come before that. The next scan reads the title it runs under; later
-	 * changes (a per-request title) are not followed. */
-	if (!e->cmdline_again && ps->scan > e->cmdline_scan) {
-		e->cmdline_again = true;
+	 * may have come before that - on a busy machine, several scans before. So cmdline
+	 * is read again 1, 2, 4, 8, ... scans after its first reading (at most every 512
+	 * scans later on): a start-up title is caught however slow the start, a later
+	 * retitle eventually, at a cost that falls to nothing for long-lived processes. */
+	if (ps->scan >= e->cmdline_scan) {
 		read_cmdline(ps, e);
+		if (e->cmdline_gap < 512)
+			e->cmdline_gap *= 2;
+		e->cmdline_scan = ps->scan + e->cmdline_gap;
 	}
 	e->rss = (long long)res * ps->page;
 	peak(&e->peak_rss, e->rss);

@@ -37,8 +37,8 @@ struct proc_ent {
 	int statm_fd;
 	bool alive;      /* in cgroup.procs at the last scan */
 	bool status_ok;  /* status was read at least once */
-	unsigned long cmdline_scan; /* the scan that read cmdline for this program (first sight, exec) */
-	bool cmdline_again;         /* ... and it was read again at a later scan */
+	unsigned long cmdline_scan; /* the scan at which cmdline is read again */
+	unsigned long cmdline_gap;  /* scans from that one to the next (doubling from 1) */
 	enum proc_end end;
 };
 
