@@ -216,6 +216,11 @@ static void test_v2(void **state)
 	assert_absent(r, "failcnt", oom_basic_wls);
 	assert_absent(r, "cgroup_swap_out_mb", oom_basic_wls);
 	assert_word(r, "leaker.outcome", oom_basic_wls, "oom-killed");
+
+	/* one NUMA node and a trimmed vmstat: no numa counters; a delta that has one */
+	assert_absent(r, "numa_miss", oom_basic_wls);
+	json_object_set_new(json_object_get(json_object_get(r, "vmstat"), "delta"), "numa_miss", json_integer(30720));
+	assert_num(r, "numa_miss", oom_basic_wls, 30720);
 	json_decref(r);
 }
 
