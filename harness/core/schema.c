@@ -101,7 +101,7 @@ static const struct metric run_metrics[] = {
 	WMARK("watermark_min_pages", MU_PAGES, get_wmark_min, "Σ min watermark of the zones with pages, at the start (/proc/zoneinfo; vm.min_free_kbytes / 4 KiB)"),
 	WMARK("watermark_low_over_min", MU_NONE, get_wmark_low_over_min, "Σ low / Σ min watermark at the start; the old formula's 1.25, today's 1 + max(min/4, managed × watermark_scale_factor / 10000) / min"),
 	WMARK("watermark_high_over_min", MU_NONE, get_wmark_high_over_min, "Σ high / Σ min watermark at the start; the old formula's 1.5"),
-	WMARK("watermark_gap_per_10k", MU_NONE, get_wmark_gap_10k, "Σ (low − min) × 10000 / Σ managed pages at the start: watermark_scale_factor when it sets the gap (today's formula), less when min/4 does"),
+	WMARK("watermark_gap_per_10k", MU_NONE, get_wmark_gap_10k, "Σ (low − min) × 10000 / Σ managed pages at the start: watermark_scale_factor when it sets the gap (today's formula), more when min/4 does"),
 	WMARK("watermark_gap_ratio", MU_NONE, get_wmark_gap_ratio, "Σ (high − low) / Σ (low − min) at the start: 1 when high = low + the same gap as low = min + gap"),
 	NUM("elapsed_s", MU_S, "elapsed_s", "seconds from starting the workloads until all had ended or been stopped"),
 	NUM("samples", MU_COUNT, "recorder.samples", "samples the recorder took"),
