@@ -107,14 +107,17 @@ static void test_samples_add_up(void **state)
 	assert_true(t.nrow >= 3);
 	assert_true(t.nrow <= (size_t)(elapsed / 0.010 * 1.1) + 3);
 	assert_int_equal(itest_num(r, "recorder.samples"), (long long)t.nrow);
-	/* global counters: the samples' deltas add up to run.json's vmstat delta */
+	/* global counters: the samples' deltas add up to the first-to-last-sample change,
+	 * inside run.json's vmstat delta (read before the first sample and after the
+	 * last): never more, and less only by what the machine did in those two gaps -
+	 * on a busy machine (qemu guests fault quickly) more than 1%, so 10% */
 	static const char *const counters[] = { "pgfault", "pgalloc_normal", "pgfree" };
 	json_t *delta = json_object_get(json_object_get(r, "vmstat"), "delta");
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		char *name = xasprintf("vmstat.%s[n]", counters[i]);
 		long long s = sum_deltas(&t, col(&t, name));
 		long long d = json_integer_value(json_object_get(delta, counters[i]));
-		if (d <= 0 || llabs(s - d) > d / 100)
+		if (d <= 0 || s > d || s < d - d / 10)
 			fail_msg("%s: samples add up to %lld, /proc/vmstat moved by %lld", counters[i], s, d);
 		free(name);
 	}
