@@ -7,7 +7,7 @@
 #                         [--mph PATH] [--wait T]
 #   --fast      only the entries marked fast = yes (what make check runs)
 #   --list      the list (default scenarios/library.list): `file where fast` per line,
-#               # starts a comment; a file is relative to the list's directory
+#               # starts a comment; a relative file is relative to the list's directory
 #   --out       where JUnit files (<scenario>[@kernel].xml), logs and plan directories
 #               go (default results/library)
 #   --kernels   a matrix: each scenario once per kernel (`host` or what mph run
@@ -139,7 +139,8 @@ echo "$entries" | while read -r file where; do
 	[ -n "$file" ] && echo "$file $where"
 done > "$table.list"
 while read -r file where; do
-	f="$dir/$file" name=${file%.ini}
+	case "$file" in /*) f=$file ;; *) f="$dir/$file" ;; esac
+	name=$(basename "$file" .ini)
 	if [ ! -e "$f" ]; then
 		row "$name" "$where" "-" "missing" "-" "$f does not exist"
 		failed=1
