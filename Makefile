@@ -168,8 +168,10 @@ KERNELS   ?=
 library: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@tools/library.sh --out $(LIBRARY_DIR) $(if $(strip $(KERNELS)),--kernels "$(strip $(KERNELS))")
-# the scenarios marked fast (a few seconds each), for make check
+# the scenarios marked fast (a few seconds each), for make check; first the script's
+# own checks of its list (tests/library-list.sh)
 library-fast: all
+	@tests/library-list.sh
 	@tools/library.sh --fast --out $(BUILD)/library-fast
 
 demo: deps
