@@ -66,10 +66,11 @@ fail:
 	return r;
 }
 
-/* swapoff reads every page still in the area back into memory. Right after a run
- * whose workloads swapped at their cgroup's limit (scenarios/seed-swap-with-cache.ini,
- * 2 runs of 4 here) it failed with ENOMEM, and succeeded when `mph restore` tried again
- * a few seconds later: so ENOMEM is retried, a bounded number of times. */
+/* swapoff reads every page still in the area back into memory, charging each to its
+ * memory cgroup. While a run's swap file is on, any cgroup of the machine at its limit
+ * may swap into it, not only the run's; right after scenarios/seed-swap-with-cache.ini
+ * (2 runs of 4 here) swapoff failed with ENOMEM, and succeeded when `mph restore` tried
+ * again a few seconds later: so ENOMEM is retried, a bounded number of times. */
 #define SWAPOFF_TRIES 20
 #define SWAPOFF_PAUSE_NS 250000000L
 
