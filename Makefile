@@ -40,7 +40,7 @@ LIBWL     := $(BUILD)/libwl.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS))
 INTEG_BINS:= $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(INTEG))
 
-.PHONY: all deps check layers unit unit-asan integration failpoint fuzz fuzz-smoke fuzz-bins demo bench clean
+.PHONY: all deps check layers unit unit-asan integration library library-fast failpoint fuzz fuzz-smoke fuzz-bins demo bench clean
 .DEFAULT_GOAL := all
 # keep intermediate objects (itest.o) instead of rebuilding them every time
 .SECONDARY:
@@ -155,7 +155,24 @@ check: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) unit
 	@$(MAKE) --no-print-directory -j$(JOBS) unit-asan
 	@$(MAKE) --no-print-directory -j$(JOBS) integration
+	@$(MAKE) --no-print-directory library-fast
 	@$(MAKE) --no-print-directory fuzz-smoke
+
+# The seed library (scenarios/library.list; docs/scenarios.md, "Seed library"): every
+# scenario with its own [expect], JUnit files in LIBRARY_DIR, a verdict table.
+# KERNELS="host 6.1 6.12" runs it as a kernel matrix (mph run --kernel). The script
+# exits 1 when a scenario fails or is missing, 2 on a usage or setup error; make shows
+# it as "Error 1" or "Error 2".
+LIBRARY_DIR ?= results/library
+KERNELS   ?=
+library: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@tools/library.sh --out $(LIBRARY_DIR) $(if $(strip $(KERNELS)),--kernels "$(strip $(KERNELS))")
+# the scenarios marked fast (a few seconds each), for make check; first the script's
+# own checks of its list (tests/library-list.sh)
+library-fast: all
+	@tests/library-list.sh
+	@tools/library.sh --fast --out $(BUILD)/library-fast
 
 demo: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all

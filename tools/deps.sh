@@ -5,9 +5,10 @@
 # for the tests of tools/lava and `mph run --prom`; php8.2-fpm and libfcgi-bin
 # (cgi-fcgi) for a real php-fpm pool under the exec workload (scenarios/exec-php-fpm.ini).
 # Their services must not start on install: the tests run their own node_exporter on
-# loopback and their own php-fpm on a unix socket, and stop them.
+# loopback and their own php-fpm on a unix socket, and stop them. jq reads plan.json for
+# the seed library's verdict table (tools/library.sh).
 set -eu
-PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev libgsl-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils lava-common prometheus-node-exporter prometheus gnuplot-nox chromium zlib1g-dev php8.2-fpm libfcgi-bin"
+PKGS="gcc make pkg-config util-linux libcgroup-dev libnuma-dev libinih-dev libjansson-dev libcmocka-dev libarchive-dev libgsl-dev stress-ng numactl kmod busybox-static qemu-system-x86 qemu-utils libxml2-utils lava-common prometheus-node-exporter prometheus gnuplot-nox chromium zlib1g-dev php8.2-fpm libfcgi-bin jq"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -15,6 +15,10 @@ static const char *const outcome_words[] = { "exited", "oom-killed", "killed", "
 static const char *const status_words[] = { "done", "stopped", "enomem", "error", NULL };
 static const char *const cgroup_words[] = { "v1", "v2", NULL };
 static const char *const action_words[] = { "done", "skipped", "failed", NULL };
+/* the kernel's enum oom_constraint as the OOM report names it, and mph's word for kills
+ * that do not agree */
+static const char *const constraint_words[] = { "CONSTRAINT_NONE", "CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY",
+						"CONSTRAINT_MEMCG", "mixed", NULL };
 
 static int get_len(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_global_kills(const json_t *obj, const struct metric *m, struct mval *out);
@@ -24,6 +28,8 @@ static int get_wmark_low_over_min(const json_t *obj, const struct metric *m, str
 static int get_wmark_high_over_min(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_wmark_gap_10k(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_wmark_gap_ratio(const json_t *obj, const struct metric *m, struct mval *out);
+static int get_constraint(const json_t *obj, const struct metric *m, struct mval *out);
+static int get_top_swap(const json_t *obj, const struct metric *m, struct mval *out);
 
 /* a trailing LOWER or HIGHER says which way a number is better (compare, ab) */
 #define NUM(n, u, p, mean, ...) { .name = n, .type = MT_NUMBER, .unit = u, .path = p, .meaning = mean, __VA_ARGS__ }
@@ -52,6 +58,8 @@ static const struct metric run_metrics[] = {
 	{ .name = "global_oom_kills", .type = MT_NUMBER, .unit = MU_COUNT, .path = "oom_kills", .get = get_global_kills,
 	  .meaning = "of oom_kills, those made by the global OOM killer (the machine, not a cgroup limit, ran out)", LOWER },
 	NUM("oom_kills_elsewhere", MU_COUNT, "oom_kills_elsewhere", "OOM kills the kernel logged during the run outside the run's cgroup"),
+	{ .name = "oom_constraint", .type = MT_WORD, .path = "oom_kills", .get = get_constraint, .words = constraint_words,
+	  .meaning = "the constraint of this run's OOM kills (the kernel log's constraint=), `mixed` when they differ; absent without a kill" },
 	NUM("cgroup_oom_kill", MU_COUNT, "cgroup.oom_kill", "rise of the run cgroup's own oom_kill counter over the run", LOWER),
 	NUM("peak_usage", MU_BYTES, "recorder.peak_usage_bytes", "the run cgroup's highest memory usage: the higher of the sampled usage and its high-water mark", LOWER),
 	NUM("cgroup_peak", MU_BYTES, "cgroup.peak_bytes", "the run cgroup's high-water mark (v1 max_usage_in_bytes, v2 memory.peak)", LOWER),
@@ -61,6 +69,11 @@ static const struct metric run_metrics[] = {
 	NUM("events_max", MU_COUNT, "cgroup.memory_events.max", "v2 memory.events max: times usage was about to go over memory.max; absent on v1", LOWER),
 	NUM("events_oom", MU_COUNT, "cgroup.memory_events.oom", "v2 memory.events oom: times the cgroup ran out of memory at its limit; absent on v1", LOWER),
 	NUM("events_oom_kill", MU_COUNT, "cgroup.memory_events.oom_kill", "v2 memory.events oom_kill: processes OOM-killed in the cgroup; absent on v1", LOWER),
+	NUM("cgroup_swap_peak", MU_BYTES, "cgroup.swap.peak_bytes", "the run cgroup's highest swap use: v1 the highest sampled memsw.usage - usage, v2 memory.swap.peak or the highest sampled memory.swap.current; absent when neither could be read", LOWER),
+	{ .name = "top_swapper", .type = MT_WORD, .path = "process_ranking.by_peak_swap", .get = get_top_swap,
+	  .meaning = "the workload whose process swapped most (its own or one of its descendants in `processes`); absent when none swapped or it is no workload's" },
+	{ .name = "top_swap", .type = MT_NUMBER, .unit = MU_BYTES, .path = "process_ranking.by_peak_swap", .get = get_top_swap,
+	  .meaning = "the peak swap of the process that swapped most; absent when none swapped" },
 	NUM("swap_out_mb", MU_MIB, RC "swap_out_mb", "written to swap during the run, machine-wide (Δ pswpout × page size)", LOWER),
 	NUM("swap_in_mb", MU_MIB, RC "swap_in_mb", "read back from swap during the run, machine-wide (Δ pswpin × page size)", LOWER),
 	NUM("cgroup_swap_out_mb", MU_MIB, CR "swap_out_mb", "the run cgroup's own swap-out (memory.stat pswpout); absent where memory.stat has none", LOWER),
@@ -582,6 +595,93 @@ static int get_wmark_gap_ratio(const json_t *obj, const struct metric *m, struct
 	return wmark_value(obj, m, out, 4);
 }
 
+/* One constraint when every kill has the same, "mixed" when they differ. */
+static int get_constraint(const json_t *obj, const struct metric *m, struct mval *out)
+{
+	const json_t *kills = json_object_get(obj, m->path), *k;
+	const char *c = NULL;
+	size_t i;
+	json_array_foreach (kills, i, k) {
+		const char *ki = json_string_value(json_object_get(k, "constraint"));
+		if (!ki) {
+			absent(out, "an OOM kill without a constraint in run.json");
+			return 0;
+		}
+		if (c && strcmp(c, ki) != 0) {
+			*out = (struct mval){ .kind = MV_WORD, .word = "mixed" };
+			return 0;
+		}
+		c = ki;
+	}
+	if (!c)
+		absent(out, json_is_array(kills) ? "no OOM kill in this run" : "no oom_kills in run.json");
+	else
+		*out = (struct mval){ .kind = MV_WORD, .word = c };
+	return 0;
+}
+
+/* The entry of `processes` with this pid, or NULL. */
+static const json_t *process_by_pid(const json_t *run, json_int_t pid)
+{
+	const json_t *p;
+	size_t i;
+	json_array_foreach (json_object_get(run, "processes"), i, p)
+		if (json_integer_value(json_object_get(p, "pid")) == pid)
+			return p;
+	return NULL;
+}
+
+/* The workload a pid belongs to: the workload with that pid, else the one its first
+ * recorded parent belongs to (a pool's workers, an exec's command); the walk is
+ * bounded by the table's length, so a ppid loop in a damaged file ends. */
+static const char *workload_of(const json_t *run, json_int_t pid)
+{
+	size_t steps = json_array_size(json_object_get(run, "processes")) + 1;
+	while (pid > 0 && steps-- > 0) {
+		const json_t *w;
+		size_t i;
+		json_array_foreach (json_object_get(run, "workloads"), i, w)
+			if (json_integer_value(json_object_get(w, "pid")) == pid)
+				return json_string_value(json_object_get(w, "name"));
+		const json_t *p = process_by_pid(run, pid);
+		if (!p)
+			return NULL;
+		pid = json_integer_value(json_object_get(p, "ppid"));
+	}
+	return NULL;
+}
+
+/* The first of process_ranking.by_peak_swap (most swapped first): its workload
+ * (MT_WORD) or its peak swap (MT_NUMBER). */
+static int get_top_swap(const json_t *obj, const struct metric *m, struct mval *out)
+{
+	const char *why = NULL;
+	const json_t *rank = walk(obj, m->path, &why);
+	if (!json_is_array(rank)) {
+		absent(out, rank ? "null in run.json" : why);
+		return 0;
+	}
+	const json_t *top = json_array_get(rank, 0);
+	if (!top) {
+		absent(out, "no process swapped");
+		return 0;
+	}
+	if (m->type == MT_NUMBER) {
+		const json_t *b = json_object_get(top, "peak_swap_bytes");
+		if (!json_is_number(b))
+			absent(out, "no peak_swap_bytes in run.json");
+		else
+			*out = (struct mval){ .kind = MV_NUMBER, .num = json_number_value(b) };
+		return 0;
+	}
+	const char *w = workload_of(obj, json_integer_value(json_object_get(top, "pid")));
+	if (!w)
+		absent(out, "the process that swapped most belongs to no workload");
+	else
+		*out = (struct mval){ .kind = MV_WORD, .word = w };
+	return 0;
+}
+
 int schema_value(const json_t *run, const struct metric_ref *ref, struct mval *out)
 {
 	if (!run || !ref || !ref->m || (ref->m->wl_type && !ref->workload))
@@ -613,6 +713,11 @@ static void doc_from(FILE *f, const struct metric *m)
 		fprintf(f, "length of `%s`", m->path);
 	else if (m->get == get_global_kills)
 		fprintf(f, "entries of `%s` with `global` true", m->path);
+	else if (m->get == get_constraint)
+		fprintf(f, "`constraint` of the entries of `%s`", m->path);
+	else if (m->get == get_top_swap)
+		fprintf(f, "the first of `%s`: %s", m->path,
+			m->type == MT_WORD ? "the workload its pid (or an ancestor's in `processes`) is" : "`peak_swap_bytes`");
 	else
 		fprintf(f, "`%s`", m->path);
 	if (m->scale && m->scale != 1) {

@@ -34,6 +34,7 @@ static json_t *load_run(const char *name)
 static const struct schema_wl oom_basic_wls[] = { { "leaker", "anonleak" } };
 static const struct schema_wl probe_wls[] = { { "probe", "probe" }, { "reader", "exec" } };
 static const struct schema_wl default_wls[] = { { "steady", "anonleak" }, { "leaker", "anonleak" } };
+static const struct schema_wl top_swapper_wls[] = { { "idle", "anonleak" }, { "busy", "anonleak" } };
 
 /* The value of name in run, resolved against wls. */
 static struct mval value(const json_t *run, const char *name, const struct schema_wl *wls, size_t nwl)
@@ -123,6 +124,10 @@ static void test_oom_basic_v1(void **state)
 	assert_word(r, "interrupted", oom_basic_wls, "false");
 	assert_word(r, "kernel_log_readable", oom_basic_wls, "true");
 	assert_word(r, "cgroup_version", oom_basic_wls, "v1");
+	assert_word(r, "oom_constraint", oom_basic_wls, "CONSTRAINT_MEMCG");
+	/* saved before run.json had the cgroup's swap and the processes table */
+	assert_absent(r, "cgroup_swap_peak", oom_basic_wls);
+	assert_absent(r, "top_swapper", oom_basic_wls);
 	/* v1 has no memory.events, and its memory.stat no per-reclaimer counters: absent, not 0 */
 	assert_absent(r, "events_oom_kill", oom_basic_wls);
 	assert_absent(r, "cgroup_pgscan_direct", oom_basic_wls);
@@ -154,8 +159,14 @@ static void test_oom_kills_elsewhere(void **state)
 	/* a global kill is still one of the run's kills */
 	json_object_set_new(json_array_get(json_object_get(r, "oom_kills"), 0), "global", json_true());
 	assert_num(r, "global_oom_kills", oom_basic_wls, 1);
+	/* kills of two kinds are "mixed", not the first one's */
+	json_t *k2 = json_deep_copy(json_array_get(json_object_get(r, "oom_kills"), 0));
+	json_object_set_new(k2, "constraint", json_string("CONSTRAINT_NONE"));
+	json_array_append_new(json_object_get(r, "oom_kills"), k2);
+	assert_word(r, "oom_constraint", oom_basic_wls, "mixed");
 	json_array_clear(json_object_get(r, "oom_kills"));
 	assert_num(r, "oom_kills", oom_basic_wls, 0);
+	assert_absent(r, "oom_constraint", oom_basic_wls);
 	json_object_set_new(r, "oom_kills", json_null());
 	assert_absent(r, "oom_kills", oom_basic_wls);
 	json_decref(r);
@@ -262,6 +273,37 @@ static void expect_resolve_error(const char *name, const struct schema_wl *wls, 
 	assert_int_equal(schema_resolve(name, wls, nwl, &ref, err, sizeof(err)), -ENOENT);
 	if (strcmp(err, want) != 0)
 		fail_msg("%s:\n  got  %s\n  want %s", name, err, want);
+}
+
+/* scenarios/seed-top-swapper.ini: the idle 48 MiB process swapped most, not the busy
+ * 80 MiB one; top_swapper names its workload */
+static void test_top_swapper(void **state)
+{
+	(void)state;
+	json_t *r = load_run("top-swapper-v1");
+	assert_word(r, "top_swapper", top_swapper_wls, "idle");
+	assert_num(r, "top_swap", top_swapper_wls, 34791424);
+	assert_num(r, "cgroup_swap_peak", top_swapper_wls, 34357248);
+	assert_absent(r, "oom_constraint", top_swapper_wls);
+	/* a child of a workload (a pool's worker) counts as that workload's */
+	json_t *procs = json_object_get(r, "processes");
+	json_t *child = json_deep_copy(json_array_get(procs, 0));
+	json_object_set_new(child, "pid", json_integer(99999));
+	json_object_set_new(child, "ppid", json_integer(8579));
+	json_array_append_new(procs, child);
+	json_t *top = json_array_get(json_object_get(json_object_get(r, "process_ranking"), "by_peak_swap"), 0);
+	json_object_set_new(top, "pid", json_integer(99999));
+	assert_word(r, "top_swapper", top_swapper_wls, "busy");
+	/* a process outside every workload, or a parent loop, names none */
+	json_object_set_new(child, "ppid", json_integer(99999));
+	assert_absent(r, "top_swapper", top_swapper_wls);
+	json_object_set_new(top, "pid", json_integer(12345));
+	assert_absent(r, "top_swapper", top_swapper_wls);
+	/* nobody swapped: no top swapper, rather than a made-up one */
+	json_array_clear(json_object_get(json_object_get(r, "process_ranking"), "by_peak_swap"));
+	assert_absent(r, "top_swapper", top_swapper_wls);
+	assert_absent(r, "top_swap", top_swapper_wls);
+	json_decref(r);
 }
 
 static void test_resolve(void **state)
@@ -372,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_default_v1),
 		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_watermarks),
+		cmocka_unit_test(test_top_swapper),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_docs),
