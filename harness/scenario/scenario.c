@@ -1263,7 +1263,8 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 	if (sc->nact > SCEN_MAX_ACTIONS)
 		diags_add(d, sc->act[SCEN_MAX_ACTIONS].line, NULL, NULL, "more than %d actions: a scenario may have at most %d",
 			  SCEN_MAX_ACTIONS, SCEN_MAX_ACTIONS);
-	qsort(sc->act, sc->nact, sizeof(*sc->act), action_cmp);
+	if (sc->nact > 1) /* sc->act is NULL without actions, which qsort may not be given */
+		qsort(sc->act, sc->nact, sizeof(*sc->act), action_cmp);
 	if (d->n > nd0) {
 		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
 		return -EINVAL;
