@@ -194,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int bad = 0, pid = 0;
 	if (journal_parse((const char *)data, size, &e, &n, &pid, &bad) == 0) {
 		for (size_t i = 0; i < n; i++)
-			if (!e[i].bad && (!e[i].a || !*e[i].a || (e[i].kind == J_SYSCTL) != (e[i].b != NULL))) {
+			if (!e[i].bad && (!e[i].a || !*e[i].a || (e[i].kind == J_SYSCTL || e[i].kind == J_ACTION) != (e[i].b != NULL))) {
 				fprintf(stderr, "journal: entry %zu parsed inconsistently\n", i);
 				abort();
 			}
