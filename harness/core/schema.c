@@ -743,50 +743,43 @@ static void doc_meaning(FILE *f, const struct metric *m)
 	}
 }
 
+enum doc_table { DOC_RUN, DOC_WORKLOAD, DOC_ACTION };
+
+/* The rows of one table of docs/results.md: run metrics, a workload type's (with the
+ * type first), or an action's. */
+static void doc_rows(FILE *f, const struct metric *all, size_t nall, enum doc_table which)
+{
+	for (size_t i = 0; i < nall; i++) {
+		const struct metric *m = &all[i];
+		enum doc_table t = !m->wl_type ? DOC_RUN : strcmp(m->wl_type, SCHEMA_ACTION) == 0 ? DOC_ACTION : DOC_WORKLOAD;
+		if (t != which)
+			continue;
+		fprintf(f, "| ");
+		if (t == DOC_WORKLOAD)
+			fprintf(f, "%s | ", m->wl_type);
+		fprintf(f, "%s | %s | %s | %s | ", m->name, metric_type_name(m->type), metric_unit_name(m->unit),
+			metric_better_name(m->better));
+		doc_from(f, m);
+		fprintf(f, " | ");
+		doc_meaning(f, m);
+		fprintf(f, " |\n");
+	}
+}
+
 void schema_doc_markdown(FILE *f)
 {
 	init();
 	fprintf(f, "Run metrics, one value per run:\n\n");
 	fprintf(f, "| name | type | unit | better | from run.json | meaning |\n| --- | --- | --- | --- | --- | --- |\n");
-	for (size_t i = 0; i < nall; i++) {
-		const struct metric *m = &all[i];
-		if (m->wl_type)
-			continue;
-		fprintf(f, "| %s | %s | %s | %s | ", m->name, metric_type_name(m->type), metric_unit_name(m->unit),
-			metric_better_name(m->better));
-		doc_from(f, m);
-		fprintf(f, " | ");
-		doc_meaning(f, m);
-		fprintf(f, " |\n");
-	}
+	doc_rows(f, all, nall, DOC_RUN);
 	fprintf(f, "\nWorkload metrics, written `<workload>.<metric>` (`leaker.outcome`), read from the workload's\n"
 		   "entry in `workloads` (matched by name); `*` marks those of every workload:\n\n");
 	fprintf(f, "| workload | name | type | unit | better | from its entry in `workloads` | meaning |\n"
 		   "| --- | --- | --- | --- | --- | --- | --- |\n");
-	for (size_t i = 0; i < nall; i++) {
-		const struct metric *m = &all[i];
-		if (!m->wl_type || strcmp(m->wl_type, SCHEMA_ACTION) == 0)
-			continue;
-		fprintf(f, "| %s | %s | %s | %s | %s | ", m->wl_type, m->name, metric_type_name(m->type),
-			metric_unit_name(m->unit), metric_better_name(m->better));
-		doc_from(f, m);
-		fprintf(f, " | ");
-		doc_meaning(f, m);
-		fprintf(f, " |\n");
-	}
+	doc_rows(f, all, nall, DOC_WORKLOAD);
 	fprintf(f, "\nAction metrics, written `<action>.<metric>` (`drop.file_kept_pct`) for an `[action NAME]`,\n"
 		   "read from the action's entry in `actions` (matched by name):\n\n");
 	fprintf(f, "| name | type | unit | better | from its entry in `actions` | meaning |\n"
 		   "| --- | --- | --- | --- | --- | --- |\n");
-	for (size_t i = 0; i < nall; i++) {
-		const struct metric *m = &all[i];
-		if (!m->wl_type || strcmp(m->wl_type, SCHEMA_ACTION) != 0)
-			continue;
-		fprintf(f, "| %s | %s | %s | %s | ", m->name, metric_type_name(m->type), metric_unit_name(m->unit),
-			metric_better_name(m->better));
-		doc_from(f, m);
-		fprintf(f, " | ");
-		doc_meaning(f, m);
-		fprintf(f, " |\n");
-	}
+	doc_rows(f, all, nall, DOC_ACTION);
 }
