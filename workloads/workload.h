@@ -65,8 +65,9 @@ struct workload {
 	int (*check)(const void *cfg, struct wl_problems *p);
 	/* Runs the workload; returns a wl_exit code. The final report is written by it. */
 	int (*run)(void *cfg, struct wl_ctx *ctx);
-	/* Bytes of files it makes on a disk file system with this config (filled as for
-	 * check). NULL: none. mph sizes a guest's scratch disk by it ([machine] disk). */
+	/* Bytes it needs free on a disk file system with this config (filled as for
+	 * check): its files and any reserve it insists on. NULL: none. mph sizes a guest's
+	 * scratch disk by it ([machine] disk). */
 	uint64_t (*disk_bytes)(const void *cfg);
 	/* It starts processes it cannot announce with "child" records (an external
 	 * command's own children). When it is a scenario's only workload, mph counts every

@@ -845,8 +845,9 @@ static void check_machine(struct scenario *sc, struct diags *d, const struct sce
 /* [machine] disk: a guest's scratch disk (docs/vm.md). Page cache needs a disk file
  * system, and a guest has none of its own (its root is RAM, its share 9p): the
  * workloads' files go to an ext4 on a sparse virtio disk mounted at /var/tmp. auto
- * makes one when a workload makes files or an action drops caches, sized to the files
- * plus the file system's own (sparse: the host pays for what the guest writes). */
+ * makes one when a workload makes files or an action drops caches, sized to what they
+ * need free (pagecache: its files and 1 GiB) plus the file system's own (sparse: the
+ * host pays only for what the guest writes). */
 #define DISK_MIN (64ULL << 20)
 #define DISK_MAX (1ULL << 40)
 static uint64_t disk_need(uint64_t files)
@@ -878,7 +879,7 @@ static void check_disk(struct scenario *sc, struct diags *d, const struct scen_t
 	uint64_t need = disk_need(files);
 	if (size && size < need) {
 		diags_add(d, line, "machine", "disk",
-			  "%llu MiB is too small for the workloads' files (%llu MiB, with the file system's own at least %llu MiB)",
+			  "%llu MiB is too small: the workloads need %llu MiB free on it (their files and reserve), with the file system's own at least %llu MiB",
 			  (unsigned long long)(size >> 20), (unsigned long long)((files + (1ULL << 20) - 1) >> 20),
 			  (unsigned long long)((need + (1ULL << 20) - 1) >> 20));
 		return;

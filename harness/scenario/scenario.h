@@ -96,7 +96,7 @@ struct scen_wl {
 	bool oom_adj_set;             /* oom_score_adj = N: mph writes it in the child before exec */
 	int oom_adj;                  /* -1000..1000 */
 	int oom_adj_line;
-	uint64_t disk_bytes;          /* files it makes on disk (workload.disk_bytes) */
+	uint64_t disk_bytes;          /* it needs free on disk (workload.disk_bytes) */
 };
 
 /* [action NAME]: something mph does at a time during the run (docs/scenarios.md). */
