@@ -397,9 +397,10 @@ static void keep_log(const char *src, const char *dir, const char *name)
 }
 
 /* Directories of guest runs whose mph was killed (SIGKILL leaves no chance to clean
- * up): those whose lock nobody holds. */
-static void rm_stale_guests(const char *cache_dir)
+ * up): those whose lock nobody holds. How many were removed. */
+static size_t rm_stale_guests(const char *cache_dir)
 {
+	size_t n = 0;
 	char *top = xasprintf("%s/" GUESTS_DIR, cache_dir);
 	DIR *d = opendir(top);
 	struct dirent *e;
@@ -409,7 +410,7 @@ static void rm_stale_guests(const char *cache_dir)
 		char *p = xasprintf("%s/%s", top, e->d_name), *lk = xasprintf("%s/lock", p);
 		int fd = open(lk, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-			(void)rm_rf(p);
+			n += rm_rf(p) == 0;
 		if (fd >= 0)
 			close(fd);
 		free(lk);
@@ -418,6 +419,13 @@ static void rm_stale_guests(const char *cache_dir)
 	if (d)
 		closedir(d);
 	free(top);
+	return n;
+}
+
+size_t vm_rm_stale(const char *cache_dir)
+{
+	const char *env = getenv("MPH_CACHE_DIR");
+	return rm_stale_guests(cache_dir ? cache_dir : env && *env ? env : "/var/cache/mph");
 }
 
 /* ---- one guest run ----------------------------------------------------------- */
