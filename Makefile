@@ -161,7 +161,7 @@ demo: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	./mph run scenarios/default.ini
 
-$(BUILD)/bench/recorder_bench: bench/recorder_bench.c $(LIBMPH) $(LIBWL)
+$(BUILD)/bench/recorder_bench $(BUILD)/bench/stall_bench: $(BUILD)/bench/%: bench/%.c $(LIBMPH) $(LIBWL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMPH) $(LIBWL) $(LIBMPH) $(LDLIBS)
 
@@ -177,8 +177,9 @@ $(BUILD)/bench/compare_parse: bench/compare_parse.c
 # benchmarks print ratios measured side by side; not part of check (bench/README.md).
 # deps: the fill-rate bench runs stress-ng and memhog.
 bench: deps
-	@$(MAKE) --no-print-directory all $(addprefix $(BUILD)/bench/,recorder_bench fillwatch populate compare_parse)
+	@$(MAKE) --no-print-directory all $(addprefix $(BUILD)/bench/,recorder_bench stall_bench fillwatch populate compare_parse)
 	$(BUILD)/bench/recorder_bench ./mph
+	$(BUILD)/bench/stall_bench ./mph
 	BENCH_BIN=$(BUILD)/bench bench/fill-rate.sh
 	BENCH_BIN=$(BUILD)/bench bench/compare-bench.sh
 	bench/plan-overhead.sh

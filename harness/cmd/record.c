@@ -10,6 +10,7 @@
 #include "../host/journal.h"
 #include "../host/recorder.h"
 #include "../host/result.h"
+#include "../host/trace.h"
 #include "cmd.h"
 #include "../runner/runner.h"
 #include "../report/report.h"
@@ -33,7 +34,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mph record [--interval T] [--cgroup PATH] [--out DIR] [--duration T] [--pss] [--statm]\n"
+		   "                  [--slow LIST] [--slow-interval T]\n"
 		   "                  [--memory-max SIZE] [--wait T] [--state-dir DIR] [--prom FILE [--prom-interval T]]\n"
+		   "                  [--stalls]\n"
 		   "                  [-- CMD ARGS...]\n\n"
 		   "Samples /proc/vmstat, /proc/meminfo, PSI, NUMA nodes, a cgroup's memory files and every\n"
 		   "process in it every interval into samples.csv and processes.csv, and OOM kills and first\n"
@@ -49,9 +52,16 @@ static void usage(FILE *f)
 		   "  --duration T     stop after T\n"
 		   "  --pss            also sample Pss (the command's, and the largest processes')\n"
 		   "  --statm          read the command's memory from /proc/PID/statm (cheaper, fewer fields)\n"
+		   "  --slow LIST      sources read at most every --slow-interval, their cells empty between:\n"
+		   "                   vmstat, meminfo, psi.memory, psi.io, node, cg.stat, or none\n"
+		   "                   (default node,psi.io)\n"
+		   "  --slow-interval T  how often the slow sources are read (default 10ms)\n"
 		   "  --prom FILE      the cgroup's metrics in Prometheus's text format (node_exporter's textfile\n"
 		   "                   collector), written atomically every --prom-interval and at the end\n"
-		   "  --prom-interval T  how often FILE is rewritten (default 10s, at least --interval)\n");
+		   "  --prom-interval T  how often FILE is rewritten (default 10s, at least --interval)\n"
+		   "  --stalls         reclaim stalls and OOM victims from kernel tracepoints, in a tracefs\n"
+		   "                   instance of mph's own (journalled; needs root): record.json's\n"
+		   "                   recorder.reclaim_stalls\n");
 }
 
 /* The event loop's context: the recorder, and the live metrics file when asked for. */
@@ -153,9 +163,10 @@ static char *cgroup_dir(const struct cg_env *env, const char *arg)
 }
 
 struct rec_opts {
-	uint64_t interval, duration, memory_max, wait_ms, prom_interval;
+	uint64_t interval, duration, memory_max, wait_ms, prom_interval, slow_ms;
+	unsigned slow;
 	const char *cgarg, *out, *state_dir, *prom;
-	bool pss, statm;
+	bool pss, statm, stalls;
 	char **cmd;
 };
 
@@ -169,7 +180,8 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 		{ "statm", no_argument, NULL, 'm' },          { "memory-max", required_argument, NULL, 'M' },
 		{ "wait", required_argument, NULL, 'w' },     { "state-dir", required_argument, NULL, 's' },
 		{ "prom", required_argument, NULL, 'P' },     { "prom-interval", required_argument, NULL, 'I' },
-		{ NULL, 0, NULL, 0 },
+		{ "slow", required_argument, NULL, 'S' },     { "slow-interval", required_argument, NULL, 'L' },
+		{ "stalls", no_argument, NULL, 'T' },         { NULL, 0, NULL, 0 },
 	};
 	int c;
 	optind = 1;
@@ -182,17 +194,28 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 		case 'w': r = parse_duration_ms(optarg, &o->wait_ms); if (!r && o->wait_ms > UINT32_MAX) r = -ERANGE; break;
 		case 'M': r = parse_size(optarg, &o->memory_max); if (!r && !o->memory_max) r = -ERANGE; what = "a size such as 256M"; break;
 		case 'I': r = parse_duration_ms(optarg, &o->prom_interval); if (!r && !o->prom_interval) r = -ERANGE; break;
+		case 'L': r = parse_duration_ms(optarg, &o->slow_ms); if (!r && !o->slow_ms) r = -ERANGE; what = "a duration such as 100ms (at least 1ms)"; break;
+		case 'S': {
+			char err[256];
+			if (rec_parse_slow(optarg, &o->slow, err, sizeof(err)) < 0) {
+				fprintf(stderr, "mph record: --slow %s: %s\n", optarg, err);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		}
 		case 'P': o->prom = optarg; break;
 		case 'c': o->cgarg = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 's': o->state_dir = optarg; break;
 		case 'p': o->pss = true; break;
 		case 'm': o->statm = true; break;
+		case 'T': o->stalls = true; break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return EXIT_BAD_INPUT;
 		}
 		if (r < 0) {
-			const char *name = c == 'i' ? "interval" : c == 'd' ? "duration" : c == 'w' ? "wait" : c == 'I' ? "prom-interval" : "memory-max";
+			const char *name = c == 'i' ? "interval" : c == 'd' ? "duration" : c == 'w' ? "wait" : c == 'I' ? "prom-interval"
+					 : c == 'L' ? "slow-interval" : "memory-max";
 			fprintf(stderr, "mph record: --%s %s: expected %s\n", name, optarg, what);
 			return EXIT_BAD_INPUT;
 		}
@@ -221,6 +244,36 @@ static int parse(int argc, char **argv, struct rec_opts *o)
 	return EXIT_OK;
 }
 
+/* The lock, then a journal of what this recording changes (its cgroup, its tracefs
+ * instance), begun; an exit code. The caller replays the journal and releases the
+ * lock, also after a failure here (*locked says whether it was taken). */
+static int begin_journal(const struct rec_opts *o, struct journal *j, bool *locked)
+{
+	if (*locked)
+		return EXIT_OK;
+	int holder = 0;
+	int r = journal_lock(j, o->state_dir, "/proc/sys", (unsigned)o->wait_ms, &holder);
+	if (r == -EBUSY) {
+		fprintf(stderr, "mph record: another mph run is in progress (pid %d); use --wait T to queue\n", holder);
+		return EXIT_REFUSED;
+	}
+	if (r < 0) {
+		fprintf(stderr, "mph record: cannot take the lock in %s: %s\n", o->state_dir, strerror(-r));
+		return EXIT_RUN_FAILED;
+	}
+	*locked = true;
+	if (journal_exists(j)) {
+		fprintf(stderr, "mph record: a previous run was interrupted and left changes in place (journal %s);\n"
+				"     run `mph restore` first\n", j->path);
+		return EXIT_REFUSED;
+	}
+	if ((r = journal_begin(j)) < 0) {
+		fprintf(stderr, "mph record: cannot write the journal %s: %s\n", j->path, strerror(-r));
+		return EXIT_RUN_FAILED;
+	}
+	return EXIT_OK;
+}
+
 /* A cgroup of our own for the command, limited, journalled before it exists (a killed
  * mph leaves it to `mph restore`). The caller removes it and releases the lock. */
 static int make_cgroup(const struct rec_opts *o, const struct cg_env *env, struct journal *j, bool *locked, struct cg **cg)
@@ -241,28 +294,15 @@ static int make_cgroup(const struct rec_opts *o, const struct cg_env *env, struc
 		fprintf(stderr, "mph record: creating a cgroup for the command needs root\n");
 		return EXIT_UNSUPPORTED;
 	}
-	int holder = 0;
-	int r = journal_lock(j, o->state_dir, "/proc/sys", (unsigned)o->wait_ms, &holder);
-	if (r == -EBUSY) {
-		fprintf(stderr, "mph record: another mph run is in progress (pid %d); use --wait T to queue\n", holder);
-		return EXIT_REFUSED;
-	}
-	if (r < 0) {
-		fprintf(stderr, "mph record: cannot take the lock in %s: %s\n", o->state_dir, strerror(-r));
-		return EXIT_RUN_FAILED;
-	}
-	*locked = true;
-	if (journal_exists(j)) {
-		fprintf(stderr, "mph record: a previous run was interrupted and left changes in place (journal %s);\n"
-				"     run `mph restore` first\n", j->path);
-		return EXIT_REFUSED;
-	}
+	int r = begin_journal(o, j, locked);
+	if (r != EXIT_OK)
+		return r;
 	char *name = xasprintf("mph-%d-1", (int)getpid()); /* named as a run names its cgroups: the journal accepts no other */
 	char *dir = xasprintf("%s%s/%s", env->mount, env->own, name);
 	if (access(dir, F_OK) == 0) {
 		r = -EEXIST;
 		fprintf(stderr, "mph record: cgroup %s already exists; mph will not take it over\n", dir);
-	} else if ((r = journal_begin(j)) < 0 || (r = journal_add(j, J_CGROUP, dir, NULL)) < 0) {
+	} else if ((r = journal_add(j, J_CGROUP, dir, NULL)) < 0) {
 		fprintf(stderr, "mph record: cannot write the journal %s: %s\n", j->path, strerror(-r));
 	} else if ((r = cg_create(env, name, cg)) < 0) {
 		fprintf(stderr, "mph record: cannot create cgroup %s: %s\n", dir, strerror(-r));
@@ -333,7 +373,7 @@ int cmd_record(int argc, char **argv)
 	struct cg *cg = NULL;
 	bool created = false, locked = false;
 	struct journal j = { .fd = -1, .lock_fd = -1 };
-	char *dir = NULL;
+	char *dir = NULL, *trace_dir = NULL, *trace_absent = NULL;
 	if (o.cgarg || o.cmd) {
 		if (cg_env_detect(&env) < 0) {
 			fprintf(stderr, "mph record: no memory cgroup controller here, so %s\n",
@@ -377,6 +417,15 @@ int cmd_record(int argc, char **argv)
 		if (code != EXIT_OK)
 			goto undo;
 	}
+	/* --stalls: the tracefs instance, journalled (a failure is recorded as absent) */
+	if (o.stalls) {
+		if (geteuid() != 0)
+			trace_absent = xstrdup("not root: tracefs instances need root");
+		else if ((code = begin_journal(&o, &j, &locked)) != EXIT_OK)
+			goto undo;
+		else
+			trace_setup(&j, &trace_dir, &trace_absent);
+	}
 	if (o.out) {
 		dir = xstrdup(o.out);
 	} else {
@@ -396,10 +445,10 @@ int cmd_record(int argc, char **argv)
 	sup.t0 = now_s();
 	sup.duration_ms = o.duration ? o.duration : UINT64_MAX;
 	sup.timeout_ms = UINT64_MAX;
-	struct rec_config rc = { .dir = dir, .interval_ms = o.interval, .pss = o.pss, .statm = o.statm,
+	struct rec_config rc = { .dir = dir, .interval_ms = o.interval, .slow = o.slow, .slow_ms = o.slow_ms, .pss = o.pss, .statm = o.statm,
 				 .cg_dir = cg ? cg->dir : NULL, .cg_ver = env.ver, .cg_rel = cg ? cg->rel : NULL,
 				 .cg_fresh = created, .owns = owns_pid, .owns_ctx = &sup, .procs = names,
-				 .nprocs = o.cmd ? 1 : 0, .t0 = sup.t0 };
+				 .nprocs = o.cmd ? 1 : 0, .t0 = sup.t0, .trace_dir = trace_dir, .trace_absent = trace_absent };
 	struct recorder *rec = NULL;
 	if ((r = rec_open(&rec, &rc)) < 0) {
 		fprintf(stderr, "mph record: cannot start recording in %s: %s\n", dir, strerror(-r));
@@ -501,6 +550,8 @@ undo:
 	if (prom_tfd >= 0)
 		close(prom_tfd);
 	free(dir);
+	free(trace_dir);
+	free(trace_absent);
 	cg_env_free(&env);
 	return code;
 }

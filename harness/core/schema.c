@@ -19,6 +19,11 @@ static const char *const action_words[] = { "done", "skipped", "failed", NULL };
 static int get_len(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_global_kills(const json_t *obj, const struct metric *m, struct mval *out);
 static int get_hist(const json_t *obj, const struct metric *m, struct mval *out);
+static int get_wmark_min(const json_t *obj, const struct metric *m, struct mval *out);
+static int get_wmark_low_over_min(const json_t *obj, const struct metric *m, struct mval *out);
+static int get_wmark_high_over_min(const json_t *obj, const struct metric *m, struct mval *out);
+static int get_wmark_gap_10k(const json_t *obj, const struct metric *m, struct mval *out);
+static int get_wmark_gap_ratio(const json_t *obj, const struct metric *m, struct mval *out);
 
 /* a trailing LOWER or HIGHER says which way a number is better (compare, ab) */
 #define NUM(n, u, p, mean, ...) { .name = n, .type = MT_NUMBER, .unit = u, .path = p, .meaning = mean, __VA_ARGS__ }
@@ -30,6 +35,9 @@ static int get_hist(const json_t *obj, const struct metric *m, struct mval *out)
  * when it holds no samples */
 #define HIST(n, u, p, sc, mean, ...) \
 	{ .name = n, .type = MT_NUMBER, .unit = u, .path = p, .scale = sc, .get = get_hist, .meaning = mean, __VA_ARGS__ }
+/* a figure of the zones' watermarks at the start (zoneinfo.start), summed over the
+ * zones that have pages (managed_pages > 0) */
+#define WMARK(n, u, fn, mean) { .name = n, .type = MT_NUMBER, .unit = u, .path = "zoneinfo.start", .get = fn, .meaning = mean }
 #define LOWER .better = MB_LOWER
 #define HIGHER .better = MB_HIGHER
 
@@ -70,6 +78,9 @@ static const struct metric run_metrics[] = {
 	NUM("cgroup_pgsteal_kswapd", MU_PAGES, CR "reclaimers.kswapd.reclaimed_pages", "pages of the run cgroup reclaimed by kswapd; absent on v1", LOWER),
 	NUM("cgroup_direct_efficiency_pct", MU_PCT, CR "reclaimers.direct.efficiency_pct", "the run cgroup's direct reclaim (limit reclaim included): pages reclaimed per 100 scanned; absent on v1 or when none were scanned", HIGHER),
 	NUM("allocation_stalls", MU_COUNT, RC "allocation_stalls", "allocations that entered direct reclaim, machine-wide (Σ Δ allocstall_*)", LOWER),
+	NUM("numa_miss", MU_PAGES, "vmstat.delta.numa_miss", "pages allocated on another node than the one asked for (the intended node was short), machine-wide (Δ numa_miss); absent without NUMA"),
+	NUM("numa_foreign", MU_PAGES, "vmstat.delta.numa_foreign", "pages meant for a node but allocated on another, machine-wide (Δ numa_foreign); absent without NUMA"),
+	NUM("zone_reclaim_failed", MU_COUNT, "vmstat.delta.zone_reclaim_failed", "vm.zone_reclaim_mode reclaims of a node that freed too little (Δ zone_reclaim_failed); absent without NUMA"),
 	NUM("refaults_anon", MU_PAGES, RC "refaults_anon_pages", "anonymous pages faulted back soon after being reclaimed, machine-wide (Δ workingset_refault_anon)", LOWER),
 	NUM("refaults_file", MU_PAGES, RC "refaults_file_pages", "file pages read back soon after being reclaimed, machine-wide (Δ workingset_refault_file)", LOWER),
 	NUM("cgroup_refaults_anon", MU_PAGES, CR "refaults_anon_pages", "the run cgroup's anonymous workingset refaults", LOWER),
@@ -88,6 +99,11 @@ static const struct metric run_metrics[] = {
 	NUM("memcg_stall_p99_us", MU_US, "recorder.reclaim_stalls.memcg.p99_us", "99th percentile of those stalls; absent without one"),
 	NUM("direct_stalls", MU_COUNT, "recorder.reclaim_stalls.direct.count", "the run's tasks' direct reclaim stalls (tracepoints); absent without [record] stalls"),
 	NUM("direct_stall_p99_us", MU_US, "recorder.reclaim_stalls.direct.p99_us", "99th percentile of those stalls; absent without one"),
+	WMARK("watermark_min_pages", MU_PAGES, get_wmark_min, "Σ min watermark of the zones with pages, at the start (/proc/zoneinfo; vm.min_free_kbytes / 4 KiB)"),
+	WMARK("watermark_low_over_min", MU_NONE, get_wmark_low_over_min, "Σ low / Σ min watermark at the start; the old formula's 1.25, today's 1 + max(min/4, managed × watermark_scale_factor / 10000) / min"),
+	WMARK("watermark_high_over_min", MU_NONE, get_wmark_high_over_min, "Σ high / Σ min watermark at the start; the old formula's 1.5"),
+	WMARK("watermark_gap_per_10k", MU_NONE, get_wmark_gap_10k, "Σ (low − min) × 10000 / Σ managed pages at the start: watermark_scale_factor when it sets the gap (today's formula), more when min/4 does"),
+	WMARK("watermark_gap_ratio", MU_NONE, get_wmark_gap_ratio, "Σ (high − low) / Σ (low − min) at the start: 1 when high = low + the same gap as low = min + gap"),
 	NUM("elapsed_s", MU_S, "elapsed_s", "seconds from starting the workloads until all had ended or been stopped"),
 	NUM("samples", MU_COUNT, "recorder.samples", "samples the recorder took"),
 	BOOL("interrupted", "interrupted", "the run was cut short by SIGINT, SIGTERM or SIGHUP"),
@@ -138,6 +154,9 @@ static const struct metric wl_metrics[] = {
 	NUM("reserve_requests", MU_COUNT, FIN "reserve_requests", "reservations granted"),
 	NUM("failed_request_bytes", MU_BYTES, FIN "failed_request_bytes", "size of the refused reservation (0 when none was)"),
 	NUM("touched_bytes", MU_BYTES, FIN "touched_bytes", "bytes of the reservation touched"),
+	NUM("reserved_vm_size", MU_BYTES, FIN "reserved.vm_size", "its VmSize once reserving ended (granted or refused)"),
+	NUM("reserved_vm_rss", MU_BYTES, FIN "reserved.vm_rss", "its VmRSS at the same moment, before touching: reserving is not using"),
+	NUM("commit_limit", MU_BYTES, FIN "reserved.commit_limit", "CommitLimit (/proc/meminfo) at the same moment"),
 	WORD("reserve_errno", FIN "reserve_errno", NULL, "none", "why a reservation was refused (ENOMEM), none when none was"),
 
 	{ .name = "passes_done", .wl_type = "pagecache", .type = MT_NUMBER, .unit = MU_COUNT, .path = FIN "passes_done",
@@ -479,6 +498,88 @@ static int get_hist(const json_t *obj, const struct metric *m, struct mval *out)
 		return 0;
 	}
 	return get_path(obj, m, out);
+}
+
+/* Σ min, low, high and managed pages over the zones of zoneinfo.start that have
+ * pages; 0 when the sums exist (and *out is untouched), else *out is absent. A zone
+ * without pages (an empty Movable) still shows a min: it is left out. */
+static int wmark_sums(const json_t *obj, const struct metric *m, struct mval *out, double sum[4])
+{
+	static const char *const keys[4] = { "min_pages", "low_pages", "high_pages", "managed_pages" };
+	const char *why = NULL;
+	const json_t *zones = walk(obj, m->path, &why), *z;
+	size_t i, n = 0;
+	if (!json_is_array(zones)) {
+		absent(out, zones ? "zoneinfo not recorded (null in run.json)" : why);
+		return -1;
+	}
+	memset(sum, 0, 4 * sizeof(*sum));
+	json_array_foreach (zones, i, z) {
+		json_t *managed = json_object_get(z, "managed_pages");
+		if (!json_is_integer(managed) || json_integer_value(managed) <= 0)
+			continue;
+		for (size_t k = 0; k < 4; k++) {
+			json_t *v = json_object_get(z, keys[k]);
+			if (!json_is_integer(v)) {
+				absent(out, "a zone without its watermarks in run.json");
+				return -1;
+			}
+			sum[k] += (double)json_integer_value(v);
+		}
+		n++;
+	}
+	if (!n || sum[0] <= 0) {
+		absent(out, "no zone with pages and a min watermark in run.json");
+		return -1;
+	}
+	return 0;
+}
+
+static int wmark_value(const json_t *obj, const struct metric *m, struct mval *out, int what)
+{
+	double s[4];
+	if (wmark_sums(obj, m, out, s) < 0)
+		return 0;
+	double v, gap = s[1] - s[0];
+	switch (what) {
+	case 0: v = s[0]; break;
+	case 1: v = s[1] / s[0]; break;
+	case 2: v = s[2] / s[0]; break;
+	case 3: v = gap * 10000.0 / s[3]; break;
+	default:
+		if (gap <= 0) {
+			absent(out, "low equals min: no gap to compare with");
+			return 0;
+		}
+		v = (s[2] - s[1]) / gap;
+	}
+	*out = (struct mval){ .kind = MV_NUMBER, .num = v };
+	return 0;
+}
+
+static int get_wmark_min(const json_t *obj, const struct metric *m, struct mval *out)
+{
+	return wmark_value(obj, m, out, 0);
+}
+
+static int get_wmark_low_over_min(const json_t *obj, const struct metric *m, struct mval *out)
+{
+	return wmark_value(obj, m, out, 1);
+}
+
+static int get_wmark_high_over_min(const json_t *obj, const struct metric *m, struct mval *out)
+{
+	return wmark_value(obj, m, out, 2);
+}
+
+static int get_wmark_gap_10k(const json_t *obj, const struct metric *m, struct mval *out)
+{
+	return wmark_value(obj, m, out, 3);
+}
+
+static int get_wmark_gap_ratio(const json_t *obj, const struct metric *m, struct mval *out)
+{
+	return wmark_value(obj, m, out, 4);
 }
 
 int schema_value(const json_t *run, const struct metric_ref *ref, struct mval *out)

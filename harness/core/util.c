@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -262,6 +263,71 @@ void *xrealloc(void *p, size_t size)
 	if (!q)
 		oom_exit();
 	return q;
+}
+
+static struct rlimit nofile_orig;
+static bool nofile_raised;
+
+unsigned long long nofile_raise(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024; /* cannot happen on Linux; the usual soft limit */
+	if (!nofile_raised && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { rl.rlim_max, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			nofile_orig = rl;
+			nofile_raised = true;
+			rl = up;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? ULLONG_MAX : (unsigned long long)rl.rlim_cur;
+}
+
+void nofile_restore(void)
+{
+	if (nofile_raised)
+		(void)setrlimit(RLIMIT_NOFILE, &nofile_orig);
+}
+
+/* Decimal of v ending at end; returns its start. */
+static char *decimal_before(char *end, long long v)
+{
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--end = '-';
+	return end;
+}
+
+char *put_decimal(char *out, long long v)
+{
+	char num[24], *s = decimal_before(num + sizeof(num), v);
+	size_t n = (size_t)(num + sizeof(num) - s);
+	memcpy(out, s, n);
+	return out + n;
+}
+
+char *put_fixed(char *out, long long v, int digits)
+{
+	long long scale = 1;
+	for (int i = 0; i < digits; i++)
+		scale *= 10;
+	if (v < 0) {
+		*out++ = '-';
+		v = -v;
+	}
+	out = put_decimal(out, v / scale);
+	*out++ = '.';
+	char frac[24], *s = decimal_before(frac + sizeof(frac), v % scale);
+	for (int pad = digits - (int)(frac + sizeof(frac) - s); pad > 0; pad--)
+		*out++ = '0';
+	size_t n = (size_t)(frac + sizeof(frac) - s);
+	memcpy(out, s, n);
+	return out + n;
 }
 
 char *strtrim(char *s)

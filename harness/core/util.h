@@ -49,6 +49,22 @@ int kv_find_ll(const char *text, const char *key, long long *out);
  * -1 when the file or the key is missing. */
 long long read_kb_key(const char *path, const char *key);
 
+/* v in decimal at out (no NUL; at most 20 bytes); returns the end. For writers of
+ * many numbers (the recorder's CSV rows), where printf's cost shows. */
+char *put_decimal(char *out, long long v);
+/* v / 10^digits with that many decimals at out ("12.345" for 12345, 3; digits 1..18;
+ * no NUL); returns the end. */
+char *put_fixed(char *out, long long v, int digits);
+
+/* RLIMIT_NOFILE: raise this process's soft limit to the hard one (once; the first
+ * caller's original soft limit is kept) and return the soft limit now in force. For
+ * code that keeps a file open per process it watches. nofile_restore() puts the
+ * original soft limit back: call it in a child before exec (async-signal-safe), so
+ * that programs mph starts see the limit they would have had (select() users expect
+ * fds below 1024). */
+unsigned long long nofile_raise(void);
+void nofile_restore(void);
+
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

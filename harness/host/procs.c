@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,7 +97,12 @@ void procs_parse_status(const char *text, struct proc_ent *e)
 		e->rss = rss;
 }
 
-static ssize_t pread_all(struct proc_set *ps, int fd)
+/* The whole file into ps->buf. whole: the kernel generates it in one piece (statm,
+ * status, cmdline, smaps_rollup: a single seq_file show), so a read that came short
+ * is all of it and no second pread is needed just to see 0. Not so for a list
+ * (cgroup.procs): seq_file returns what fits in its buffer, a page of pids at first,
+ * less than asked for and far from the end - read on until 0. */
+static ssize_t pread_all(struct proc_set *ps, int fd, bool whole)
 {
 	size_t len = 0;
 	for (;;) {
@@ -111,15 +117,18 @@ static ssize_t pread_all(struct proc_set *ps, int fd)
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		/* a kernel file generated whole (statm, status: one seq_file page) that came
-		 * short is complete: no second pread just to see 0. Longer files (cgroup.procs
-		 * of many pids) are read on until 0. */
-		if ((size_t)n < ask && len < 4096)
+		if (whole && (size_t)n < ask)
 			break;
 	}
 	ps->buf[len] = '\0';
 	return (ssize_t)len;
 }
+
+/* statm: through the fd kept open for e, or opened for this read when none is (all
+ * the kept ones in use). A kept fd stays with the process it was opened for; a path
+ * opened now could name a new process with a reused pid, but only if the pid was
+ * freed and reused since this scan read cgroup.procs. */
+static ssize_t read_statm(struct proc_set *ps, const struct proc_ent *e);
 
 /* /proc/PID/<name> into ps->buf: open, read, close. */
 static ssize_t read_proc(struct proc_set *ps, int pid, const char *name)
@@ -129,9 +138,14 @@ static ssize_t read_proc(struct proc_set *ps, int pid, const char *name)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = pread_all(ps, fd);
+	ssize_t n = pread_all(ps, fd, true);
 	close(fd);
 	return n;
+}
+
+static ssize_t read_statm(struct proc_set *ps, const struct proc_ent *e)
+{
+	return e->statm_fd >= 0 ? pread_all(ps, e->statm_fd, true) : read_proc(ps, e->pid, "statm");
 }
 
 int procs_open(struct proc_set *ps, const char *procs_path, const char *proc_root, bool pss, FILE *csv,
@@ -151,6 +165,11 @@ int procs_open(struct proc_set *ps, const char *procs_path, const char *proc_roo
 	ps->ctx = ctx;
 	ps->bufsz = 4096;
 	ps->buf = xcalloc(1, ps->bufsz);
+	/* a statm fd per process kept open (a read then costs one pread): as many as
+	 * the fd limit, raised to its hard limit, leaves room for, PROCS_FD_RESERVE for
+	 * the rest of mph; beyond that statm is opened per read */
+	unsigned long long lim = nofile_raise();
+	ps->fds_max = lim > PROCS_FD_RESERVE ? (size_t)(lim - PROCS_FD_RESERVE) : 0;
 	if (csv)
 		fputs("t[s],pid,rss[bytes],anon[bytes],file[bytes],shmem[bytes],swap[bytes],pss[bytes]\n", csv);
 	return 0;
@@ -170,21 +189,33 @@ static int cmp_ent(const void *a, const void *b, void *ctx)
 	return (x > y) - (x < y);
 }
 
+static bool sorted_ints(const int *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i - 1] > v[i])
+			return false;
+	return true;
+}
+
 static int read_pids(struct proc_set *ps)
 {
 	int fd = open(ps->procs_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = pread_all(ps, fd);
+	ssize_t n = pread_all(ps, fd, false);
 	close(fd);
 	if (n < 0)
 		return -EIO;
 	ps->npids = 0;
-	for (char *p = ps->buf; *p;) {
-		char *e;
-		long v = strtol(p, &e, 10);
-		if (e == p)
+	/* one pid per line; anything else on a line ends the list (a corrupt read) */
+	for (const char *p = ps->buf; *p >= '0' && *p <= '9';) {
+		long v = 0;
+		for (; *p >= '0' && *p <= '9' && v <= INT_MAX; p++)
+			v = v * 10 + (*p - '0');
+		if (v > INT_MAX || (*p != '\n' && *p != '\0'))
 			break;
+		while (*p == '\n')
+			p++;
 		if (v > 0) {
 			if (ps->npids == ps->pids_cap) {
 				ps->pids_cap = ps->pids_cap ? ps->pids_cap * 2 : 64;
@@ -192,11 +223,9 @@ static int read_pids(struct proc_set *ps)
 			}
 			ps->pids[ps->npids++] = (int)v;
 		}
-		p = e;
-		while (*p == '\n' || *p == ' ')
-			p++;
 	}
-	qsort(ps->pids, ps->npids, sizeof(*ps->pids), cmp_int); /* v2 lists them unsorted */
+	if (!sorted_ints(ps->pids, ps->npids))
+		qsort(ps->pids, ps->npids, sizeof(*ps->pids), cmp_int); /* v2 lists them unsorted; v1 sorted */
 	return 0;
 }
 
@@ -230,8 +259,8 @@ static void read_status(struct proc_set *ps, struct proc_ent *e)
 		procs_parse_status(ps->buf, e);
 		if (e->status_ok && strcmp(comm, e->comm) != 0) {
 			read_cmdline(ps, e);
-			e->cmdline_scan = ps->scan;
-			e->cmdline_again = false;
+			e->cmdline_gap = 1;
+			e->cmdline_scan = ps->scan + 1;
 		}
 		e->status_ok = true;
 	}
@@ -248,10 +277,12 @@ static void add_proc(struct proc_set *ps, int pid, double t)
 	e->rss = e->anon = e->file = e->shmem = e->swap = e->pss = -1;
 	e->peak_rss = e->peak_anon = e->peak_swap = e->peak_pss = -1;
 	e->alive = true;
-	e->cmdline_scan = ps->scan;
+	e->cmdline_gap = 1;
+	e->cmdline_scan = ps->scan + 1;
 	char path[128];
 	snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, pid);
-	e->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	e->statm_fd = ps->fds_kept < ps->fds_max ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	ps->fds_kept += e->statm_fd >= 0;
 	read_cmdline(ps, e);
 	read_status(ps, e);
 	if (ps->event)
@@ -265,11 +296,13 @@ static void gone(struct proc_set *ps, struct proc_ent *e, double t)
 	/* gone from cgroup.procs: exited (statm unreadable, or empty for a zombie), or
 	 * moved to another cgroup (still has its memory) */
 	unsigned long long res = 0, shared = 0;
-	bool alive = e->statm_fd >= 0 && pread_all(ps, e->statm_fd) > 0 && procs_parse_statm(ps->buf, &res, &shared) && res > 0;
+	bool alive = read_statm(ps, e) > 0 && procs_parse_statm(ps->buf, &res, &shared) && res > 0;
 	e->end = alive ? PE_LEFT : PE_EXITED;
 	e->alive = false;
-	if (e->statm_fd >= 0)
+	if (e->statm_fd >= 0) {
 		close(e->statm_fd);
+		ps->fds_kept--;
+	}
 	e->statm_fd = -1;
 	if (ps->event)
 		ps->event(ps->ctx, t, "process_gone", json_pack("{s:i, s:s, s:s}", "pid", e->pid, "comm", e->comm, "ended",
@@ -286,7 +319,13 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 {
 	unsigned long long res, shared;
 	e->last_seen = t;
-	if (e->statm_fd < 0 || pread_all(ps, e->statm_fd) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
+	if (e->statm_fd < 0 && ps->fds_kept < ps->fds_max) { /* one kept fd was freed since */
+		char path[128];
+		snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, e->pid);
+		e->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+		ps->fds_kept += e->statm_fd >= 0;
+	}
+	if (read_statm(ps, e) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
 		return; /* exiting: keep its last values */
 	if (!e->status_ok || res != e->st_res || shared != e->st_shared) {
 		read_status(ps, e);
@@ -296,11 +335,15 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 	/* A process that names itself without an exec (php-fpm's master "php-fpm: master
 	 * process (CONF)" after its exec, its workers "php-fpm: pool www" after the fork;
 	 * postgres, nginx) does so as it starts, and the scan that first read its cmdline
-	 * may have come before that. The next scan reads the title it runs under; later
-	 * changes (a per-request title) are not followed. */
-	if (!e->cmdline_again && ps->scan > e->cmdline_scan) {
-		e->cmdline_again = true;
+	 * may have come before that - on a busy machine, several scans before. So cmdline
+	 * is read again 1, 2, 4, 8, ... scans after its first reading (at most every 512
+	 * scans later on): a start-up title is caught however slow the start, a later
+	 * retitle eventually, at a cost that falls to nothing for long-lived processes. */
+	if (ps->scan >= e->cmdline_scan) {
 		read_cmdline(ps, e);
+		if (e->cmdline_gap < 512)
+			e->cmdline_gap *= 2;
+		e->cmdline_scan = ps->scan + e->cmdline_gap;
 	}
 	e->rss = (long long)res * ps->page;
 	peak(&e->peak_rss, e->rss);
@@ -342,9 +385,7 @@ static void sample_pss(struct proc_set *ps, size_t *live, size_t nlive)
 static char *put_cell(char *o, long long v)
 {
 	*o++ = ',';
-	if (v >= 0)
-		o += sprintf(o, "%lld", v);
-	return o;
+	return v >= 0 ? put_decimal(o, v) : o;
 }
 
 void procs_sample(struct proc_set *ps, double t)
@@ -352,11 +393,19 @@ void procs_sample(struct proc_set *ps, double t)
 	if (!ps->procs_path || read_pids(ps) < 0)
 		return; /* a failed read is not the processes' end */
 	ps->scan++;
-	size_t nlive = 0, *live = xcalloc(ps->n + ps->npids + 1, sizeof(*live));
+	if (ps->live_cap < ps->n + ps->npids + 1) {
+		ps->live_cap = (ps->n + ps->npids + 1) * 2;
+		ps->live = xrealloc(ps->live, ps->live_cap * sizeof(*ps->live));
+	}
+	size_t nlive = 0, *live = ps->live;
+	bool sorted = true;
 	for (size_t i = 0; i < ps->n; i++)
-		if (ps->e[i].alive)
+		if (ps->e[i].alive) {
+			sorted &= nlive == 0 || ps->e[live[nlive - 1]].pid < ps->e[i].pid;
 			live[nlive++] = i;
-	qsort_r(live, nlive, sizeof(*live), cmp_ent, ps);
+		}
+	if (!sorted) /* entries are added in pid order but for pid wrap-around */
+		qsort_r(live, nlive, sizeof(*live), cmp_ent, ps);
 	/* merge: alive entries not listed are gone, listed pids without one are new */
 	size_t a = 0, b = 0, n0 = ps->n, kept = 0;
 	while (a < nlive || b < ps->npids) {
@@ -380,9 +429,12 @@ void procs_sample(struct proc_set *ps, double t)
 		sample_pss(ps, live, nlive);
 	if (ps->csv) {
 		char row[256];
+		long long t_us = (long long)(t * 1e6);
 		for (size_t k = 0; k < nlive; k++) {
 			const struct proc_ent *e = &ps->e[live[k]];
-			char *o = row + sprintf(row, "%.6f,%d", t, e->pid);
+			char *o = put_fixed(row, t_us, 6);
+			*o++ = ',';
+			o = put_decimal(o, e->pid);
 			o = put_cell(o, e->rss);
 			o = put_cell(o, e->anon);
 			o = put_cell(o, e->file);
@@ -393,7 +445,6 @@ void procs_sample(struct proc_set *ps, double t)
 			fwrite_unlocked(row, 1, (size_t)(o - row), ps->csv);
 		}
 	}
-	free(live);
 }
 
 bool procs_seen(const struct proc_set *ps, int pid)
@@ -530,6 +581,7 @@ void procs_close(struct proc_set *ps)
 	free(ps->e);
 	free(ps->buf);
 	free(ps->pids);
+	free(ps->live);
 	free(ps->procs_path);
 	memset(ps, 0, sizeof(*ps));
 }

@@ -6,7 +6,8 @@
  * for run.json.
  *
  * Cost is bounded per sample: /proc/PID/statm (one short line, ~2 us) for every
- * process; /proc/PID/status (the anon/file/shmem split and swap) only for a process
+ * process, through an fd kept open per process (RLIMIT_NOFILE's soft limit raised to
+ * its hard one; when they run out, opened per read); /proc/PID/status (the anon/file/shmem split and swap) only for a process
  * whose statm changed since its last status read; smaps_rollup (Pss, which walks every
  * mapping) only for the PROCS_PSS_TOP largest by RSS, and only when asked for. A
  * process's values carry over between status reads: unchanged resident and shared
@@ -21,6 +22,7 @@
 
 #define PROCS_PSS_TOP 5
 #define PROCS_RANK_TOP 10
+#define PROCS_FD_RESERVE 256 /* fds left to the rest of mph when keeping statm open */
 
 enum proc_end { PE_RUNNING, PE_EXITED, PE_LEFT, PE_OOM_KILLED };
 
@@ -35,8 +37,8 @@ struct proc_ent {
 	int statm_fd;
 	bool alive;      /* in cgroup.procs at the last scan */
 	bool status_ok;  /* status was read at least once */
-	unsigned long cmdline_scan; /* the scan that read cmdline for this program (first sight, exec) */
-	bool cmdline_again;         /* ... and it was read again at a later scan */
+	unsigned long cmdline_scan; /* the scan at which cmdline is read again */
+	unsigned long cmdline_gap;  /* scans from that one to the next (doubling from 1) */
 	enum proc_end end;
 };
 
@@ -56,6 +58,8 @@ struct proc_set {
 	char *buf;
 	size_t bufsz;
 	int *pids;             /* scratch: the pids of one scan */
+	size_t *live, live_cap; /* scratch: the entries alive in one scan */
+	size_t fds_kept, fds_max; /* statm fds kept open, and at most (procs_open; tests lower it) */
 	unsigned long scan;    /* scans so far */
 	size_t npids, pids_cap;
 };

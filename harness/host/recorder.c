@@ -49,11 +49,61 @@ struct src {
 	size_t *klen;
 	uint64_t *khash;
 	int proc;         /* index of the process it belongs to, or -1 */
-	bool slow;        /* read at most every SLOW_MS: changes slowly, costs as much as the rest */
+	bool slow;        /* in the slow set: read at most every cfg.slow_ms */
 	double last_read;
+	/* the last read's text and its lines (start, length, column + 1 or 0), for
+	 * key-value files: an unchanged line is not parsed again */
+	char *prev;
+	size_t prev_cap, nlines, lines_cap;
+	size_t *line_off, *line_len, *line_col;
 };
 
-#define SLOW_MS 10
+static const struct { const char *name; unsigned bit; } slow_names[] = {
+	{ "vmstat", REC_SLOW_VMSTAT }, { "meminfo", REC_SLOW_MEMINFO }, { "psi.memory", REC_SLOW_PSI_MEMORY },
+	{ "psi.io", REC_SLOW_PSI_IO }, { "node", REC_SLOW_NODE },       { "cg.stat", REC_SLOW_CG_STAT },
+};
+
+int rec_parse_slow(const char *text, unsigned *set, char *err, size_t errlen)
+{
+	unsigned v = REC_SLOW_GIVEN;
+	char *copy = xstrdup(text), *save = NULL;
+	int rc = 0;
+	if (strcmp(strtrim(copy), "none") == 0)
+		goto out;
+	if (!*strtrim(copy) || strstr(text, ",,") || *strtrim(copy) == ',' || copy[strlen(copy) - 1] == ',') {
+		set_err(err, errlen, "an empty name in '%s'", text);
+		rc = -EINVAL;
+		goto out;
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *name = strtrim(tok);
+		size_t i = 0;
+		while (i < ARRAY_SIZE(slow_names) && strcmp(slow_names[i].name, name) != 0)
+			i++;
+		if (i == ARRAY_SIZE(slow_names)) {
+			set_err(err, errlen, "'%s' is not a source that can be slow (vmstat, meminfo, psi.memory, psi.io, node, cg.stat, or none)", name);
+			rc = -EINVAL;
+			goto out;
+		}
+		v |= slow_names[i].bit;
+	}
+out:
+	free(copy);
+	if (rc == 0)
+		*set = v;
+	return rc;
+}
+
+json_t *rec_slow_json(unsigned set)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(slow_names); i++)
+		if (set & slow_names[i].bit)
+			json_array_append_new(a, json_string(slow_names[i].name));
+	return a;
+}
+/* lines of a key-value file compared with the last read's at once */
+#define KV_BLOCK 8
 /* bytes of trace_pipe read per wake-up */
 #define TRACE_READ_MAX (256 << 10)
 
@@ -71,6 +121,8 @@ struct recorder {
 	long long *txt_val;
 	unsigned char *txt_len;
 	unsigned char *present, *first_present;
+	unsigned char *last_present; /* last[c] holds a value read at some sample */
+	double slow_due_s;     /* a slow source is read again this long after its last read */
 	size_t nsamples;
 	FILE *csv, *events;
 	struct write_err csv_err, events_err; /* reported in run.json's errors */
@@ -111,6 +163,7 @@ struct recorder {
 	/* reclaim stalls and OOM victims from tracepoints (trace.h), NULL: none */
 	struct trace *trace;
 	char *trace_why;       /* why not, for absent_sources */
+	size_t victims_reported; /* oom:mark_victim events written to the timeline */
 	double *kdet;          /* when each kill of the log was read (t_now), per kcap */
 };
 
@@ -148,14 +201,52 @@ static uint64_t key_hash(const char *k, size_t n)
 	return h;
 }
 
+/* The value after a line's key (p just past it): separators, a plain decimal (maybe
+ * negative: a few gauges), " kB" in the meminfo formats (then in bytes). false when
+ * there is no number or it does not fit in a long long (in bytes): a corrupt read.
+ * *end: just past what was used. */
+static bool parse_value(enum fmt f, const char *p, long long *v, const char **end)
+{
+	while (*p == ' ' || *p == ':' || *p == '\t')
+		p++;
+	bool neg = *p == '-', big = false;
+	const char *e = p + neg;
+	unsigned long long u = 0;
+	while (*e >= '0' && *e <= '9') {
+		big |= __builtin_mul_overflow(u, 10ULL, &u) || __builtin_add_overflow(u, (unsigned long long)(*e - '0'), &u);
+		e++;
+	}
+	*end = e;
+	if (e == p + neg || big || u > (unsigned long long)LLONG_MAX + neg)
+		return false;
+	long long x = neg ? (long long)(0ULL - u) : (long long)u;
+	if (f == F_MEMINFO && e[0] == ' ' && e[1] == 'k' && e[2] == 'B' && __builtin_mul_overflow(x, 1024LL, &x))
+		return false;
+	*v = x;
+	return true;
+}
+
+/* "Node 0 MemFree:" -> "MemFree:" */
+static const char *skip_node(const char *p)
+{
+	for (int sp = 0; sp < 2 && *p && *p != '\n'; p++)
+		sp += *p == ' ';
+	return p;
+}
+
+static const char *next_line(const char *p)
+{
+	const char *nl = strchr(p, '\n');
+	return nl && nl[1] ? nl + 1 : NULL;
+}
+
 /* One line's key (and its hash) and value, in one pass; returns the start of the next
  * line or NULL at the end. *klen 0 means the line had nothing to use. */
 static const char *parse_line(enum fmt f, const char *p, const char **key, size_t *klen, uint64_t *hash, long long *v)
 {
 	*klen = 0;
-	if (f == F_NODEMEM) { /* "Node 0 MemFree:" -> "MemFree:" */
-		for (int sp = 0; sp < 2 && *p && *p != '\n'; p++)
-			sp += *p == ' ';
+	if (f == F_NODEMEM) {
+		p = skip_node(p);
 		f = F_MEMINFO;
 	}
 	const char *k = p;
@@ -165,33 +256,13 @@ static const char *parse_line(enum fmt f, const char *p, const char **key, size_
 		p++;
 	}
 	size_t kl = (size_t)(p - k);
-	if (f == F_MEMINFO && *p != ':')
-		goto next;
-	while (*p == ' ' || *p == ':' || *p == '\t')
-		p++;
-	/* kernel counters: plain decimal, maybe negative (a few gauges); a number that
-	 * does not fit in a long long (in bytes) is not a value: a corrupt read */
-	bool neg = *p == '-', big = false;
-	const char *e = p + neg;
-	unsigned long long u = 0;
-	while (*e >= '0' && *e <= '9') {
-		big |= __builtin_mul_overflow(u, 10ULL, &u) || __builtin_add_overflow(u, (unsigned long long)(*e - '0'), &u);
-		e++;
+	const char *e = p;
+	if ((f != F_MEMINFO || *p == ':') && parse_value(f, p, v, &e)) {
+		*key = k;
+		*klen = kl;
+		*hash = h;
 	}
-	if (e == p + neg || big || u > (unsigned long long)LLONG_MAX + neg)
-		goto next;
-	long long x = neg ? (long long)(0ULL - u) : (long long)u;
-	if (f == F_MEMINFO && e[0] == ' ' && e[1] == 'k' && e[2] == 'B' && __builtin_mul_overflow(x, 1024LL, &x))
-		goto next;
-	*key = k;
-	*klen = kl;
-	*hash = h;
-	*v = x;
-	p = e;
-next:
-	while (*p && *p != '\n')
-		p++;
-	return *p ? p + 1 : NULL;
+	return next_line(e);
 }
 
 /* "12.34" as hundredths (scale 100) or "123" as is (scale 1) in *v; advances *pp.
@@ -249,8 +320,44 @@ static long find_key(const struct src *s, uint64_t h)
 	return -1;
 }
 
-/* Fill this source's columns from text. */
-static void src_parse(struct recorder *r, struct src *s, const char *text)
+/* One line of a key-value source (p: its start) into its column. *cur: the column
+ * expected next (the kernel prints keys in a fixed order), advanced. Returns the
+ * column + 1 that got a value, 0 for none. */
+static size_t kv_line(struct recorder *r, struct src *s, const char *p, size_t *cur)
+{
+	enum fmt vf = s->fmt == F_NODEMEM ? F_MEMINFO : s->fmt;
+	long long v;
+	/* the line starts with the key expected next: only its value is parsed */
+	if (*cur < s->ncols) {
+		const char *q = s->fmt == F_NODEMEM ? skip_node(p) : p, *e;
+		size_t el = s->klen[*cur];
+		if (strncmp(q, s->keys[*cur], el) == 0 &&
+		    (vf == F_MEMINFO ? q[el] == ':' : q[el] == ' ' || q[el] == '\t')) {
+			size_t i = (*cur)++;
+			if (!parse_value(vf, q + el, &v, &e))
+				return 0;
+			r->val[s->col0 + i] = v;
+			r->present[s->col0 + i] = 1;
+			return i + 1;
+		}
+	}
+	const char *k;
+	size_t kl;
+	uint64_t h;
+	(void)parse_line(s->fmt, p, &k, &kl, &h, &v);
+	if (!kl)
+		return 0;
+	long i = find_key(s, h);
+	if (i < 0)
+		return 0; /* a key that appeared later, or not one we keep */
+	r->val[s->col0 + (size_t)i] = v;
+	r->present[s->col0 + (size_t)i] = 1;
+	*cur = (size_t)i + 1;
+	return (size_t)i + 1;
+}
+
+/* Fill this source's columns from text (n bytes). */
+static void src_parse(struct recorder *r, struct src *s, const char *text, size_t n)
 {
 	if (s->fmt == F_PSI) {
 		parse_psi(r, s, text);
@@ -282,23 +389,54 @@ static void src_parse(struct recorder *r, struct src *s, const char *text)
 		}
 		return;
 	}
-	size_t cur = 0;
-	for (const char *p = text; p && *p;) {
-		const char *k;
-		size_t kl;
-		uint64_t h;
-		long long v;
-		p = parse_line(s->fmt, p, &k, &kl, &h, &v);
-		if (!kl)
-			continue;
-		/* the kernel prints keys in a fixed order: expect the next one */
-		long i = cur < s->ncols && s->khash[cur] == h ? (long)cur : find_key(s, h);
-		if (i < 0)
-			continue; /* a key that appeared later, or not one we keep */
-		r->val[s->col0 + (size_t)i] = v;
-		r->present[s->col0 + (size_t)i] = 1;
-		cur = (size_t)i + 1;
+	/* Line by line, beside the previous read's text: a line that reads as it did
+	 * then has the value parsed then (most of a sample's time is parsing, and at a
+	 * short interval most counters have not moved). */
+	size_t cur = 0, line = 0;
+	for (const char *p = text; *p; line++) {
+		/* Lines in place (no earlier line changed its length): KV_BLOCK of them
+		 * compared at once, in place in the line table */
+		if (line + KV_BLOCK <= s->nlines && (size_t)(p - text) == s->line_off[line]) {
+			size_t last = line + KV_BLOCK - 1, bl = s->line_off[last] + s->line_len[last] - s->line_off[line];
+			if ((size_t)(p - text) + bl <= n && memcmp(p, s->prev + s->line_off[line], bl) == 0) {
+				for (size_t k = line; k <= last; k++)
+					if (s->line_col[k]) {
+						r->present[s->col0 + s->line_col[k] - 1] = 1;
+						cur = s->line_col[k];
+					}
+				p += bl;
+				line = last;
+				continue;
+			}
+		}
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p), col;
+		if (line < s->nlines && s->line_len[line] == len && memcmp(p, s->prev + s->line_off[line], len) == 0) {
+			col = s->line_col[line];
+			if (col) {
+				r->present[s->col0 + col - 1] = 1;
+				cur = col;
+			}
+		} else {
+			col = kv_line(r, s, p, &cur);
+		}
+		if (line == s->lines_cap) {
+			s->lines_cap = s->lines_cap ? s->lines_cap * 2 : 64;
+			s->line_off = xrealloc(s->line_off, s->lines_cap * sizeof(*s->line_off));
+			s->line_len = xrealloc(s->line_len, s->lines_cap * sizeof(*s->line_len));
+			s->line_col = xrealloc(s->line_col, s->lines_cap * sizeof(*s->line_col));
+		}
+		s->line_off[line] = (size_t)(p - text);
+		s->line_len[line] = len;
+		s->line_col[line] = col;
+		p += len;
 	}
+	s->nlines = line;
+	if (n + 1 > s->prev_cap) {
+		s->prev_cap = n + 1;
+		s->prev = xrealloc(s->prev, s->prev_cap);
+	}
+	memcpy(s->prev, text, n + 1);
 }
 
 /* ---- building the source table ----------------------------------------- */
@@ -384,22 +522,30 @@ static long col_index(const struct recorder *r, const char *name)
 	return -1;
 }
 
+/* The source added last is in the slow set when bit is in it */
+static void slow_if(struct recorder *r, unsigned bit)
+{
+	r->src[r->nsrc - 1].slow = (r->cfg.slow & bit) != 0;
+}
+
 static void build_sources(struct recorder *r)
 {
 	const struct rec_config *c = &r->cfg;
 	char *p;
 	p = xasprintf("%s/vmstat", c->proc_root);
 	add_learned(r, p, F_KV, "vmstat", "n");
+	slow_if(r, REC_SLOW_VMSTAT);
 	free(p);
 	p = xasprintf("%s/meminfo", c->proc_root);
 	add_learned(r, p, F_MEMINFO, "meminfo", "bytes");
+	slow_if(r, REC_SLOW_MEMINFO);
 	free(p);
 	static const char *const psi[] = { "memory", "io" };
 	for (size_t i = 0; i < ARRAY_SIZE(psi); i++) {
 		char *pre = xasprintf("psi.%s", psi[i]);
 		p = xasprintf("%s/pressure/%s", c->proc_root, psi[i]);
 		add_fixed(r, p, F_PSI, pre, "", psi_keys, ARRAY_SIZE(psi_keys), -1);
-		r->src[r->nsrc - 1].slow = strcmp(psi[i], "io") == 0;
+		slow_if(r, strcmp(psi[i], "io") == 0 ? REC_SLOW_PSI_IO : REC_SLOW_PSI_MEMORY);
 		free(p);
 		free(pre);
 	}
@@ -428,6 +574,8 @@ static void build_sources(struct recorder *r)
 			else
 				add_fixed(r, p, cgf[i].f, pre, cgf[i].unit, cgf[i].f == F_PSI ? psi_keys : NULL,
 					  cgf[i].f == F_PSI ? ARRAY_SIZE(psi_keys) : 0, -1);
+			if (strcmp(cgf[i].name, "memory.stat") == 0)
+				slow_if(r, REC_SLOW_CG_STAT);
 			free(p);
 		}
 	}
@@ -446,13 +594,13 @@ static void build_sources(struct recorder *r)
 			char *pre = xasprintf("node%d.meminfo", n);
 			p = xasprintf("%s/devices/system/node/node%d/meminfo", c->sys_root, n);
 			add_learned(r, p, F_NODEMEM, pre, "bytes");
-			r->src[r->nsrc - 1].slow = true;
+			slow_if(r, REC_SLOW_NODE);
 			free(p);
 			free(pre);
 			pre = xasprintf("node%d.numastat", n);
 			p = xasprintf("%s/devices/system/node/node%d/numastat", c->sys_root, n);
 			add_learned(r, p, F_KV, pre, "n");
-			r->src[r->nsrc - 1].slow = true;
+			slow_if(r, REC_SLOW_NODE);
 			free(p);
 			free(pre);
 		}
@@ -461,55 +609,17 @@ static void build_sources(struct recorder *r)
 
 /* ---- CSV ----------------------------------------------------------------- */
 
-/* Decimal of v ending at end; returns its start. */
-static char *fmt_ll(char *end, long long v)
-{
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	do {
-		*--end = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--end = '-';
-	return end;
-}
-
-static char *put_ll(char *out, long long v)
-{
-	char num[24], *s = fmt_ll(num + sizeof(num), v);
-	size_t n = (size_t)(num + sizeof(num) - s);
-	memcpy(out, s, n);
-	return out + n;
-}
-
-/* v/10^digits with that many decimals ("12.345" for 12345, 3) */
-static char *put_fixed(char *out, long long v, int digits, long long scale)
-{
-	if (v < 0) {
-		*out++ = '-';
-		v = -v;
-	}
-	out = put_ll(out, v / scale);
-	*out++ = '.';
-	char frac[24], *s = fmt_ll(frac + sizeof(frac), v % scale);
-	for (int pad = digits - (int)(frac + sizeof(frac) - s); pad > 0; pad--)
-		*out++ = '0';
-	size_t n = (size_t)(frac + sizeof(frac) - s);
-	memcpy(out, s, n);
-	return out + n;
-}
-
 /* One CSV row, formatted in one buffer and written with one call. */
 static void write_row(struct recorder *r, double t)
 {
 	char *row = r->row, *o = row;
-	o = put_fixed(o, (long long)(t * 1e6), 6, 1000000);
+	o = put_fixed(o, (long long)(t * 1e6), 6);
 	for (size_t i = 0; i < r->ncol; i++) {
 		*o++ = ',';
 		if (!r->present[i])
 			continue;
 		if (!r->txt_len[i] || r->txt_val[i] != r->val[i]) {
-			char *e = r->centi[i] ? put_fixed(r->txt[i], r->val[i], 2, 100) : put_ll(r->txt[i], r->val[i]);
+			char *e = r->centi[i] ? put_fixed(r->txt[i], r->val[i], 2) : put_decimal(r->txt[i], r->val[i]);
 			r->txt_len[i] = (unsigned char)(e - r->txt[i]);
 			r->txt_val[i] = r->val[i];
 		}
@@ -774,8 +884,14 @@ static void track_firsts(struct recorder *r, double t)
 	}
 }
 
+static void report_victims(struct recorder *r);
+
 void rec_sample(struct recorder *r)
 {
+	if (r->trace && !r->finishing) {
+		(void)trace_tick(r->trace, TRACE_READ_MAX);
+		report_victims(r);
+	}
 	memset(r->present, 0, r->ncol);
 	double now = now_s();
 	for (size_t i = 0; i < r->nsrc; i++) {
@@ -783,11 +899,13 @@ void rec_sample(struct recorder *r)
 		if (s->fd < 0 || (s->learned && !s->ncols))
 			continue;
 		/* slow sources: not measured at this instant (empty cells) between reads,
-		 * except for the first and the final sample */
-		if (s->slow && r->nsamples && !r->finishing && now - s->last_read < SLOW_MS / 1000.0)
+		 * except for the first and the final sample. Due half an interval early: a
+		 * tick's jitter is no reason to wait for the next one. */
+		if (s->slow && r->nsamples && !r->finishing && now - s->last_read < r->slow_due_s)
 			continue;
 		s->last_read = now;
-		if (src_read(r, s) < 0) {
+		ssize_t n = src_read(r, s);
+		if (n < 0) {
 			/* a process that exited: its file is dead, forget it */
 			if (s->proc >= 0) {
 				close(s->fd);
@@ -795,7 +913,7 @@ void rec_sample(struct recorder *r)
 			}
 			continue;
 		}
-		src_parse(r, s, r->buf);
+		src_parse(r, s, r->buf, (size_t)n);
 	}
 	double t = t_now(r);
 	if (r->nsamples == 0) {
@@ -803,6 +921,8 @@ void rec_sample(struct recorder *r)
 		memcpy(r->first_present, r->present, r->ncol);
 	}
 	memcpy(r->last, r->val, r->ncol * sizeof(*r->val));
+	for (size_t i = 0; i < r->ncol; i++)
+		r->last_present[i] |= r->present[i];
 	r->nsamples++;
 	r->t_last = t;
 	write_row(r, t);
@@ -827,12 +947,14 @@ void rec_scan_processes(struct recorder *r)
 	r->ps_last = t;
 }
 
-size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t max)
+size_t rec_paths(const struct recorder *r, const char **paths, uint64_t *every_ms, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->nsrc && n < max; i++)
-		if (r->src[i].fd >= 0 && (!r->src[i].learned || r->src[i].ncols) && r->src[i].slow == slow)
-			paths[n++] = r->src[i].path;
+		if (r->src[i].fd >= 0 && (!r->src[i].learned || r->src[i].ncols)) {
+			paths[n] = r->src[i].path;
+			every_ms[n++] = r->src[i].slow && r->slow_due_s > 0 ? r->cfg.slow_ms : 0;
+		}
 	return n;
 }
 
@@ -928,6 +1050,14 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 		r->cfg.sys_root = "/sys";
 	if (r->cfg.interval_ms < 1)
 		r->cfg.interval_ms = 1;
+	if (!(r->cfg.slow & REC_SLOW_GIVEN))
+		r->cfg.slow = REC_SLOW_DEFAULT | REC_SLOW_GIVEN;
+	if (!r->cfg.slow_ms)
+		r->cfg.slow_ms = REC_SLOW_MS_DEFAULT;
+	/* at or below the interval: every sample */
+	r->slow_due_s = (double)r->cfg.slow_ms / 1000.0 - (double)r->cfg.interval_ms / 2000.0;
+	if (r->cfg.slow_ms <= r->cfg.interval_ms)
+		r->slow_due_s = 0;
 	r->bufsz = 64 * 1024;
 	r->page = sysconf(_SC_PAGESIZE);
 	r->buf = xcalloc(1, r->bufsz);
@@ -940,6 +1070,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->last = xcalloc(r->ncol + 1, sizeof(*r->last));
 	r->present = xcalloc(r->ncol + 1, 1);
 	r->first_present = xcalloc(r->ncol + 1, 1);
+	r->last_present = xcalloc(r->ncol + 1, 1);
 	r->row = xcalloc(r->ncol + 2, 24);
 	r->txt = xcalloc(r->ncol + 1, sizeof(*r->txt));
 	r->txt_val = xcalloc(r->ncol + 1, sizeof(*r->txt_val));
@@ -980,7 +1111,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 		rec_close(r);
 		return -e;
 	}
-	setvbuf(r->csv, NULL, _IOFBF, 1 << 20);
+	setvbuf(r->csv, NULL, _IOFBF, 1 << 16);
 	if (cfg->cg_dir) {
 		char *procs = xasprintf("%s/cgroup.procs", cfg->cg_dir);
 		p = xasprintf("%s/processes.csv", cfg->dir);
@@ -1047,7 +1178,8 @@ void rec_ready(struct recorder *r, int fd)
 	}
 	/* bounded: at the busiest a few MB/s; the rest at the next turn of the loop */
 	if (fd == trace_fd(r->trace)) {
-		(void)trace_read(r->trace, TRACE_READ_MAX);
+		(void)trace_on_wake(r->trace, TRACE_READ_MAX);
+		report_victims(r);
 		return;
 	}
 	bool notified = false;
@@ -1080,12 +1212,33 @@ void rec_ready(struct recorder *r, int fd)
 	for (int i = 0; i < (notified ? 400 : 1); i++) {
 		kmsg_drain(&r->km);
 		report_kills(r);
+		/* the mark precedes the kill's log lines; between samples the trace may not
+		 * wake the loop (trace_on_wake) */
+		if (r->trace && trace_read(r->trace, TRACE_READ_MAX) > 0)
+			report_victims(r);
 		if (r->kills_reported > had || r->km.fd < 0)
 			break;
 		if (notified) {
 			struct timespec ts = { 0, 50 * 1000 };
 			nanosleep(&ts, NULL);
 		}
+	}
+}
+
+static bool pid_in_run(void *ctx, int pid);
+
+/* The OOM victims the trace has marked since the last call, on the timeline at the
+ * kernel's time of the mark: the kill as the event source sees it, before the kernel
+ * log has it, with the event source's own detection latency. */
+static void report_victims(struct recorder *r)
+{
+	size_t n;
+	const struct trace_victim *v = trace_victims(r->trace, &n);
+	for (; r->victims_reported < n; r->victims_reported++) {
+		const struct trace_victim *m = &v[r->victims_reported];
+		event_at(r, m->ts - r->cfg.t0, "oom_victim",
+			 json_pack("{s:i, s:f, s:f, s:b}", "pid", m->pid, "detected_t", m->seen - r->cfg.t0, "detection_latency_s",
+				   m->seen - m->ts, "elsewhere", !pid_in_run(r, m->pid)));
 	}
 }
 
@@ -1149,11 +1302,12 @@ static json_t *cgroup_swap(const struct recorder *r)
 			 "peak_from", how);
 }
 
-/* The rise of column c from the first sample to the last; -1 when either lacks it. */
+/* The rise of column c from the first sample to its latest read (a slow source's
+ * between its reads, the last sample's after rec_finish); -1 when either lacks it. */
 static long long rise(const struct recorder *r, long c)
 {
 	long long d;
-	if (c < 0 || !r->first_present[c] || !r->present[c] || __builtin_sub_overflow(r->last[c], r->first[c], &d))
+	if (c < 0 || !r->first_present[c] || !r->last_present[c] || __builtin_sub_overflow(r->last[c], r->first[c], &d))
 		return -1;
 	return d;
 }
@@ -1161,7 +1315,7 @@ static long long rise(const struct recorder *r, long c)
 static long long last_of(const struct recorder *r, const char *col)
 {
 	long c = col_index(r, col);
-	return c >= 0 && r->present[c] ? r->last[c] : -1;
+	return c >= 0 && r->last_present[c] ? r->last[c] : -1;
 }
 
 /* A peak: the highest sampled, or the cgroup's own high-water mark col if higher.
@@ -1229,16 +1383,11 @@ static bool pid_in_run(void *ctx, int pid)
 
 bool rec_mark_victim(const struct recorder *r, int pid, double *t, double *latency)
 {
-	double ts;
-	if (!r->trace || !trace_victim(r->trace, pid, &ts))
+	struct trace_victim v;
+	if (!r->trace || !trace_victim(r->trace, pid, &v))
 		return false;
-	*t = ts - r->cfg.t0;
-	*latency = -1;
-	for (size_t i = r->kills_reported; i-- > 0;)
-		if (r->km.kills[i].pid == pid && r->kdet[i] >= 0) {
-			*latency = r->kdet[i] - *t;
-			break;
-		}
+	*t = v.ts - r->cfg.t0;
+	*latency = v.seen - v.ts;
 	return true;
 }
 
@@ -1248,6 +1397,7 @@ json_t *rec_finish(struct recorder *r)
 	/* what is left in the trace buffer, bounded (64 MiB) */
 	for (int i = 0; r->trace && i < 256 && trace_read(r->trace, TRACE_READ_MAX) > 0; i++)
 		;
+	report_victims(r);
 	rec_sample(r);
 	kmsg_drain(&r->km);
 	report_kills(r);
@@ -1266,6 +1416,9 @@ json_t *rec_finish(struct recorder *r)
 	       *va = snapshot(r, r->last, r->present, "vmstat.");
 	json_t *s = json_object();
 	json_object_set_new(s, "interval_ms", json_integer((json_int_t)r->cfg.interval_ms));
+	/* the cadence of the slow sources' columns (empty between their reads) */
+	json_object_set_new(s, "slow_sources", rec_slow_json(r->slow_due_s > 0 ? r->cfg.slow : 0));
+	json_object_set_new(s, "slow_interval_ms", json_integer((json_int_t)r->cfg.slow_ms));
 	json_object_set_new(s, "samples", json_integer((json_int_t)r->nsamples));
 	json_object_set_new(s, "columns", json_integer((json_int_t)r->ncol + 1));
 	json_object_set_new(s, "absent_sources", json_incref(r->absent));
@@ -1353,6 +1506,10 @@ void rec_close(struct recorder *r)
 		free(s->khash);
 		free(s->path);
 		free(s->prefix);
+		free(s->prev);
+		free(s->line_off);
+		free(s->line_len);
+		free(s->line_col);
 	}
 	free(r->src);
 	for (size_t i = 0; i < r->ncol; i++)
@@ -1364,6 +1521,7 @@ void rec_close(struct recorder *r)
 	free(r->last);
 	free(r->present);
 	free(r->first_present);
+	free(r->last_present);
 	free(r->row);
 	free(r->txt);
 	free(r->txt_val);

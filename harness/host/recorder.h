@@ -20,9 +20,32 @@
 
 struct recorder;
 
+/* Sources that may be read less often than at every sample ([record] slow, mph record
+ * --slow): each is read at most every slow_ms, and at the first and the last sample;
+ * between its reads its columns are empty in samples.csv (not measured then). */
+enum {
+	REC_SLOW_VMSTAT = 1 << 0,     /* /proc/vmstat: vmstat.* */
+	REC_SLOW_MEMINFO = 1 << 1,    /* /proc/meminfo: meminfo.* */
+	REC_SLOW_PSI_MEMORY = 1 << 2, /* /proc/pressure/memory: psi.memory.* */
+	REC_SLOW_PSI_IO = 1 << 3,     /* /proc/pressure/io: psi.io.* */
+	REC_SLOW_NODE = 1 << 4,       /* per-node meminfo and numastat: nodeN.* */
+	REC_SLOW_CG_STAT = 1 << 5,    /* the cgroup's memory.stat: cg.stat.* */
+	REC_SLOW_GIVEN = 1u << 31,    /* the set was chosen (else REC_SLOW_DEFAULT) */
+};
+#define REC_SLOW_DEFAULT (REC_SLOW_PSI_IO | REC_SLOW_NODE)
+#define REC_SLOW_MS_DEFAULT 10
+/* "vmstat, node, psi.io" (names as in the enum's comments: vmstat, meminfo,
+ * psi.memory, psi.io, node, cg.stat) or "none" into a set with REC_SLOW_GIVEN.
+ * -EINVAL with a message in err for an unknown or empty name. */
+int rec_parse_slow(const char *text, unsigned *set, char *err, size_t errlen);
+/* The names of a set, as a JSON array (new reference). */
+json_t *rec_slow_json(unsigned set);
+
 struct rec_config {
 	const char *dir;          /* where samples.csv and events.jsonl go */
 	uint64_t interval_ms;     /* sampling period, >= 1 */
+	unsigned slow;            /* REC_SLOW_* read at most every slow_ms; 0: REC_SLOW_DEFAULT */
+	uint64_t slow_ms;         /* 0: REC_SLOW_MS_DEFAULT */
 	bool pss;                 /* also read Pss from /proc/PID/smaps_rollup */
 	bool statm;               /* processes from /proc/PID/statm (cheap, fewer fields) */
 	const char *cg_dir;       /* cgroup directory to sample, NULL: none */
@@ -54,9 +77,9 @@ void rec_set_pid(struct recorder *r, size_t proc_index, pid_t pid);
  * readable (sampling timer, kernel log, the cgroup's OOM notification). */
 size_t rec_fds(const struct recorder *r, int *fds, size_t max);
 void rec_ready(struct recorder *r, int fd);
-/* Paths of the files a sample reads (open ones): the slow ones (read at most every
- * 10 ms) or the others. For benchmarks. */
-size_t rec_paths(const struct recorder *r, bool slow, const char **paths, size_t max);
+/* Paths of the files a sample reads (open ones) and how often: every_ms[i] 0 at
+ * every sample, else at most every that many ms. For benchmarks. */
+size_t rec_paths(const struct recorder *r, const char **paths, uint64_t *every_ms, size_t max);
 /* Take one sample now (the timer does this; exposed for tests and benchmarks). */
 void rec_sample(struct recorder *r);
 /* Write an event: {"t":..., "type":type, ...fields}. Steals fields (may be NULL). */

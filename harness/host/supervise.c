@@ -105,6 +105,7 @@ static void child(struct wl_proc *w, struct cg *cg, const struct wl_pipes *p, co
 	signal(SIGPIPE, SIG_DFL); /* ignored by mph while it supervises */
 	signal(SIGXFSZ, SIG_DFL);
 	sigprocmask(SIG_SETMASK, orig, NULL);
+	nofile_restore(); /* the recorder may have raised it for its own files */
 	int r = cg ? cg_enter(cg) : 0; /* mph record -- CMD: no cgroup of its own */
 	if (r < 0) {
 		ce.err = -r;

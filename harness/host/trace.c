@@ -1,13 +1,16 @@
 /* trace.c - see trace.h.
  *
  * trace_pipe's text lines look like
- *     "          <comm>-<pid>     [<cpu>] <flags> <secs>.<usecs>: <event>: <fields>"
- * where comm may hold any character (spaces, '-', ':'), and the flags column is there
- * with the irq-info option (the default). A line is therefore parsed from its event
- * name outward: the first ": <known event>: " preceded by a timestamp, then backwards
- * over the flags and "[cpu]" to the pid, whose '-' ends comm. */
+ *     "          <comm>-<pid> (<tgid>) [<cpu>] <flags> <secs>.<usecs>: <event>: <fields>"
+ * where comm may hold any character (spaces, '-', ':'), the flags column is there
+ * with the irq-info option (the kernel's default; mph turns it off) and "(<tgid>)"
+ * with record-tgid ("(-------)" when the kernel has not seen the thread's process).
+ * A line is therefore parsed from its event name outward: the first ": <known event>: "
+ * preceded by a timestamp, then backwards over the flags, "[cpu]" and the tgid to the
+ * pid, whose '-' ends comm. */
 #define _GNU_SOURCE
 #include "trace.h"
+#include "journal.h"
 #include "../core/util.h"
 
 #include <ctype.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -124,6 +128,21 @@ static int parse_head(const char *line, const char *ts_start, struct tev *ev)
 	p--;
 	while (p > line && p[-1] == ' ')
 		p--;
+	/* record-tgid: "(  1234)", or "(-------)" when unknown (after a pid, never a ')') */
+	long long tgid = 0;
+	if (p > line && p[-1] == ')') {
+		const char *te = --p;
+		while (p > line && (isdigit((unsigned char)p[-1]) || p[-1] == ' ' || p[-1] == '-'))
+			p--;
+		if (p == line || p[-1] != '(' || te - p > 12)
+			return -EINVAL;
+		for (const char *q = p; q < te; q++)
+			if (isdigit((unsigned char)*q))
+				tgid = tgid * 10 + (*q - '0');
+		p--;
+		while (p > line && p[-1] == ' ')
+			p--;
+	}
 	const char *pe = p;
 	while (p > line && isdigit((unsigned char)p[-1]))
 		p--;
@@ -141,6 +160,7 @@ static int parse_head(const char *line, const char *ts_start, struct tev *ev)
 	memcpy(ev->comm, cs, cl);
 	ev->comm[cl] = 0;
 	ev->pid = (int)pid;
+	ev->tgid = (int)tgid;
 	return 0;
 }
 
@@ -262,6 +282,41 @@ int trace_instance_remove(const char *dir)
 	return 0;
 }
 
+/* The instance in the mounted tracefs or, when none is, in a tracefs mount of mph's
+ * own below the journal's directory; each journaled before it exists (the replay
+ * unmounts only a mount it journaled). */
+void trace_setup(struct journal *j, char **dir, char **absent)
+{
+	*dir = *absent = NULL;
+	char *mnt = NULL, *inst = NULL;
+	int r = trace_find_mount(&mnt);
+	if (r == -ENOENT) {
+		mnt = xasprintf("%s/tracefs-%d", j->dir, (int)getpid());
+		if (access(mnt, F_OK) == 0) /* not ours: never claimed by the journal */
+			r = -EEXIST;
+		else if ((r = journal_add(j, J_TRACEFS, mnt, NULL)) == 0)
+			r = trace_mount(mnt);
+	}
+	if (r < 0) {
+		*absent = xasprintf("cannot mount tracefs%s%s: %s", mnt ? " at " : "", mnt ? mnt : "", strerror(-r));
+		goto out;
+	}
+	inst = xasprintf("%s/instances/mph-%d", mnt, (int)getpid());
+	if (access(inst, F_OK) == 0)
+		r = -EEXIST;
+	else if ((r = journal_add(j, J_TRACE, inst, NULL)) == 0 && mkdir(inst, 0700) < 0)
+		r = -errno;
+	if (r < 0) {
+		*absent = xasprintf("cannot create the tracefs instance %s: %s", inst, strerror(-r));
+		goto out;
+	}
+	*dir = inst;
+	inst = NULL;
+out:
+	free(inst);
+	free(mnt);
+}
+
 /* ---- accounting ---------------------------------------------------------- */
 
 enum { K_DIRECT, K_MEMCG, K_KSWAPD, NKIND };
@@ -270,13 +325,14 @@ static const char *const kind_names[NKIND] = { "direct", "memcg", "kswapd" };
 /* one finished stall (or kswapd wake period) */
 struct stall {
 	int pid;             /* kswapd: the node */
+	int tgid;            /* 0: unknown */
 	unsigned char kind;
 	uint32_t us;
 	uint32_t reclaimed;
 };
 
 struct open_stall {
-	int pid;
+	int pid, tgid;
 	unsigned char kind;
 	double ts;
 };
@@ -284,11 +340,6 @@ struct open_stall {
 struct comm_ent {
 	int pid;
 	char comm[16];
-};
-
-struct victim {
-	int pid;
-	double ts;
 };
 
 /* Bounds: a run's stalls are thousands, not millions; beyond these they are counted
@@ -301,6 +352,8 @@ struct victim {
 struct trace {
 	int dir_fd;          /* the instance, -1 in tests */
 	int fd;              /* trace_pipe */
+	int ep;              /* an epoll set holding fd while armed: the event loop's descriptor */
+	bool armed;
 	char line[LINE_MAX_BYTES];
 	size_t linelen;
 	bool overlong;       /* the line being read is longer than a trace line gets */
@@ -310,7 +363,7 @@ struct trace {
 	size_t nop;
 	struct comm_ent *comms;
 	size_t ncomm, capcomm;
-	struct victim *vic;
+	struct trace_victim *vic;
 	size_t nvic, capvic;
 	long long lost, malformed, unpaired_ends, dropped, lines;
 };
@@ -318,7 +371,7 @@ struct trace {
 struct trace *trace_new(void)
 {
 	struct trace *t = xcalloc(1, sizeof(*t));
-	t->dir_fd = t->fd = -1;
+	t->dir_fd = t->fd = t->ep = -1;
 	return t;
 }
 
@@ -349,7 +402,7 @@ static const char *comm_of(const struct trace *t, int pid)
 	return "<...>";
 }
 
-static void begin(struct trace *t, int kind, int pid, double ts)
+static void begin(struct trace *t, int kind, int pid, int tgid, double ts)
 {
 	for (size_t i = 0; i < t->nop; i++)
 		if (t->op[i].pid == pid && t->op[i].kind == kind) {
@@ -361,7 +414,7 @@ static void begin(struct trace *t, int kind, int pid, double ts)
 		t->dropped++;
 		return;
 	}
-	t->op[t->nop++] = (struct open_stall){ pid, (unsigned char)kind, ts };
+	t->op[t->nop++] = (struct open_stall){ pid, tgid, (unsigned char)kind, ts };
 }
 
 static void end(struct trace *t, int kind, int pid, double ts, long long reclaimed)
@@ -375,6 +428,7 @@ static void end(struct trace *t, int kind, int pid, double ts, long long reclaim
 		return;
 	}
 	double d = ts - t->op[i].ts;
+	int tgid = t->op[i].tgid;
 	t->op[i] = t->op[--t->nop];
 	if (d < 0) {
 		t->malformed++;
@@ -389,7 +443,7 @@ static void end(struct trace *t, int kind, int pid, double ts, long long reclaim
 		t->st = xrealloc(t->st, t->capst * sizeof(*t->st));
 	}
 	double us = d * 1e6 + 0.5;
-	t->st[t->nst++] = (struct stall){ pid, (unsigned char)kind, us > 4e9 ? 4000000000u : (uint32_t)us,
+	t->st[t->nst++] = (struct stall){ pid, tgid, (unsigned char)kind, us > 4e9 ? 4000000000u : (uint32_t)us,
 					  reclaimed < 0 ? 0 : reclaimed > 4000000000LL ? 4000000000u : (uint32_t)reclaimed };
 }
 
@@ -405,35 +459,68 @@ void trace_feed(struct trace *t, const char *line, size_t len)
 	if (e.kind != TEV_LOST && e.kind != TEV_KSWAPD_WAKE && e.kind != TEV_KSWAPD_SLEEP)
 		note_comm(t, e.pid, e.comm);
 	switch (e.kind) {
-	case TEV_DIRECT_BEGIN: begin(t, K_DIRECT, e.pid, e.ts); break;
+	case TEV_DIRECT_BEGIN: begin(t, K_DIRECT, e.pid, e.tgid, e.ts); break;
 	case TEV_DIRECT_END: end(t, K_DIRECT, e.pid, e.ts, e.value); break;
-	case TEV_MEMCG_BEGIN: begin(t, K_MEMCG, e.pid, e.ts); break;
+	case TEV_MEMCG_BEGIN: begin(t, K_MEMCG, e.pid, e.tgid, e.ts); break;
 	case TEV_MEMCG_END: end(t, K_MEMCG, e.pid, e.ts, e.value); break;
 	/* kswapd's periods are per node: its nid stands in for the pid */
-	case TEV_KSWAPD_WAKE: begin(t, K_KSWAPD, (int)e.value, e.ts); break;
+	case TEV_KSWAPD_WAKE: begin(t, K_KSWAPD, (int)e.value, 0, e.ts); break;
 	case TEV_KSWAPD_SLEEP: end(t, K_KSWAPD, (int)e.value, e.ts, 0); break;
 	case TEV_MARK_VICTIM:
 		if (t->nvic == t->capvic) {
 			t->capvic = t->capvic ? 2 * t->capvic : 8;
 			t->vic = xrealloc(t->vic, t->capvic * sizeof(*t->vic));
 		}
-		t->vic[t->nvic++] = (struct victim){ (int)e.value, e.ts };
+		/* the detection latency's end: this mark parsed (one clock read per OOM kill) */
+		t->vic[t->nvic++] = (struct trace_victim){ (int)e.value, e.ts, now_s() };
 		break;
 	case TEV_LOST: t->lost += e.value; break;
 	}
 }
 
-bool trace_victim(const struct trace *t, int pid, double *ts)
+bool trace_victim(const struct trace *t, int pid, struct trace_victim *v)
 {
 	for (size_t i = t->nvic; i-- > 0;)
 		if (t->vic[i].pid == pid) {
-			*ts = t->vic[i].ts;
+			*v = t->vic[i];
 			return true;
 		}
 	return false;
 }
 
+const struct trace_victim *trace_victims(const struct trace *t, size_t *n)
+{
+	*n = t ? t->nvic : 0;
+	return t ? t->vic : NULL;
+}
+
 /* ---- the instance -------------------------------------------------------- */
+
+/* trace_pipe wakes its reader on any data, one wake-up per few events at the busiest
+ * (measured: the wake-ups were half of the event source's CPU). So the loop is woken
+ * for the first event after a quiet spell (an OOM mark is seen at once), then not
+ * again until the next sample reads what came since and re-arms. */
+static void arm(struct trace *t)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (!t->armed && t->ep >= 0 && epoll_ctl(t->ep, EPOLL_CTL_ADD, t->fd, &ev) == 0)
+		t->armed = true;
+}
+
+long trace_on_wake(struct trace *t, size_t max)
+{
+	long n = trace_read(t, max);
+	if (t->armed && epoll_ctl(t->ep, EPOLL_CTL_DEL, t->fd, NULL) == 0)
+		t->armed = false;
+	return n;
+}
+
+long trace_tick(struct trace *t, size_t max)
+{
+	long n = trace_read(t, max);
+	arm(t);
+	return n;
+}
 
 static int write_at(int dirfd, const char *path, const char *val)
 {
@@ -461,6 +548,10 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 	if ((r = write_at(t->dir_fd, "trace_clock", "mono")) < 0)
 		goto fail;
 	(void)write_at(t->dir_fd, "buffer_size_kb", "4096");
+	/* no flags column: the kernel formats less per line (the parser takes either);
+	 * each line's process (tgid), so that a workload's threads count as the run's */
+	(void)write_at(t->dir_fd, "options/irq-info", "0");
+	(void)write_at(t->dir_fd, "options/record-tgid", "1");
 	char *miss = NULL;
 	size_t enabled = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
@@ -482,10 +573,11 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 	}
 	(void)write_at(t->dir_fd, "tracing_on", "1");
 	t->fd = openat(t->dir_fd, "trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (t->fd < 0) {
+	if (t->fd < 0 || (t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		r = -errno;
 		goto fail;
 	}
+	arm(t);
 	*out = t;
 	return 0;
 fail:
@@ -495,7 +587,7 @@ fail:
 
 int trace_fd(const struct trace *t)
 {
-	return t ? t->fd : -1;
+	return t ? t->ep : -1;
 }
 
 long trace_read(struct trace *t, size_t max)
@@ -536,6 +628,8 @@ void trace_close(struct trace *t)
 		return;
 	if (t->fd >= 0)
 		close(t->fd);
+	if (t->ep >= 0)
+		close(t->ep);
 	if (t->dir_fd >= 0) {
 		(void)write_at(t->dir_fd, "tracing_on", "0");
 		close(t->dir_fd);
@@ -592,8 +686,10 @@ json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid),
 {
 	json_t *s = json_object(), *away = json_object();
 	bool *ours = xcalloc(t->nst + 1, sizeof(bool));
+	/* a thread is the run's when it is or its process is (a service's worker threads) */
 	for (size_t i = 0; i < t->nst; i++)
-		ours[i] = t->st[i].kind != K_KSWAPD && in_run && in_run(ctx, t->st[i].pid);
+		ours[i] = t->st[i].kind != K_KSWAPD && in_run &&
+			  (in_run(ctx, t->st[i].pid) || (t->st[i].tgid > 0 && t->st[i].tgid != t->st[i].pid && in_run(ctx, t->st[i].tgid)));
 	uint32_t *us = xcalloc(t->nst + 1, sizeof(*us));
 	for (int k = 0; k < NKIND; k++) {
 		/* kswapd's periods are the machine's: all of them count */

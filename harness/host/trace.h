@@ -30,6 +30,7 @@ enum tev_kind {
 struct tev {
 	enum tev_kind kind;
 	int pid;             /* the task the line is of (its thread id) */
+	int tgid;            /* its process (record-tgid's column); 0 when not shown or unknown */
 	char comm[16];       /* as the trace shows it ("<...>" when not recorded) */
 	double ts;           /* seconds on the instance's clock (mono: CLOCK_MONOTONIC) */
 	long long value;     /* nr_reclaimed (ends), nid (kswapd), the victim's pid, lost events */
@@ -52,13 +53,25 @@ int trace_unmount(const char *dir);
  * there or its tracefs is not mounted. */
 int trace_instance_remove(const char *dir);
 
+struct journal;
+/* Make the instance <tracefs>/instances/mph-<pid> (mounting tracefs at
+ * <journal dir>/tracefs-<pid> when none is mounted), each journaled first (j has
+ * begun). *dir the instance (malloc'd), or NULL and *absent why not (malloc'd). */
+void trace_setup(struct journal *j, char **dir, char **absent);
+
 struct trace;
 /* Set up the instance at dir (it exists: mkdir'ed by the caller after journaling
  * it): the mono clock, the buffer, the events (those this kernel lacks are named in
  * *missing, a malloc'd comma-separated list or NULL), and open trace_pipe. */
 int trace_open(struct trace **out, const char *dir, char **missing);
-/* trace_pipe's descriptor (non-blocking), for the event loop; -1 when closed. */
+/* The descriptor for the event loop (an epoll set holding trace_pipe while armed):
+ * readable when an event came while armed; -1 when closed. */
 int trace_fd(const struct trace *t);
+/* trace_fd was readable: read at most max bytes, then stop waking the loop until
+ * trace_tick. Returns as trace_read. */
+long trace_on_wake(struct trace *t, size_t max);
+/* At each sample: read at most max bytes and wake the loop again at the next event. */
+long trace_tick(struct trace *t, size_t max);
 /* Read at most max bytes of trace_pipe and account the complete lines. Returns the
  * bytes read (0: nothing there now), or -errno. */
 long trace_read(struct trace *t, size_t max);
@@ -66,13 +79,21 @@ long trace_read(struct trace *t, size_t max);
  * trace_new (no instance). */
 void trace_feed(struct trace *t, const char *line, size_t len);
 struct trace *trace_new(void);
-/* The time (on the trace clock) the kernel marked pid as an OOM victim; false if not
- * seen. The latest when marked more than once. */
-bool trace_victim(const struct trace *t, int pid, double *ts);
+/* An oom:mark_victim event: the victim, the kernel's timestamp of the mark (trace
+ * clock) and when mph had parsed it (CLOCK_MONOTONIC, the same clock). */
+struct trace_victim {
+	int pid;
+	double ts, seen;
+};
+/* The latest mark of pid as an OOM victim; false if not seen. */
+bool trace_victim(const struct trace *t, int pid, struct trace_victim *v);
+/* The marks seen so far, in the order read; *n their number. */
+const struct trace_victim *trace_victims(const struct trace *t, size_t *n);
 /* The summary for run.json's recorder.reclaim_stalls: per kind (direct, memcg, kswapd)
  * count, total_s, p50_us, p99_us, max_us, nr_reclaimed; the stallers of the run
  * (in_run(ctx, pid) true) ranked by total stall time; the others' as "elsewhere"; and
- * what could not be used (lost events, malformed lines, unpaired ends). */
+ * what could not be used (lost events, malformed lines, unpaired ends). A thread's
+ * stalls are the run's when its process is (in_run of its tgid). */
 json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx);
 /* Close trace_pipe and stop tracing in the instance (it stays, for the caller to
  * remove). Accepts NULL. */

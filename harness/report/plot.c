@@ -500,10 +500,25 @@ static int first_col(const struct csv *s, const char *const *names)
 
 #define COLS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
+/* The last row in [lo, row] that has col, or -1 (a slow source's cells are empty
+ * between its reads) */
+static long measured_at(const struct csv *s, int col, size_t row, size_t lo)
+{
+	for (long i = (long)row; i >= (long)lo; i--)
+		if (isfinite(csv_at(s, (size_t)i, col)))
+			return i;
+	return -1;
+}
+
+/* The counter's rate between its last reads at or before rows a and b: NAN when it
+ * was not read after a (searched back from a only then: linear over a whole plot) */
 static double rate(const struct csv *s, int col, size_t a, size_t b, int ct)
 {
-	double dt = csv_at(s, b, ct) - csv_at(s, a, ct);
-	double d = csv_at(s, b, col) - csv_at(s, a, col);
+	long rb = col < 0 || b <= a ? -1 : measured_at(s, col, b, a + 1), ra = rb < 0 ? -1 : measured_at(s, col, a, 0);
+	if (ra < 0)
+		return NAN;
+	double dt = csv_at(s, (size_t)rb, ct) - csv_at(s, (size_t)ra, ct);
+	double d = csv_at(s, (size_t)rb, col) - csv_at(s, (size_t)ra, col);
 	return dt > 0 && isfinite(d) ? d / dt : NAN;
 }
 

@@ -439,7 +439,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		names[i] = sc->wl[i].name;
 	char *zone_before = read_or_null("/proc/zoneinfo");
 	sup.t0 = now_s();
-	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .pss = sc->m.record_pss,
+	struct rec_config rcfg = { .dir = rundir, .interval_ms = sc->m.record_interval_ms, .slow = sc->m.record_slow_set,
+				   .slow_ms = sc->m.record_slow_ms, .pss = sc->m.record_pss,
 				   .statm = sc->m.record_proc == 1,
 				   .cg_dir = cg->dir, .cg_ver = cg->ver, .cg_rel = cg->rel, .cg_fresh = true,
 				   .owns = sup_owns_pid, .owns_ctx = &sup, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0,
@@ -594,42 +595,13 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 }
 
 
-/* [record] stalls: a tracefs instance of mph's own, journaled before it exists, in
- * the mounted tracefs or, when none is, in a tracefs mount of mph's own (journaled
- * too; the replay unmounts only that). Failing here is not the run's failure:
- * reclaim_stalls is then absent, with the reason. */
+/* [record] stalls: the run's tracefs instance (trace_setup); failing here is not the
+ * run's failure: reclaim_stalls is then absent, with the reason. */
 static void setup_trace(struct run_state *st)
 {
 	st->trace_dir = st->trace_absent = NULL;
-	if (!st->sc->m.record_stalls)
-		return;
-	char *mnt = NULL, *inst = NULL;
-	int r = trace_find_mount(&mnt);
-	if (r == -ENOENT) {
-		mnt = xasprintf("%s/tracefs-%d", st->j->dir, (int)getpid());
-		if (access(mnt, F_OK) == 0) /* not ours: never claimed by the journal */
-			r = -EEXIST;
-		else if ((r = journal_add(st->j, J_TRACEFS, mnt, NULL)) == 0)
-			r = trace_mount(mnt);
-	}
-	if (r < 0) {
-		st->trace_absent = xasprintf("cannot mount tracefs%s%s: %s", mnt ? " at " : "", mnt ? mnt : "", strerror(-r));
-		goto out;
-	}
-	inst = xasprintf("%s/instances/mph-%d", mnt, (int)getpid());
-	if (access(inst, F_OK) == 0)
-		r = -EEXIST;
-	else if ((r = journal_add(st->j, J_TRACE, inst, NULL)) == 0 && mkdir(inst, 0700) < 0)
-		r = -errno;
-	if (r < 0) {
-		st->trace_absent = xasprintf("cannot create the tracefs instance %s: %s", inst, strerror(-r));
-		goto out;
-	}
-	st->trace_dir = inst;
-	inst = NULL;
-out:
-	free(inst);
-	free(mnt);
+	if (st->sc->m.record_stalls)
+		trace_setup(st->j, &st->trace_dir, &st->trace_absent);
 }
 
 static int run_once(struct run_state *st, unsigned rep, const char *where, char **written)

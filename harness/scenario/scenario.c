@@ -17,6 +17,7 @@
 #include "../core/opt.h"
 #include "../core/units.h"
 #include "../core/util.h"
+#include "../host/recorder.h"
 #include "../../workloads/workload.h"
 
 #include <ctype.h>
@@ -434,6 +435,10 @@ static const struct opt record_opts[] = {
 	  "reclaim stalls (direct, memcg, kswapd) and OOM victims from kernel tracepoints, in a tracefs instance of mph's own (run.json: recorder.reclaim_stalls)", false },
 	{ "proc", OPT_ENUM, offsetof(struct scen_main, record_proc), "status", 0, 0, proc_sources,
 	  "per-process source: status (VmRSS, RssAnon, RssFile, RssShmem, VmSwap) or statm (cheaper: VmRSS, RssAnon, RssFileShmem)", false },
+	{ "slow", OPT_STRING, offsetof(struct scen_main, record_slow), "node, psi.io", 0, 0, NULL,
+	  "sources read at most every slow_interval (their samples.csv cells empty between reads): any of vmstat, meminfo, psi.memory, psi.io, node, cg.stat, or none", false },
+	{ "slow_interval", OPT_DURATION, offsetof(struct scen_main, record_slow_ms), "10ms", 1, 3600000, NULL,
+	  "how often the slow sources are read (at most; and at the first and the last sample)", false },
 	{ "stdout_max", OPT_SIZE, offsetof(struct scen_main, record_stdout_max), "64M", 4096, 1ULL << 40, NULL,
 	  "bytes kept of each <workload>.stdout; the rest is counted (run.json: stdout_bytes, stdout_truncated)", false },
 	{ "reports_max", OPT_SIZE, offsetof(struct scen_main, record_reports_max), "64M", 4096, 1ULL << 40, NULL,
@@ -780,6 +785,16 @@ static const struct setting *find_setting(const struct scenario *sc, const char 
 		if (strcmp(sc->set[i].section, section) == 0 && (!*key || strcmp(sc->set[i].key, key) == 0))
 			return &sc->set[i];
 	return NULL;
+}
+
+/* [record] slow is a list of sources: parsed here, after opt_set. */
+static void check_record(struct scenario *sc, struct diags *d)
+{
+	char err[256];
+	if (rec_parse_slow(sc->m.record_slow, &sc->m.record_slow_set, err, sizeof(err)) < 0) {
+		const struct setting *s = find_setting(sc, "record", "slow");
+		diags_add(d, s ? s->line : 0, "record", "slow", "%s", err);
+	}
 }
 
 /* [machine] numa and swap are lists and tagged sizes: parsed here, after opt_set. */
@@ -1292,6 +1307,7 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 	}
 	check_names(sc, d, c, tx->file);
 	check_machine(sc, d, c);
+	check_record(sc, d);
 	check_cross(sc, d, c, t);
 	for (size_t h = 0; h < c->nhdr; h++) {
 		const char *name = c->hdr[h].name;
@@ -1361,6 +1377,7 @@ void scenario_free(struct scenario *sc)
 	free(sc->m.machine_numa);
 	free(sc->m.machine_swap);
 	free(sc->m.machine_disk);
+	free(sc->m.record_slow);
 	free(sc->file);
 	memset(sc, 0, sizeof(*sc));
 }

@@ -56,6 +56,9 @@ struct scen_main {
 	bool record_pss;
 	bool record_stalls;      /* reclaim stalls and OOM victims from a tracefs instance */
 	int record_proc;        /* 0 status, 1 statm */
+	char *record_slow;      /* sources read at most every record_slow_ms ("node, psi.io") */
+	unsigned record_slow_set; /* ... parsed: REC_SLOW_* (host/recorder.h) */
+	uint64_t record_slow_ms;
 	uint64_t record_stdout_max;  /* bytes kept of each <workload>.stdout */
 	uint64_t record_reports_max; /* bytes of reports.jsonl per workload */
 	/* [machine]: the qemu guest the scenario runs in (see vm.h) */

@@ -205,6 +205,27 @@ static void snapshot_sysctls(void)
 	}
 }
 
+/* The instances mph-<pid> of pids no longer alive in every tracefs mounted, one a
+ * line, each line ending in '\n' ("" when none). */
+static char *dead_instances(void)
+{
+	FILE *tp = popen("for m in $(awk '$3 == \"tracefs\" { print $2 }' /proc/self/mounts); do "
+			 "for i in \"$m\"/instances/mph-*; do p=${i##*-}; "
+			 "[ -d \"$i\" ] && ! kill -0 \"$p\" 2>/dev/null && echo \"$i\"; done; done", "r");
+	char *out = xstrdup(""), line[4096];
+	while (tp && fgets(line, sizeof(line), tp)) {
+		line[strcspn(line, "\n")] = 0;
+		char *o = xasprintf("%s%s\n", out, line);
+		free(out);
+		out = o;
+	}
+	if (tp)
+		pclose(tp);
+	return out;
+}
+
+static char *instances_before; /* "\n" + dead_instances() at the group's start */
+
 /* What is left on the machine, as text ("" when nothing). */
 static char *leftovers(void)
 {
@@ -246,6 +267,22 @@ static char *leftovers(void)
 			msg = m;
 		}
 	journal_pending_free(dirs, n);
+	/* a tracefs instance of an mph that has ended ([record] stalls), in any tracefs
+	 * mounted (mph's own mount below the state directory among them), that was not
+	 * there before the tests (another session's is not these tests' to judge) */
+	char *now = dead_instances();
+	for (char *line = now, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = 0;
+		char *was = xasprintf("\n%s\n", line);
+		if (!strstr(instances_before, was)) {
+			char *m = xasprintf("%sthe tracefs instance %s is left; ", msg, line);
+			free(msg);
+			msg = m;
+		}
+		free(was);
+	}
+	free(now);
 	char *jp = xasprintf("%s/journal", itest_statedir);
 	if (access(jp, F_OK) == 0) {
 		char *m = xasprintf("%sthe journal %s is left; ", msg, jp);
@@ -290,6 +327,10 @@ int itest_group_setup(void **state)
 	itest_statedir = xasprintf("%s/state", itest_tmpdir);
 	int lk = machine_lock();
 	snapshot_sysctls();
+	char *dead = dead_instances();
+	free(instances_before);
+	instances_before = xasprintf("\n%s", dead);
+	free(dead);
 	if (lk >= 0)
 		close(lk);
 	return 0;

@@ -457,6 +457,51 @@ static void test_keys_change(void **state)
 	free(root);
 }
 
+/* The recorder parses only the lines that changed since its last read of a file: a
+ * value that grew a digit (every later line moves), one changed in place and the
+ * last line's, between samples whose other lines stay as they were. Every column
+ * must hold the file's value at each sample. */
+static void test_changed_lines(void **state)
+{
+	struct fx *f = *state;
+	char *root = xasprintf("%s/proc", f->dir), *src = data("proc/vmstat"), *text = NULL;
+	assert_int_equal(mkdir_p(root), 0);
+	assert_int_equal(read_file(src, &text, NULL), 0);
+	char *vm = xasprintf("%s/vmstat", root);
+	assert_int_equal(write_file_atomic(vm, text, strlen(text)), 0);
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .t0 = now_s(), .proc_root = root,
+				.sys_root = "/nonexistent", .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	rec_sample(f->r); /* nothing changed */
+	/* nr_free_pages 1066966 -> 10669660 (first line, one digit longer), pgfault
+	 * 8398986 -> 8398987 (in place), nr_unstable 0 -> 5 (last line) */
+	assert_int_equal(strncmp(text, "nr_free_pages 1066966\n", 22), 0);
+	char *pf = strstr(text, "\npgfault 8398986\n"), *last = strstr(text, "\nnr_unstable 0\n");
+	assert_non_null(pf);
+	assert_non_null(last);
+	pf[15] = '7';
+	last[13] = '5';
+	char *changed = xasprintf("nr_free_pages 10669660\n%s", text + 22);
+	FILE *fp = fopen(vm, "w");
+	assert_non_null(fp);
+	fputs(changed, fp);
+	fclose(fp);
+	f->summary = rec_finish(f->r);
+	csv_load(f->dir, &f->csv, &f->text);
+	assert_int_equal(f->csv.rows, 3);
+	assert_string_equal(cell(&f->csv, "vmstat.nr_free_pages[n]"), "10669660");
+	assert_string_equal(cell(&f->csv, "vmstat.pgfault[n]"), "8398987");
+	assert_string_equal(cell(&f->csv, "vmstat.nr_unstable[n]"), "5");
+	assert_string_equal(cell(&f->csv, "vmstat.pgmajfault[n]"), "2393");    /* moved, unchanged */
+	assert_string_equal(cell(&f->csv, "vmstat.nr_free_pages_blocks[n]"), "1046528");
+	assert_string_equal(cell(&f->csv, "vmstat.direct_map_level3_collapses[n]"), "0");
+	free(changed);
+	free(vm);
+	free(text);
+	free(src);
+	free(root);
+}
+
 static void test_reclaim_summary(void **state)
 {
 	(void)state;
@@ -801,6 +846,45 @@ static void test_retitled_pool(void **state)
 	free(root);
 }
 
+/* More processes than statm fds may be kept open: the others' statm is opened per
+ * read, and every process is measured at every scan all the same. */
+static void test_statm_fds_run_out(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = {
+		{ "cg/cgroup.procs", "200\n201\n202\n" },
+		{ "200/status", "Name:\ta\nPPid:\t1\nVmRSS:\t400 kB\n" },
+		{ "200/statm", "100 100 10 0 0 90 0\n" },
+		{ "201/status", "Name:\tb\nPPid:\t1\nVmRSS:\t400 kB\n" },
+		{ "201/statm", "100 100 10 0 0 90 0\n" },
+		{ "202/status", "Name:\tc\nPPid:\t1\nVmRSS:\t400 kB\n" },
+		{ "202/statm", "100 100 10 0 0 90 0\n" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, NULL, NULL, NULL), 0);
+	ps.fds_max = 1;
+	procs_sample(&ps, 1.0);
+	assert_int_equal(ps.fds_kept, 1);
+	for (int pid = 200; pid <= 202; pid++) {
+		char rel[32], text[64];
+		snprintf(rel, sizeof(rel), "%d/statm", pid);
+		snprintf(text, sizeof(text), "900 %d 10 0 0 90 0\n", 200 + (pid - 200) * 100);
+		rewrite_proc(root, rel, text);
+	}
+	procs_sample(&ps, 2.0);
+	long page = sysconf(_SC_PAGESIZE);
+	json_t *t = procs_json(&ps);
+	for (int pid = 200; pid <= 202; pid++)
+		assert_int_equal(json_integer_value(json_object_get(proc_entry(t, pid), "peak_rss_bytes")),
+				 (200 + (pid - 200) * 100) * page);
+	json_decref(t);
+	procs_close(&ps);
+	free(cgp);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,11 +896,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unnamed_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retitled_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statm_fds_run_out, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),

@@ -202,6 +202,8 @@ static struct bad_case bad_cases[] = {
 	{ "timeout-not-longer", &V1,
 	  STRS(":4: [scenario] timeout: must be longer than duration (the timeout is the hard limit after it)") },
 	{ "repeat-zero", &V1, STRS(":4: [scenario] repeat: '0' is out of range (allowed: 1..1000)") },
+	{ "record-slow-unknown", &V1,
+	  STRS(":7: [record] slow: 'cgroup' is not a source that can be slow (vmstat, meminfo, psi.memory, psi.io, node, cg.stat, or none)") },
 	{ "prepare-bool", &V1, STRS(":6: [prepare] drop_caches: expected yes or no, got 'maybe'") },
 	{ "swap-too-large", &V1, STRS(":6: [swap] size: '2T' is out of range (allowed: 0 B..1.0 TiB)") },
 	/* libinih's line buffer is 200 bytes: 198 characters plus newline and NUL */

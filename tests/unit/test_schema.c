@@ -216,6 +216,42 @@ static void test_v2(void **state)
 	assert_absent(r, "failcnt", oom_basic_wls);
 	assert_absent(r, "cgroup_swap_out_mb", oom_basic_wls);
 	assert_word(r, "leaker.outcome", oom_basic_wls, "oom-killed");
+
+	/* one NUMA node and a trimmed vmstat: no numa counters; a delta that has one */
+	assert_absent(r, "numa_miss", oom_basic_wls);
+	json_object_set_new(json_object_get(json_object_get(r, "vmstat"), "delta"), "numa_miss", json_integer(30720));
+	assert_num(r, "numa_miss", oom_basic_wls, 30720);
+	json_decref(r);
+}
+
+/* zoneinfo.start of a 512 MiB guest at its default min_free_kbytes: DMA 22/27/32 of
+ * 3840 pages, DMA32 648/810/972 of 115024, an empty Movable zone showing min 32
+ * (left out: it has no pages). */
+static void test_watermarks(void **state)
+{
+	(void)state;
+	json_t *r = load_run("vm-oom-v2");
+	assert_num(r, "watermark_min_pages", oom_basic_wls, 670);
+	assert_num(r, "watermark_low_over_min", oom_basic_wls, 837.0 / 670);
+	assert_num(r, "watermark_high_over_min", oom_basic_wls, 1004.0 / 670);
+	assert_num(r, "watermark_gap_per_10k", oom_basic_wls, 167.0 * 10000 / 118864);
+	assert_num(r, "watermark_gap_ratio", oom_basic_wls, 1);
+
+	/* watermark_scale_factor 200 sets the gap (as a seed-watermarks run measured) */
+	json_t *dma32 = json_array_get(json_object_get(json_object_get(r, "zoneinfo"), "start"), 1);
+	json_object_set_new(dma32, "min_pages", json_integer(247));
+	json_object_set_new(dma32, "low_pages", json_integer(2547));
+	json_object_set_new(dma32, "high_pages", json_integer(4847));
+	assert_num(r, "watermark_low_over_min", oom_basic_wls, (27.0 + 2547) / (22 + 247));
+	assert_num(r, "watermark_gap_ratio", oom_basic_wls, (5.0 + 2300) / (5 + 2300));
+
+	/* a zone with pages but no watermark, no zone with pages, no zoneinfo: absent */
+	json_object_del(dma32, "low_pages");
+	assert_absent(r, "watermark_low_over_min", oom_basic_wls);
+	json_object_set_new(json_object_get(r, "zoneinfo"), "start", json_array());
+	assert_absent(r, "watermark_min_pages", oom_basic_wls);
+	json_object_set_new(r, "zoneinfo", json_null());
+	assert_absent(r, "watermark_gap_ratio", oom_basic_wls);
 	json_decref(r);
 }
 
@@ -335,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_probe_pagecache),
 		cmocka_unit_test(test_default_v1),
 		cmocka_unit_test(test_v2),
+		cmocka_unit_test(test_watermarks),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_docs),
