@@ -1318,7 +1318,8 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 	if (sc->nact > SCEN_MAX_ACTIONS)
 		diags_add(d, sc->act[SCEN_MAX_ACTIONS].line, NULL, NULL, "more than %d actions: a scenario may have at most %d",
 			  SCEN_MAX_ACTIONS, SCEN_MAX_ACTIONS);
-	qsort(sc->act, sc->nact, sizeof(*sc->act), action_cmp);
+	if (sc->nact) /* qsort(NULL, 0) is undefined (UBSan says so) */
+		qsort(sc->act, sc->nact, sizeof(*sc->act), action_cmp);
 	check_disk(sc, d, c, t);
 	if (d->n > nd0) {
 		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
