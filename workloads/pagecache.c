@@ -615,6 +615,12 @@ out:
 	return rc;
 }
 
+static uint64_t pagecache_disk_bytes(const void *cfg)
+{
+	const struct pagecache_cfg *c = cfg;
+	return c->size * c->count + DISK_RESERVE; /* what setup checks is free */
+}
+
 const struct workload wl_pagecache = {
 	.name = "pagecache",
 	.summary = "Create files on disk, then read (or overwrite) them through the page cache, O_DIRECT or a "
@@ -623,4 +629,5 @@ const struct workload wl_pagecache = {
 	.opts = pagecache_opts,
 	.check = pagecache_check,
 	.run = pagecache_run,
+	.disk_bytes = pagecache_disk_bytes,
 };

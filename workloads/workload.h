@@ -65,6 +65,10 @@ struct workload {
 	int (*check)(const void *cfg, struct wl_problems *p);
 	/* Runs the workload; returns a wl_exit code. The final report is written by it. */
 	int (*run)(void *cfg, struct wl_ctx *ctx);
+	/* Bytes it needs free on a disk file system with this config (filled as for
+	 * check): its files and any reserve it insists on. NULL: none. mph sizes a guest's
+	 * scratch disk by it ([machine] disk). */
+	uint64_t (*disk_bytes)(const void *cfg);
 	/* It starts processes it cannot announce with "child" records (an external
 	 * command's own children). When it is a scenario's only workload, mph counts every
 	 * OOM kill of a task in the run cgroup as its own; beside other workloads only the

@@ -5,6 +5,7 @@
 #include "../core/exit.h"
 #include "../core/units.h"
 #include "../host/journal.h"
+#include "../runner/vm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,7 +18,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mph restore [--state-dir DIR] [--wait T]\n\n"
 		   "Undoes what an interrupted `mph run` left in place, from its journal: restores\n"
-		   "sysctls, switches off and deletes swap files, kills and removes cgroups.\n"
+		   "sysctls, switches off and deletes swap files, kills and removes cgroups;\n"
+		   "and removes the disk images of guests whose mph was killed ($MPH_CACHE_DIR\n"
+		   "or /var/cache/mph, guests/).\n"
 		   "Without --state-dir: the journal in $MPH_STATE_DIR or /var/lib/mph, and that of\n"
 		   "every other state directory an interrupted run used (`mph doctor` lists them).\n"
 		   "A journal with entries mph did not write is reported line by line and kept.\n\n"
@@ -108,5 +111,10 @@ int cmd_restore(int argc, char **argv)
 			code = k;
 	}
 	journal_pending_free(other, n);
+	/* a killed guest run's journal is on the host only for what the host changed; its
+	 * disk images (swap, scratch) are in its own locked directory of the cache */
+	size_t g = vm_rm_stale(NULL);
+	if (g)
+		printf("removed %zu guest director%s (disk images) left by a killed mph\n", g, g == 1 ? "y" : "ies");
 	return r < 0 && code == EXIT_OK ? EXIT_RUN_FAILED : code;
 }

@@ -5,11 +5,20 @@
 # The host trusts the run only when it sees MPH-GUEST-DONE on the serial console and
 # qemu exited 0; a setup failure prints MPH-GUEST-FAIL and exits through isa-debug-exit.
 # Settings arrive as kernel command-line words: mph_repeat, mph_cgroup, mph_swap (none,
-# disk, zram:BYTES). The scenario is /mph/scenario.ini.
+# disk, zram:BYTES), mph_disk (none, ext4: the scratch disk, mounted at /var/tmp where
+# the pagecache workload's files go). The scenario is /mph/scenario.ini.
 
 /bin/busybox mkdir -p /bin /proc /sys /dev /run /tmp /host
 /bin/busybox --install -s /bin
 export PATH=/bin
+
+# /dev/vdX of the virtio disk whose serial the host set (qemu -device ...,serial=NAME)
+disk_by_serial() {
+	for b in /sys/block/vd*; do
+		[ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] && echo "/dev/${b##*/}" && return 0
+	done
+	return 1
+}
 
 fail() {
 	echo "MPH-GUEST-FAIL: $*"
@@ -33,6 +42,13 @@ if [ -s /modules/order ]; then
 fi
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host /host || fail "cannot mount the host's share (9p)"
 
+# the scratch disk: a real block device, so its files' pages are page cache (the root
+# is RAM, the share 9p)
+if [ "$mph_disk" = ext4 ]; then
+	scratch=$(disk_by_serial mph-scratch) || fail "no scratch disk (virtio serial mph-scratch)"
+	mount -t ext4 "$scratch" /var/tmp || fail "cannot mount the scratch disk $scratch (ext4) at /var/tmp"
+fi
+
 case "$mph_cgroup" in
 v1)
 	mount -t tmpfs cgroup /sys/fs/cgroup && mkdir /sys/fs/cgroup/memory &&
@@ -47,7 +63,8 @@ esac
 
 case "$mph_swap" in
 disk)
-	mkswap /dev/vda >/dev/null && swapon /dev/vda || fail "cannot swap on /dev/vda"
+	sw=$(disk_by_serial mph-swap) || fail "no swap disk (virtio serial mph-swap)"
+	mkswap "$sw" >/dev/null && swapon "$sw" || fail "cannot swap on $sw"
 	;;
 zram:*)
 	echo "${mph_swap#zram:}" >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&

@@ -67,6 +67,10 @@ int kernel_modules(const struct kernel *k, const char *const *mods, const char *
 		   size_t errlen);
 void kernel_files_free(char **files);   /* accepts NULL */
 
+/* An ext4 on the raw image img (a guest's scratch disk), made by mkfs.ext4 on the host
+ * without root. 0, or -errno with err saying why. */
+int kernel_mkfs_ext4(const char *img, char *err, size_t errlen);
+
 /* What kernel_resolve would do, without doing it (for `mph doctor`): sets *cached, and
  * *package, *version and *download_bytes (from apt-cache) when it would have to download
  * (else NULL, NULL, 0). A path spec counts as cached when its image is readable. */

@@ -16,6 +16,12 @@ struct vm_ctx *vm_begin(const struct run_opts *o)
 	return NULL;
 }
 
+size_t vm_rm_stale(const char *cache_dir)
+{
+	(void)cache_dir;
+	return 0;
+}
+
 void vm_end(struct vm_ctx *vc)
 {
 	(void)vc;

@@ -160,6 +160,7 @@ struct shape {
 	size_t nnuma;
 	enum machine_swap swap;
 	uint64_t swap_size;
+	uint64_t disk;            /* the scratch disk (ext4 at /var/tmp); 0: none */
 	bool v1;
 	uint64_t timeout_ms;      /* from the boot marker on */
 	uint64_t boot_timeout_ms; /* from qemu's start to the boot marker */
@@ -174,6 +175,7 @@ static void shape_from(struct shape *s, const struct scenario *sc)
 	s->nnuma = sc->nnuma;
 	s->swap = sc->swap_kind;
 	s->swap_size = sc->swap_dev_size;
+	s->disk = sc->disk_size;
 	s->v1 = sc->m.machine_cgroup == 1;
 	/* Two clocks: booting (how long depends on the host: TCG on a busy machine boots
 	 * slowly) and the run after /init's boot marker (the scenario's own bounds). A
@@ -192,9 +194,9 @@ static json_t *shape_json(const struct shape *s)
 	for (size_t i = 0; i < s->nnuma; i++)
 		json_array_append_new(nodes, json_integer((json_int_t)s->numa[i]));
 	static const char *const swaps[] = { "none", "disk", "zram" };
-	return json_pack("{s:I, s:i, s:o, s:{s:s, s:I}, s:s, s:I, s:I}", "memory_bytes", (json_int_t)s->memory, "cpus",
+	return json_pack("{s:I, s:i, s:o, s:{s:s, s:I}, s:I, s:s, s:I, s:I}", "memory_bytes", (json_int_t)s->memory, "cpus",
 			 (int)s->cpus, "numa_node_bytes", nodes, "swap", "kind", swaps[s->swap], "size_bytes",
-			 (json_int_t)s->swap_size, "cgroup", s->v1 ? "v1" : "v2", "timeout_ms", (json_int_t)s->timeout_ms,
+			 (json_int_t)s->swap_size, "disk_bytes", (json_int_t)s->disk, "cgroup", s->v1 ? "v1" : "v2", "timeout_ms", (json_int_t)s->timeout_ms,
 			 "boot_timeout_ms", (json_int_t)s->boot_timeout_ms);
 }
 
@@ -236,9 +238,10 @@ static char *qemu_quote(const char *path)
 }
 
 static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel *k, const char *initrd,
-		      const char *swapimg, const char *share, const char *serial, unsigned rep)
+		      const char *swapimg, const char *diskimg, const char *share, const char *serial, unsigned rep)
 {
 	char *qshare = qemu_quote(share), *qserial = qemu_quote(serial), *qswap = swapimg ? qemu_quote(swapimg) : NULL;
+	char *qdisk = diskimg ? qemu_quote(diskimg) : NULL;
 	arg(a, QEMU);
 	arg(a, "-M");
 	arg(a, "q35");
@@ -280,19 +283,29 @@ static void qemu_argv(struct argv *a, const struct shape *s, const struct kernel
 	arg(a, "%s", initrd);
 	arg(a, "-virtfs");
 	arg(a, "local,path=%s,mount_tag=host,security_model=none,multidevs=remap", qshare);
+	/* /init finds each disk by its serial, whatever order the guest names them in */
 	if (swapimg) {
 		arg(a, "-drive");
-		arg(a, "file=%s,if=virtio,format=raw,cache=unsafe", qswap);
+		arg(a, "file=%s,if=none,id=swap,format=raw,cache=unsafe", qswap);
+		arg(a, "-device");
+		arg(a, "virtio-blk-pci,drive=swap,serial=mph-swap");
+	}
+	if (diskimg) {
+		arg(a, "-drive");
+		arg(a, "file=%s,if=none,id=scratch,format=raw,cache=unsafe", qdisk);
+		arg(a, "-device");
+		arg(a, "virtio-blk-pci,drive=scratch,serial=mph-scratch");
 	}
 	free(qshare);
 	free(qserial);
 	free(qswap);
+	free(qdisk);
 	arg(a, "-append");
 	/* psi=1: Debian builds PSI in but switched off. no_timer_check: on a busy host the
 	 * TCG guest's timer can miss the kernel's IO-APIC timer check at boot, which then
 	 * panics ("IO-APIC + timer doesn't work!", seen on 6.12 under load); the check
 	 * proves nothing about an emulated machine. */
-	arg(a, "console=ttyS0 quiet panic=-1 psi=1 no_timer_check mph_guest=1 mph_repeat=%u mph_cgroup=%s mph_swap=%s%.0llu", rep, s->v1 ? "v1" : "v2", s->swap == MSWAP_DISK ? "disk" : s->swap == MSWAP_ZRAM ? "zram:" : "none",
+	arg(a, "console=ttyS0 quiet panic=-1 psi=1 no_timer_check mph_guest=1 mph_repeat=%u mph_cgroup=%s mph_disk=%s mph_swap=%s%.0llu", rep, s->v1 ? "v1" : "v2", diskimg ? "ext4" : "none", s->swap == MSWAP_DISK ? "disk" : s->swap == MSWAP_ZRAM ? "zram:" : "none",
 	    s->swap == MSWAP_ZRAM ? (unsigned long long)s->swap_size : 0ULL);
 }
 
@@ -384,9 +397,10 @@ static void keep_log(const char *src, const char *dir, const char *name)
 }
 
 /* Directories of guest runs whose mph was killed (SIGKILL leaves no chance to clean
- * up): those whose lock nobody holds. */
-static void rm_stale_guests(const char *cache_dir)
+ * up): those whose lock nobody holds. How many were removed. */
+static size_t rm_stale_guests(const char *cache_dir)
 {
+	size_t n = 0;
 	char *top = xasprintf("%s/" GUESTS_DIR, cache_dir);
 	DIR *d = opendir(top);
 	struct dirent *e;
@@ -396,7 +410,7 @@ static void rm_stale_guests(const char *cache_dir)
 		char *p = xasprintf("%s/%s", top, e->d_name), *lk = xasprintf("%s/lock", p);
 		int fd = open(lk, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-			(void)rm_rf(p);
+			n += rm_rf(p) == 0;
 		if (fd >= 0)
 			close(fd);
 		free(lk);
@@ -405,6 +419,13 @@ static void rm_stale_guests(const char *cache_dir)
 	if (d)
 		closedir(d);
 	free(top);
+	return n;
+}
+
+size_t vm_rm_stale(const char *cache_dir)
+{
+	const char *env = getenv("MPH_CACHE_DIR");
+	return rm_stale_guests(cache_dir ? cache_dir : env && *env ? env : "/var/cache/mph");
 }
 
 /* ---- one guest run ----------------------------------------------------------- */
@@ -425,7 +446,7 @@ struct vm_guest {
 	unsigned rep;
 	char *dir;             /* the run directory, the guest's 9p share */
 	char *tmp;             /* initramfs, modules, swap disk, logs while running */
-	char *serial, *qlog, *initrd, *swapimg;
+	char *serial, *qlog, *initrd, *swapimg, *diskimg;
 	struct argv a;
 	pid_t pid;             /* qemu, -1 when it never started */
 	int pidfd;
@@ -437,6 +458,19 @@ struct vm_guest {
 	char *why;             /* why it could not start */
 };
 #define guest vm_guest
+
+/* A sparse file of size bytes at path (must not exist). 0, or -errno with err. */
+static int sparse_image(const char *path, uint64_t size, const char *what, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), r = 0;
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot make the %s %s: %s", what, path, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
 
 static void guest_start(struct vm_ctx *vc, struct guest *g)
 {
@@ -464,8 +498,10 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 	/* modules: the 9p share always; the swap device when asked for */
 	const char *mods[8] = { "virtio_pci", "9p", "9pnet_virtio" };
 	size_t nm = 3;
-	if (s->swap == MSWAP_DISK)
+	if (s->swap == MSWAP_DISK || s->disk)
 		mods[nm++] = "virtio_blk";
+	if (s->disk)
+		mods[nm++] = "ext4";
 	if (s->swap == MSWAP_ZRAM)
 		mods[nm++] = "zram";
 	mods[nm] = NULL;
@@ -473,6 +509,7 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 	char *moddir = xasprintf("%s/modules", g->tmp);
 	g->initrd = xasprintf("%s/initrd.cpio", g->tmp);
 	g->swapimg = s->swap == MSWAP_DISK ? xasprintf("%s/swap.img", g->tmp) : NULL;
+	g->diskimg = s->disk ? xasprintf("%s/scratch.img", g->tmp) : NULL;
 	/* the logs stay in tmp while the guest runs: the run directory is the guest's
 	 * share and must be empty when its mph starts */
 	g->serial = xasprintf("%s/serial.log", g->tmp);
@@ -480,22 +517,19 @@ static void guest_start(struct vm_ctx *vc, struct guest *g)
 	r = g->k->modroot ? kernel_modules(g->k, mods, moddir, &files, err, sizeof(err)) : 0;
 	if (r == 0)
 		r = build_initrd(g->initrd, vc->gdir, g->ini, moddir, files, err, sizeof(err));
-	if (r == 0 && g->swapimg) {
-		int fd = open(g->swapimg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || ftruncate(fd, (off_t)s->swap_size) < 0) {
-			r = -errno;
-			snprintf(err, sizeof(err), "cannot make the swap disk %s: %s", g->swapimg, strerror(errno));
-		}
-		if (fd >= 0)
-			close(fd);
-	}
+	/* the disks are sparse files in tmp: removed with it when the guest ends, or by
+	 * the next run or `mph restore` when this mph was killed (rm_stale_guests) */
+	if (r == 0 && g->swapimg)
+		r = sparse_image(g->swapimg, s->swap_size, "swap disk", err, sizeof(err));
+	if (r == 0 && g->diskimg && (r = sparse_image(g->diskimg, s->disk, "scratch disk", err, sizeof(err))) == 0)
+		r = kernel_mkfs_ext4(g->diskimg, err, sizeof(err));
 	kernel_files_free(files);
 	free(moddir);
 	if (r < 0) {
 		g->why = xasprintf("preparing the guest failed: %s", err);
 		return;
 	}
-	qemu_argv(&g->a, s, g->k, g->initrd, g->swapimg, g->dir, g->serial, g->rep);
+	qemu_argv(&g->a, s, g->k, g->initrd, g->swapimg, g->diskimg, g->dir, g->serial, g->rep);
 	int e = 0;
 	g->t0 = now_s();
 	g->pid = spawn(g->a.v, g->qlog, &e);
@@ -634,6 +668,7 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 	free(g->qlog);
 	free(g->initrd);
 	free(g->swapimg);
+	free(g->diskimg);
 	(void)rm_rf(g->tmp);
 	free(g->tmp);
 	if (g->lockfd >= 0)
@@ -692,6 +727,8 @@ int vm_preflight(struct vm_ctx *vc, const struct scenario *sc, size_t at_once, s
 	if (access(BUSYBOX, X_OK) < 0)
 		diags_add(d, 0, NULL, NULL, "%s not found (Debian package busybox-static)", BUSYBOX);
 	static const char *const kmod[] = { "depmod", "modprobe", "dpkg-deb" };
+	if (shape.disk && !in_path("mkfs.ext4"))
+		diags_add(d, sc->machine_line, "machine", "disk", "mkfs.ext4 not found (Debian package e2fsprogs): it makes the guest's scratch disk");
 	for (size_t i = 0; i < ARRAY_SIZE(kmod); i++)
 		if (!in_path(kmod[i]))
 			diags_add(d, 0, NULL, NULL, "%s not found (Debian packages kmod, dpkg; `make deps`)", kmod[i]);
@@ -713,13 +750,16 @@ int vm_preflight(struct vm_ctx *vc, const struct scenario *sc, size_t at_once, s
 	if (mkdir_p(o->cache_dir) < 0 || statfs(o->cache_dir, &fs) < 0) {
 		diags_add(d, 0, NULL, NULL, "cache directory %s: %s", o->cache_dir, strerror(errno));
 	} else {
-		uint64_t disk = (shape.swap == MSWAP_DISK ? shape.swap_size : 0) + (64ULL << 20);
+		/* sparse, but the guest may fill them */
+		uint64_t disk = (shape.swap == MSWAP_DISK ? shape.swap_size : 0) + shape.disk + (64ULL << 20);
 		if ((uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize < disk * at_once)
-			diags_add(d, sc->machine_line, "machine", "swap", "not enough free space in %s for %zu guest(s) (%llu MiB each)",
-				  o->cache_dir, at_once, (unsigned long long)(disk >> 20));
-		if (shape.swap == MSWAP_DISK && fs.f_type == TMPFS_MAGIC)
-			diags_add(d, sc->machine_line, "machine", "swap",
-				  "%s is a tmpfs: a swap disk there would be host RAM (set --cache-dir or $MPH_CACHE_DIR)", o->cache_dir);
+			diags_add(d, sc->machine_line, "machine", shape.disk ? "disk" : "swap",
+				  "not enough free space in %s for %zu guest(s) (%llu MiB each)", o->cache_dir, at_once,
+				  (unsigned long long)(disk >> 20));
+		if ((shape.swap == MSWAP_DISK || shape.disk) && fs.f_type == TMPFS_MAGIC)
+			diags_add(d, sc->machine_line, "machine", shape.disk ? "disk" : "swap",
+				  "%s is a tmpfs: a %s there would be host RAM (set --cache-dir or $MPH_CACHE_DIR)", o->cache_dir,
+				  shape.disk ? "scratch disk" : "swap disk");
 	}
 	return d->n ? -EINVAL : 0;
 }

@@ -52,6 +52,10 @@ struct vm_guest; /* one guest run */
 int vm_validate(const struct scen_text *tx, struct scenario *sc, struct diags *d);
 
 struct vm_ctx *vm_begin(const struct run_opts *o);   /* removes guests whose mph died */
+/* Remove the directories (images, swap and scratch disks) of guests whose mph died,
+ * in cache_dir/guests (NULL: $MPH_CACHE_DIR or /var/cache/mph): those nobody holds
+ * locked. How many. */
+size_t vm_rm_stale(const char *cache_dir);
 void vm_end(struct vm_ctx *vc);                      /* accepts NULL */
 /* How many guests of sc may run at once (--jobs, capped by cores and guests). */
 size_t vm_at_once(const struct run_opts *o, const struct scenario *sc, size_t nguests);

@@ -459,6 +459,8 @@ static const struct opt machine_opts[] = {
 	  "NUMA node sizes, e.g. 512M,512M (default: one node)", false },
 	{ "swap", OPT_STRING, offsetof(struct scen_main, machine_swap), "none", 0, 0, NULL,
 	  "none, disk:SIZE (a virtio disk) or zram:SIZE", false },
+	{ "disk", OPT_STRING, offsetof(struct scen_main, machine_disk), "auto", 0, 0, NULL,
+	  "scratch disk (ext4 at /var/tmp, where pagecache's files go): auto (sized to the workloads' files when a workload makes files or an action drops caches), none, or SIZE", false },
 	{ "cgroup", OPT_ENUM, offsetof(struct scen_main, machine_cgroup), "v2", 0, 0, cgroup_versions,
 	  "cgroup version in the guest", false },
 	{ "timeout", OPT_DURATION, offsetof(struct scen_main, machine_timeout_ms), "0", 0, 24ULL * 3600 * 1000, NULL,
@@ -755,6 +757,8 @@ static void check_workload(struct scenario *sc, struct diags *d, const struct sc
 		(void)wl_check(w, cfg, &common, t->nodes, &probs);
 	for (size_t k = 0; k < probs.n; k++)
 		bad |= report_problem(sc, d, section, hline, &probs.v[k], refused);
+	if (!bad && w->disk_bytes)
+		wl.disk_bytes = w->disk_bytes(cfg);
 	free(refused);
 	/* string options own memory */
 	for (const struct opt *o = w->opts; o->name; o++)
@@ -851,6 +855,57 @@ static void check_machine(struct scenario *sc, struct diags *d, const struct sce
 			sc->swap_dev_size = v;
 		}
 	}
+}
+
+/* [machine] disk: a guest's scratch disk (docs/vm.md). Page cache needs a disk file
+ * system, and a guest has none of its own (its root is RAM, its share 9p): the
+ * workloads' files go to an ext4 on a sparse virtio disk mounted at /var/tmp. auto
+ * makes one when a workload makes files or an action drops caches, sized to what they
+ * need free (pagecache: its files and 1 GiB) plus the file system's own (sparse: the
+ * host pays only for what the guest writes). */
+#define DISK_MIN (64ULL << 20)
+#define DISK_MAX (1ULL << 40)
+static uint64_t disk_need(uint64_t files)
+{
+	return files + files / 16 + DISK_MIN; /* inode tables, journal, reserve */
+}
+
+static void check_disk(struct scenario *sc, struct diags *d, const struct scen_text *c, const struct scen_target *t)
+{
+	const struct setting *s = find_setting(sc, "machine", "disk");
+	int line = s ? s->line : sc->machine_line ? sc->machine_line : header_line(c, "scenario");
+	const char *v = sc->m.machine_disk;
+	uint64_t size = 0, files = 0;
+	bool wanted = false;
+	sc->disk_size = 0;
+	if (strcmp(v, "auto") != 0 && strcmp(v, "none") != 0 &&
+	    (parse_size(v, &size) < 0 || size < DISK_MIN || size > DISK_MAX || size % (1ULL << 20))) {
+		diags_add(d, line, "machine", "disk", "expected auto, none or a size of 64M..1T in whole MiB; got '%s'", v);
+		return;
+	}
+	if (!t->guest || strcmp(v, "none") == 0)
+		return;
+	for (size_t i = 0; i < sc->nwl; i++) {
+		files += sc->wl[i].disk_bytes;
+		wanted |= sc->wl[i].disk_bytes > 0;
+	}
+	for (size_t i = 0; i < sc->nact; i++)
+		wanted |= sc->act[i].kind == ACT_DROP_CACHES;
+	uint64_t need = disk_need(files);
+	if (size && size < need) {
+		diags_add(d, line, "machine", "disk",
+			  "%llu MiB is too small: the workloads need %llu MiB free on it (their files and reserve), with the file system's own at least %llu MiB",
+			  (unsigned long long)(size >> 20), (unsigned long long)((files + (1ULL << 20) - 1) >> 20),
+			  (unsigned long long)((need + (1ULL << 20) - 1) >> 20));
+		return;
+	}
+	if (size)
+		sc->disk_size = size;
+	else if (wanted) /* auto: whole 64 MiB, at least 256 MiB */
+		sc->disk_size = need < (256ULL << 20) ? 256ULL << 20 : (need + DISK_MIN - 1) / DISK_MIN * DISK_MIN;
+	if (sc->disk_size > DISK_MAX)
+		diags_add(d, line, "machine", "disk", "the workloads' files need %llu MiB: more than a scratch disk of 1T",
+			  (unsigned long long)(need >> 20));
 }
 
 static void check_cross(struct scenario *sc, struct diags *d, const struct scen_text *c, const struct scen_target *t)
@@ -1265,6 +1320,7 @@ int scenario_validate(const struct scen_text *tx, const struct scen_target *t, s
 			  SCEN_MAX_ACTIONS, SCEN_MAX_ACTIONS);
 	if (sc->nact > 1) /* sc->act is NULL without actions, which qsort may not be given */
 		qsort(sc->act, sc->nact, sizeof(*sc->act), action_cmp);
+	check_disk(sc, d, c, t);
 	if (d->n > nd0) {
 		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
 		return -EINVAL;
@@ -1321,6 +1377,7 @@ void scenario_free(struct scenario *sc)
 	free(sc->m.machine_kernel);
 	free(sc->m.machine_numa);
 	free(sc->m.machine_swap);
+	free(sc->m.machine_disk);
 	free(sc->m.record_slow);
 	free(sc->file);
 	memset(sc, 0, sizeof(*sc));

@@ -67,6 +67,7 @@ struct scen_main {
 	uint64_t machine_cpus;
 	char *machine_numa;     /* "512M,512M": parsed into scenario.numa[] */
 	char *machine_swap;     /* none | disk:SIZE | zram:SIZE: parsed into scenario.swap_* */
+	char *machine_disk;     /* auto | none | SIZE: parsed into scenario.disk_size */
 	int machine_cgroup;     /* 0 v2, 1 v1 */
 	uint64_t machine_timeout_ms; /* after boot; 0: derived from the scenario's own bounds */
 	uint64_t machine_boot_timeout_ms; /* boot, up to /init's MPH-GUEST-BOOTED marker */
@@ -98,6 +99,7 @@ struct scen_wl {
 	bool oom_adj_set;             /* oom_score_adj = N: mph writes it in the child before exec */
 	int oom_adj;                  /* -1000..1000 */
 	int oom_adj_line;
+	uint64_t disk_bytes;          /* it needs free on disk (workload.disk_bytes) */
 };
 
 /* [action NAME]: something mph does at a time during the run (docs/scenarios.md). */
@@ -136,6 +138,7 @@ struct scenario {
 	size_t nnuma;
 	enum machine_swap swap_kind;
 	uint64_t swap_dev_size;
+	uint64_t disk_size;     /* a guest's scratch disk (ext4 at /var/tmp); 0: none */
 };
 
 /* Where the scenario will run: the validation depends on it. */

@@ -323,6 +323,37 @@ static void test_guest_sweep(void **state)
 	itest_proc_free(&p);
 }
 
+/* Page cache in a guest: the reader's file is on the scratch disk (a virtio disk with
+ * ext4, made because the scenario has a pagecache workload), its pages are charged to
+ * the run cgroup as file pages (memory.stat), and drop_caches frees them. */
+static void test_pagecache_drop(void **state)
+{
+	(void)state;
+	struct proc_out p = itest_mph("run", "--wait", "20m", "--results", itest_results, "--cache-dir", cache_dir, "--kernel",
+				      releases[1], "tests/scenarios/vm/pagecache-drop.ini", NULL);
+	if (p.code != 0)
+		fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s", p.code, p.out, p.err);
+	json_t *r = itest_load_result(&p);
+	assert_guest(r, 1);
+	/* the reader's 32 MiB and the file system's 1 GiB reserve, at least */
+	assert_true(itest_num(r, "machine.requested.disk_bytes") >= (1LL << 30) + (32LL << 20));
+	assert_string_equal(itest_str(itest_workload0(r), "outcome"), "exited"); /* stopped at the duration */
+	json_t *drop = json_array_get(json_object_get(r, "actions"), 0);
+	assert_non_null(drop);
+	assert_string_equal(itest_str(drop, "result"), "done");
+	long long before = itest_num(drop, "before.file"), after = itest_num(drop, "after.file");
+	print_message("%s: cgroup file pages %lld KiB before drop_caches, %lld KiB after\n", releases[1], before >> 10,
+		      after >> 10);
+	/* the whole file is cached and charged to the reader's cgroup ... */
+	if (before < (30LL << 20))
+		fail_msg("only %lld KiB of file pages in the cgroup before drop_caches (32 MiB read)", before >> 10);
+	/* ... and clean page cache goes with drop_caches */
+	if (after * 10 > before)
+		fail_msg("drop_caches left %lld of %lld KiB of file pages", after >> 10, before >> 10);
+	json_decref(r);
+	itest_proc_free(&p);
+}
+
 /* A kernel that does not exist is bad input, found before anything runs. */
 static void test_unknown_kernel(void **state)
 {
@@ -345,6 +376,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hang, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_kernel, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_guest_sweep, itest_each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_pagecache_drop, itest_each_setup, each_teardown),
 	};
 	return itest_run_group("vm", tests, vm_setup, vm_teardown);
 }

@@ -250,6 +250,10 @@ static struct bad_case bad_cases[] = {
 	  STRS(":7: [machine] numa: an empty node size in '256M,,256M'",
 	       ":7: [machine] numa: the nodes add up to 512 MiB, memory (line 8) is 512 MiB",
 	       ":8: [machine] memory: must be whole MiB (qemu's unit), got '524300K'") },
+	{ "machine-disk-small", &GUEST2,
+	  STRS(":7: [machine] disk: 512 MiB is too small: the workloads need 1280 MiB free on it (their files and reserve), with the file system's own at least 1424 MiB") },
+	{ "machine-disk-size", &GUEST2,
+	  STRS(":7: [machine] disk: expected auto, none or a size of 64M..1T in whole MiB; got 'big'") },
 	{ "guest-swap-file", &GUEST2,
 	  STRS(":9: [swap] size: a swap file cannot be used in a guest (its root is a RAM disk): use [machine] swap = disk:SIZE") },
 	/* the workloads' own checks (struct workload's check) and the common NUMA rules, run
@@ -966,6 +970,29 @@ static void test_crlf_and_blanks(void **state)
 	assert_string_equal(f->sc.set[1].section, "workload w");
 }
 
+/* [machine] disk = auto: a scratch disk when a workload makes files, sized to them
+ * (2 x 128 MiB and pagecache's 1 GiB reserve, a sixteenth and 64 MiB for ext4, in
+ * whole 64 MiB); none without files; none when asked for. */
+static void test_machine_disk(void **state)
+{
+	struct fx *f = *state;
+	load_ok(f, "machine-disk", &GUEST2);
+	assert_int_equal(f->sc.wl[0].disk_bytes, MiB(256) + MiB(1024));
+	assert_int_equal(f->sc.disk_size, MiB(1472));
+	scenario_free(&f->sc);
+	diags_free(&f->d);
+	load_ok(f, "machine", &GUEST2); /* anonleak only */
+	assert_int_equal(f->sc.disk_size, 0);
+	scenario_free(&f->sc);
+	diags_free(&f->d);
+	assert_int_equal(load_with_sets(f, "machine-disk", STRS("machine.disk=none"), &GUEST2), 0);
+	assert_int_equal(f->sc.disk_size, 0);
+	scenario_free(&f->sc);
+	diags_free(&f->d);
+	assert_int_equal(load_with_sets(f, "machine-disk", STRS("machine.disk=2G"), &GUEST2), 0);
+	assert_int_equal(f->sc.disk_size, MiB(2048));
+}
+
 int main(void)
 {
 	struct CMUnitTest bad[N_ELEM(bad_cases)];
@@ -980,6 +1007,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_common_options, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_actions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_machine, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_machine_disk, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_machine_set, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_parse_then_validate, fx_setup, fx_teardown),
