@@ -423,19 +423,29 @@ static void test_missing_psi(void **state)
 	assert_true(json_is_null(json_object_get(psi, "peak_avg10_pct")));
 }
 
+/* A recorder whose /proc (*root: the recorder keeps the pointer) holds only a copy of
+ * the saved vmstat (its text in *text); returns that copy's path, which a test rewrites
+ * in place between samples. */
+static char *open_on_saved_vmstat(struct fx *f, char **text, char **root_out)
+{
+	char *root = *root_out = xasprintf("%s/proc", f->dir), *src = data("proc/vmstat");
+	assert_int_equal(mkdir_p(root), 0);
+	assert_int_equal(read_file(src, text, NULL), 0);
+	char *vm = xasprintf("%s/vmstat", root);
+	assert_int_equal(write_file_atomic(vm, *text, strlen(*text)), 0);
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .t0 = now_s(), .proc_root = root,
+				.sys_root = "/nonexistent", .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0);
+	free(src);
+	return vm;
+}
+
 /* Keys learned at open; a kernel file that later shows a new key first, and a changed
  * value: the value lands in its own column, the new key is not a column. */
 static void test_keys_change(void **state)
 {
 	struct fx *f = *state;
-	char *root = xasprintf("%s/proc", f->dir), *src = data("proc/vmstat"), *text = NULL;
-	assert_int_equal(mkdir_p(root), 0);
-	assert_int_equal(read_file(src, &text, NULL), 0);
-	char *vm = xasprintf("%s/vmstat", root);
-	assert_int_equal(write_file_atomic(vm, text, strlen(text)), 0);
-	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .t0 = now_s(), .proc_root = root,
-				.sys_root = "/nonexistent", .no_kmsg = true };
-	assert_int_equal(rec_open(&f->r, &c), 0);
+	char *text = NULL, *root = NULL, *vm = open_on_saved_vmstat(f, &text, &root);
 	/* rewrite in place (the recorder keeps its fd open): new first line, new pgfault */
 	char *p = strstr(text, "\npgfault ");
 	assert_non_null(p);
@@ -453,7 +463,6 @@ static void test_keys_change(void **state)
 	free(changed);
 	free(vm);
 	free(text);
-	free(src);
 	free(root);
 }
 
@@ -464,14 +473,7 @@ static void test_keys_change(void **state)
 static void test_changed_lines(void **state)
 {
 	struct fx *f = *state;
-	char *root = xasprintf("%s/proc", f->dir), *src = data("proc/vmstat"), *text = NULL;
-	assert_int_equal(mkdir_p(root), 0);
-	assert_int_equal(read_file(src, &text, NULL), 0);
-	char *vm = xasprintf("%s/vmstat", root);
-	assert_int_equal(write_file_atomic(vm, text, strlen(text)), 0);
-	struct rec_config c = { .dir = f->dir, .interval_ms = 1000, .t0 = now_s(), .proc_root = root,
-				.sys_root = "/nonexistent", .no_kmsg = true };
-	assert_int_equal(rec_open(&f->r, &c), 0);
+	char *text = NULL, *root = NULL, *vm = open_on_saved_vmstat(f, &text, &root);
 	rec_sample(f->r); /* nothing changed */
 	/* nr_free_pages 1066966 -> 10669660 (first line, one digit longer), pgfault
 	 * 8398986 -> 8398987 (in place), nr_unstable 0 -> 5 (last line) */
@@ -498,7 +500,6 @@ static void test_changed_lines(void **state)
 	free(changed);
 	free(vm);
 	free(text);
-	free(src);
 	free(root);
 }
 
