@@ -338,14 +338,17 @@ void cmp_groups_free(struct cmp_group *g, size_t ng)
 
 /* ---- the table ----------------------------------------------------------------- */
 
+/* The workloads of the runs, and their timed actions (type SCHEMA_ACTION: their
+ * metrics are written `<action>.<metric>` like a workload's). */
 static void collect_workloads(struct cmp_table *t)
 {
-	for (size_t i = 0; i < t->rs->n; i++) {
+	for (size_t i = 0; i < t->rs->n * 2; i++) {
+		bool act = i >= t->rs->n;
 		size_t k;
 		json_t *w;
-		json_array_foreach(json_object_get(t->rs->v[i].run, "workloads"), k, w) {
+		json_array_foreach(json_object_get(t->rs->v[i % t->rs->n].run, act ? "actions" : "workloads"), k, w) {
 			const char *name = json_string_value(json_object_get(w, "name"));
-			const char *type = json_string_value(json_object_get(w, "type"));
+			const char *type = act ? SCHEMA_ACTION : json_string_value(json_object_get(w, "type"));
 			if (!name || !type)
 				continue;
 			size_t j = 0;
@@ -497,7 +500,9 @@ static void default_rows(struct cmp_table *t, bool all)
 				name = xstrdup(m->name);
 			} else {
 				const struct schema_wl *wl = &t->wls[w - 1];
-				if (!m->wl_type || (strcmp(m->wl_type, "*") != 0 && strcmp(m->wl_type, wl->type) != 0))
+				bool act = strcmp(wl->type, SCHEMA_ACTION) == 0;
+				if (!m->wl_type || (strcmp(m->wl_type, act ? SCHEMA_ACTION : "*") != 0 &&
+						    strcmp(m->wl_type, wl->type) != 0))
 					continue;
 				ref.workload = wl->name;
 				name = xasprintf("%s.%s", wl->name, m->name);

@@ -274,6 +274,38 @@ static void test_table(void **state)
 	cmp_runs_free(&rs);
 }
 
+/* A timed action's metrics are rows like a workload's (`drop.file_kept_pct`), and with
+ * all shown by default; a metric of every workload ("*") is not an action's. */
+static void test_action_rows(void **state)
+{
+	(void)state;
+	struct cmp_runs rs = { 0 };
+	double kept[] = { 40, 42, 10, 12 };
+	for (size_t i = 0; i < 4; i++) {
+		json_t *run = fake_run("h", "k", i < 2 ? "60" : "10", 0, 100, "exited");
+		json_object_set_new(run, "actions",
+				    json_pack("[{s:s, s:s, s:{s:f}}]", "name", "drop", "result", "done", "kept_pct", "file", kept[i]));
+		cmp_add(&rs, "/a", run, i < 2 ? "base" : "cand");
+	}
+	struct cmp_group *g;
+	size_t ng;
+	cmp_group_runs(&rs, CMP_BY_VARIANT, NULL, &g, &ng);
+	struct cmp_table t;
+	char err[256];
+	struct cmp_opts o = { .baseline = "base", .all = true };
+	assert_int_equal(cmp_build(&t, &rs, g, ng, &o, err, sizeof(err)), 0);
+	struct cmp_row *r = row(&t, "drop.file_kept_pct");
+	assert_true(r->shown);
+	close_to(r->cells[0].st.mean, 41, 1e-9);
+	close_to(r->cells[1].st.mean, 11, 1e-9);
+	assert_null(cmp_row_for(&t, "drop.outcome", err, sizeof(err)));
+	for (size_t i = 0; i < t.nrows; i++)
+		assert_false(strcmp(t.rows[i].name, "drop.outcome") == 0 || strcmp(t.rows[i].name, "drop.started_s") == 0);
+	cmp_table_free(&t);
+	cmp_groups_free(g, ng);
+	cmp_runs_free(&rs);
+}
+
 /* ---- gates ---- */
 
 static void test_gate_parse(void **state)
@@ -436,7 +468,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_describe),     cmocka_unit_test(test_welch),	     cmocka_unit_test(test_mwu_exact),
 		cmocka_unit_test(test_mwu_normal),   cmocka_unit_test(test_fisher_and_choice), cmocka_unit_test(test_group),
-		cmocka_unit_test(test_table),	     cmocka_unit_test(test_gate_parse),	     cmocka_unit_test(test_gates_file),
+		cmocka_unit_test(test_table),	     cmocka_unit_test(test_action_rows),  cmocka_unit_test(test_gate_parse),	     cmocka_unit_test(test_gates_file),
 		cmocka_unit_test(test_gates_eval),   cmocka_unit_test(test_gates_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
