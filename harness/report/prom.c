@@ -267,14 +267,16 @@ static void put_metric(FILE *f, const struct metric *m, const struct job_run *ru
 				put_value(f, &fam, m, &v, scale, counter, l, 4);
 			continue;
 		}
+		/* a timed action's metric: one sample per action, labelled action="NAME" */
+		bool act = strcmp(m->wl_type, SCHEMA_ACTION) == 0;
 		size_t k;
 		const json_t *w;
-		json_array_foreach(json_object_get(r->run, "workloads"), k, w) {
+		json_array_foreach(json_object_get(r->run, act ? "actions" : "workloads"), k, w) {
 			const char *wn = json_string_value(json_object_get(w, "name"));
 			const char *wt = json_string_value(json_object_get(w, "type"));
-			if (!wn || (strcmp(m->wl_type, "*") != 0 && (!wt || strcmp(wt, m->wl_type) != 0)))
+			if (!wn || (!act && strcmp(m->wl_type, "*") != 0 && (!wt || strcmp(wt, m->wl_type) != 0)))
 				continue;
-			struct label l[7] = { JOB_LABELS(r), { "workload", wn } };
+			struct label l[7] = { JOB_LABELS(r), { act ? "action" : "workload", wn } };
 			struct metric_ref ref = { m, wn };
 			struct mval v;
 			if (schema_value(r->run, &ref, &v) == 0)

@@ -216,6 +216,26 @@ static void test_pass_plan(void **state)
 	free(text);
 }
 
+/* A timed action's metrics: one sample per action, labelled action="NAME", not as a
+ * workload; the every-workload families (outcome) have no sample for it. */
+static void test_action_metrics(void **state)
+{
+	(void)state;
+	const char *names[] = { "action" };
+	char *text = render(names, 1);
+	const char *labels = "{scenario=\"seed-drop-caches\",variant=\"\",kernel=\"host\",repeat=\"1\",action=\"drop\"}";
+	char *kept = xasprintf("_file_kept_ratio%s 0.015625\n", labels);
+	char *done = xasprintf("_done_seconds%s 10\n", labels);
+	if (!strstr(text, kept) || !strstr(text, done))
+		fail_msg("no action samples in:\n%s", text);
+	assert_null(strstr(text, "workload=\"drop\""));
+	check_grouping(text);
+	promtool(text);
+	free(kept);
+	free(done);
+	free(text);
+}
+
 /* Several plans, hostile names, aggregates, failures: grouped, escaped, accepted. */
 static void test_many_plans(void **state)
 {
@@ -374,7 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_label_escaping),
-		cmocka_unit_test(test_pass_plan),
+		cmocka_unit_test(test_pass_plan), cmocka_unit_test(test_action_metrics),
 		cmocka_unit_test(test_many_plans),
 		cmocka_unit_test(test_record_live),
 		cmocka_unit_test(test_record_final_v1),
