@@ -283,6 +283,15 @@ static void add_proc(struct proc_set *ps, int pid, double t)
 	snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, pid);
 	e->statm_fd = ps->fds_kept < ps->fds_max ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	ps->fds_kept += e->statm_fd >= 0;
+	/* statm before status, as measure() does, so that this scan's measure() finds
+	 * status read for the statm it has (else a new process's status, the costliest
+	 * of its files, was read twice at its first scan) */
+	unsigned long long res, shared;
+	e->statm_fresh = read_statm(ps, e) > 0 && procs_parse_statm(ps->buf, &res, &shared);
+	if (e->statm_fresh) {
+		e->st_res = res;
+		e->st_shared = shared;
+	}
 	read_cmdline(ps, e);
 	read_status(ps, e);
 	if (ps->event)
@@ -325,8 +334,13 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 		e->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
 		ps->fds_kept += e->statm_fd >= 0;
 	}
-	if (read_statm(ps, e) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
+	if (e->statm_fresh) { /* read by add_proc in this scan */
+		res = e->st_res;
+		shared = e->st_shared;
+		e->statm_fresh = false;
+	} else if (read_statm(ps, e) <= 0 || !procs_parse_statm(ps->buf, &res, &shared)) {
 		return; /* exiting: keep its last values */
+	}
 	if (!e->status_ok || res != e->st_res || shared != e->st_shared) {
 		read_status(ps, e);
 		e->st_res = res;
