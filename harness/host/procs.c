@@ -244,6 +244,8 @@ static void read_cmdline(struct proc_set *ps, struct proc_ent *e)
 	ssize_t n = read_proc(ps, e->pid, "cmdline");
 	if (n > 0) {
 		fix_cmdline(ps->buf, (size_t)n);
+		if (e->cmdline && strcmp(e->cmdline, ps->buf) == 0)
+			return; /* the usual case of a read again: no title set since */
 		free(e->cmdline);
 		e->cmdline = xstrdup(ps->buf);
 	}
@@ -268,7 +270,10 @@ static void read_status(struct proc_set *ps, struct proc_ent *e)
 
 static void add_proc(struct proc_set *ps, int pid, double t)
 {
-	ps->e = xrealloc(ps->e, (ps->n + 1) * sizeof(*ps->e));
+	if (ps->n == ps->e_cap) { /* grown by half: a thousand processes are not a thousand reallocs */
+		ps->e_cap = ps->e_cap ? ps->e_cap + ps->e_cap / 2 : 64;
+		ps->e = xrealloc(ps->e, ps->e_cap * sizeof(*ps->e));
+	}
 	struct proc_ent *e = &ps->e[ps->n++];
 	memset(e, 0, sizeof(*e));
 	e->pid = pid;

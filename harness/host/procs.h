@@ -53,7 +53,7 @@ struct proc_set {
 	bool pss;
 	long page;
 	struct proc_ent *e;
-	size_t n;
+	size_t n, e_cap;
 	FILE *csv;             /* processes.csv, NULL: none */
 	procs_event_fn event;
 	void *ctx;
