@@ -446,12 +446,21 @@ void procs_sample(struct proc_set *ps, double t)
 		measure(ps, &ps->e[live[k]], t);
 	if (ps->pss)
 		sample_pss(ps, live, nlive);
-	if (ps->csv) {
-		char row[256];
+	if (ps->csv && nlive) {
+		/* the scan's rows into one buffer, kept from scan to scan, and one fwrite.
+		 * A row is at most 153 bytes: t (a sign, 13 digits, a point, 6 digits), a
+		 * comma and the pid (10 digits), six cells of a comma and up to 19 digits
+		 * (a negative value is an empty cell), the newline. */
+		enum { ROW_MAX = 160 };
+		if (ps->rows_cap < nlive * ROW_MAX) {
+			ps->rows_cap = nlive * ROW_MAX;
+			ps->rows = xrealloc(ps->rows, ps->rows_cap);
+		}
 		long long t_us = (long long)(t * 1e6);
+		char *o = ps->rows;
 		for (size_t k = 0; k < nlive; k++) {
 			const struct proc_ent *e = &ps->e[live[k]];
-			char *o = put_fixed(row, t_us, 6);
+			o = put_fixed(o, t_us, 6);
 			*o++ = ',';
 			o = put_decimal(o, e->pid);
 			o = put_cell(o, e->rss);
@@ -461,8 +470,8 @@ void procs_sample(struct proc_set *ps, double t)
 			o = put_cell(o, e->swap);
 			o = put_cell(o, e->pss);
 			*o++ = '\n';
-			fwrite_unlocked(row, 1, (size_t)(o - row), ps->csv);
 		}
+		fwrite_unlocked(ps->rows, 1, (size_t)(o - ps->rows), ps->csv);
 	}
 }
 
@@ -601,6 +610,7 @@ void procs_close(struct proc_set *ps)
 	free(ps->buf);
 	free(ps->pids);
 	free(ps->live);
+	free(ps->rows);
 	free(ps->procs_path);
 	memset(ps, 0, sizeof(*ps));
 }

@@ -61,6 +61,8 @@ struct proc_set {
 	size_t bufsz;
 	int *pids;             /* scratch: the pids of one scan */
 	size_t *live, live_cap; /* scratch: the entries alive in one scan */
+	char *rows;            /* scratch: one scan's processes.csv rows */
+	size_t rows_cap;
 	size_t fds_kept, fds_max; /* statm fds kept open, and at most (procs_open; tests lower it) */
 	unsigned long scan;    /* scans so far */
 	size_t npids, pids_cap;
