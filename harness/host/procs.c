@@ -64,15 +64,15 @@ static const char *status_value(const char *text, const char *key)
 	return NULL;
 }
 
-/* "N kB" in bytes, -1 when the key is missing or not in kB */
+/* "N kB" in bytes, -1 when the key is missing, not in kB, or out of range */
 static long long status_kb(const char *text, const char *key)
 {
 	const char *v = status_value(text, key);
 	char *e;
 	if (!v)
 		return -1;
-	long long x = strtoll(v, &e, 10);
-	return e != v && strncmp(e, " kB", 3) == 0 ? x * 1024 : -1;
+	long long x = strtoll(v, &e, 10); /* LLONG_MAX when too large: out of range below */
+	return e != v && strncmp(e, " kB", 3) == 0 && x >= 0 && x <= LLONG_MAX / 1024 ? x * 1024 : -1;
 }
 
 void procs_parse_status(const char *text, struct proc_ent *e)
@@ -346,6 +346,8 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 	} else if (read_statm(ps, e) <= 0 || !procs_parse_statm(ps->buf, &res, &shared)) {
 		return; /* exiting: keep its last values */
 	}
+	if (res > (unsigned long long)(LLONG_MAX / ps->page))
+		return; /* a corrupt read (more bytes than a long long holds): as an unreadable one */
 	if (!e->status_ok || res != e->st_res || shared != e->st_shared) {
 		read_status(ps, e);
 		e->st_res = res;

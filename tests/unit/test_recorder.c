@@ -957,6 +957,34 @@ static void test_rows_over_scans(void **state)
 	free(root);
 }
 
+/* A corrupt statm (more resident pages than bytes in a long long) and status (a value
+ * too large in kB) give no value, not an overflow (UBSan build: make unit-asan). */
+static void test_procs_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = {
+		{ "cg/cgroup.procs", "500\n" },
+		{ "500/statm", "1 99999999999999999 5 0 0 0 0\n" },
+		{ "500/status", "Name:\tw\nPPid:\t1\nRssAnon:\t8 kB\nRssFile:\t9007199254740993 kB\nVmSwap:\t99999999999999999999 kB\n" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *csv = open_memstream(&out, &outlen);
+	assert_non_null(csv);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, csv, NULL, NULL), 0);
+	procs_sample(&ps, 1.0);
+	assert_int_equal(fflush(csv), 0);
+	assert_non_null(strstr(out, "\n1.000000,500,,8192,,,,\n"));
+	procs_close(&ps);
+	fclose(csv);
+	free(out);
+	free(cgp);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -976,6 +1004,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retitled_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_fds_run_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_over_scans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_procs_out_of_range, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),
