@@ -456,15 +456,43 @@ static double mean(const double *v, size_t n)
 	return n ? s / (double)n : 0;
 }
 
+/* One window of part 5: ticks scans of the sampler at 10 Hz, each followed 50 ms later
+ * by a raw scan; the sampler's share and both per-scan costs printed */
+static void procs_window(struct proc_set *ps, const char *procs_path, const int *fds, int n, char *buf, size_t len,
+			 const char *what)
+{
+	enum { TICKS = 50 };
+	const double period = 0.1;
+	double cpu[TICKS], raw[TICKS], wall0 = now_s();
+	unsigned long from = ps->scan + 1;
+	for (int k = 0; k < TICKS; k++) {
+		tick_wait(wall0, 2 * k + 1, period / 2);
+		double t = cpu_now();
+		procs_sample(ps, now_s() - wall0);
+		cpu[k] = cpu_now() - t;
+		tick_wait(wall0, 2 * k + 2, period / 2);
+		t = cpu_now();
+		raw_scan(procs_path, fds, n, buf, len);
+		raw[k] = cpu_now() - t;
+	}
+	double mc = mean(cpu, TICKS), mr = mean(raw, TICKS), share = mc / period * 100.0;
+	double medc = median(cpu, TICKS), medr = median(raw, TICKS);
+	printf("5. %zu processes of a cgroup sampled at 10 Hz, scans %lu-%lu (%s): %.2f%% of one core, %.2f ms per scan (median %.2f) (goal < 5%%: %s)\n",
+	       ps->n, from, ps->scan, what, share, mc * 1e3, medc * 1e3, verdict(share < 5.0));
+	printf("   raw, the same files on the same schedule (10 Hz, 50 ms after each scan): cgroup.procs + %d statm reads %.2f ms per tick (median %.2f); the sampler costs %.2fx that (%.2fx at the median)\n",
+	       n, mr * 1e3, medr * 1e3, mr > 0 ? mc / mr : 0, medr > 0 ? medc / medr : 0);
+}
+
 /* 5. the cgroup-wide process sampler (host/procs.c) against its floor: the same files
  * read raw on the same schedule, both at 10 Hz, their ticks interleaved (each 50 ms
  * after the other's), so that each reads after the same idle time. Between two reads
  * 100 ms apart the caches have gone cold: a statm read then costs about three times
- * what it does back to back, which is how the floor was read before (printed too). */
+ * what it does back to back, which is how the floor was read before (printed too).
+ * Two windows: the processes' first seconds, when the sampler reads each cmdline again
+ * at 4, 8, 16 and 32 scans of age, and later, when it does so every 512 scans. */
 static void bench_procs(const struct cg_env *env, const char *tmp)
 {
-	enum { N = 1000, WARM = 3, TICKS = 50 };
-	const double period = 0.1;
+	enum { N = 1000, WARM = 3, LATER = 300 };
 	struct idle id;
 	char name[64];
 	snprintf(name, sizeof(name), "mph-bench-procs-%d", (int)getpid());
@@ -480,7 +508,7 @@ static void bench_procs(const struct cg_env *env, const char *tmp)
 	if (csv)
 		setvbuf(csv, NULL, _IOFBF, 1 << 18);
 	if (csv && procs_path && procs_open(&ps, procs_path, "/proc", false, csv, NULL, NULL) == 0) {
-		enum { BUFSZ = 1 << 16 };
+		enum { BUFSZ = 1 << 16, B2B = 50 };
 		int *fds = xcalloc((size_t)id.n, sizeof(int));
 		for (int i = 0; i < id.n; i++) {
 			char p[64];
@@ -494,33 +522,22 @@ static void bench_procs(const struct cg_env *env, const char *tmp)
 		double wall0 = now_s(), t = cpu_now();
 		procs_sample(&ps, 0);
 		double first = cpu_now() - t;
-		for (int k = 1; k < WARM; k++)
+		while (ps.scan < WARM)
 			procs_sample(&ps, now_s() - wall0);
-		double cpu[TICKS], raw[TICKS], b2b[TICKS];
-		wall0 = now_s();
-		for (int k = 0; k < TICKS; k++) {
-			tick_wait(wall0, 2 * k + 1, period / 2);
-			t = cpu_now();
+		procs_window(&ps, procs_path, fds, id.n, buf, BUFSZ - 1, "the first seconds: cmdline read again at 4, 8, 16, 32");
+		/* on to scan LATER back to back, without rows (the processes are then past
+		 * the cmdline re-read at 256 scans; the next is at 768) */
+		ps.csv = NULL;
+		while (ps.scan < LATER)
 			procs_sample(&ps, now_s() - wall0);
-			cpu[k] = cpu_now() - t;
-			tick_wait(wall0, 2 * k + 2, period / 2);
-			t = cpu_now();
+		ps.csv = csv;
+		procs_window(&ps, procs_path, fds, id.n, buf, BUFSZ - 1, "later: cmdline read again every 512 scans, not here");
+		double b2b = cpu_now();
+		for (int k = 0; k < B2B; k++)
 			raw_scan(procs_path, fds, id.n, buf, BUFSZ - 1);
-			raw[k] = cpu_now() - t;
-		}
-		for (int k = 0; k < TICKS; k++) {
-			t = cpu_now();
-			raw_scan(procs_path, fds, id.n, buf, BUFSZ - 1);
-			b2b[k] = cpu_now() - t;
-		}
-		double mc = mean(cpu, TICKS), mr = mean(raw, TICKS), share = mc / period * 100.0;
-		double mb = mean(b2b, TICKS), medc = median(cpu, TICKS), medr = median(raw, TICKS);
-		printf("5. %zu processes of a cgroup sampled at 10 Hz, scans %d-%d: %.2f%% of one core, %.2f ms per scan (median %.2f) (goal < 5%%: %s)\n",
-		       ps.n, WARM + 1, WARM + TICKS, share, mc * 1e3, medc * 1e3, verdict(share < 5.0));
-		printf("   raw, the same files on the same schedule (10 Hz, 50 ms after each scan): cgroup.procs + %d statm reads %.2f ms per tick (median %.2f); the sampler costs %.2fx that (%.2fx at the median)\n",
-		       id.n, mr * 1e3, medr * 1e3, mr > 0 ? mc / mr : 0, medr > 0 ? medc / medr : 0);
+		b2b = (cpu_now() - b2b) / B2B;
 		printf("   the same raw reads back to back (warm caches; the floor printed before 2026-12-02): %.2f ms per tick\n",
-		       mb * 1e3);
+		       b2b * 1e3);
 		printf("   the first scan (every process new: statm opened, cmdline and status read): %.2f ms\n", first * 1e3);
 		procs_close(&ps);
 		for (int i = 0; i < id.n; i++)
