@@ -8,7 +8,8 @@
  *   4. 1000 processes sampled at 10 Hz (goal < 5% of a core)
  *   5. every process of a cgroup (1000, found through cgroup.procs each tick, as the
  *      recorder samples a run's cgroup): CPU share at 10 Hz (goal < 5% of a core)
- *      beside the raw cost of reading cgroup.procs and each /proc/PID/statm
+ *      beside the raw cost of reading cgroup.procs and each /proc/PID/statm on the
+ *      same 10 Hz schedule (and, as before 2026-12-02, back to back)
  * Needs root and a memory cgroup (3 and 4 create cgroups below this process's own,
  * with a limit, and remove them). Run with `make bench`. */
 #define _GNU_SOURCE
@@ -431,10 +432,67 @@ static void bench_many(const struct cg_env *env, const char *tmp)
 	idle_stop(&id);
 }
 
-/* 5. the cgroup-wide process sampler (host/procs.c) against its floor */
+/* One raw scan, the floor of the sampler's: cgroup.procs opened and read to its end
+ * (as it must be: v1 builds the list of pids at an open's first read, and a pread at 0
+ * of a kept fd returns that list again, however old), then each statm through an fd
+ * kept open, as the sampler keeps them */
+static void raw_scan(const char *procs_path, const int *fds, int n, char *buf, size_t len)
+{
+	int pfd = open(procs_path, O_RDONLY | O_CLOEXEC);
+	while (pfd >= 0 && read(pfd, buf, len) > 0)
+		;
+	if (pfd >= 0)
+		close(pfd);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			(void)!pread(fds[i], buf, 256, 0);
+}
+
+static double mean(const double *v, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	return n ? s / (double)n : 0;
+}
+
+/* One window of part 5: ticks scans of the sampler at 10 Hz, each followed 50 ms later
+ * by a raw scan; the sampler's share and both per-scan costs printed */
+static void procs_window(struct proc_set *ps, const char *procs_path, const int *fds, int n, char *buf, size_t len,
+			 const char *what)
+{
+	enum { TICKS = 50 };
+	const double period = 0.1;
+	double cpu[TICKS], raw[TICKS], wall0 = now_s();
+	unsigned long from = ps->scan + 1;
+	for (int k = 0; k < TICKS; k++) {
+		tick_wait(wall0, 2 * k + 1, period / 2);
+		double t = cpu_now();
+		procs_sample(ps, now_s() - wall0);
+		cpu[k] = cpu_now() - t;
+		tick_wait(wall0, 2 * k + 2, period / 2);
+		t = cpu_now();
+		raw_scan(procs_path, fds, n, buf, len);
+		raw[k] = cpu_now() - t;
+	}
+	double mc = mean(cpu, TICKS), mr = mean(raw, TICKS), share = mc / period * 100.0;
+	double medc = median(cpu, TICKS), medr = median(raw, TICKS);
+	printf("5. %zu processes of a cgroup sampled at 10 Hz, scans %lu-%lu (%s): %.2f%% of one core, %.2f ms per scan (median %.2f) (goal < 5%%: %s)\n",
+	       ps->n, from, ps->scan, what, share, mc * 1e3, medc * 1e3, verdict(share < 5.0));
+	printf("   raw, the same files on the same schedule (10 Hz, 50 ms after each scan): cgroup.procs + %d statm reads %.2f ms per tick (median %.2f); the sampler costs %.2fx that (%.2fx at the median)\n",
+	       n, mr * 1e3, medr * 1e3, mr > 0 ? mc / mr : 0, medr > 0 ? medc / medr : 0);
+}
+
+/* 5. the cgroup-wide process sampler (host/procs.c) against its floor: the same files
+ * read raw on the same schedule, both at 10 Hz, their ticks interleaved (each 50 ms
+ * after the other's), so that each reads after the same idle time. Between two reads
+ * 100 ms apart the caches have gone cold: a statm read then costs about three times
+ * what it does back to back, which is how the floor was read before (printed too).
+ * Two windows: the processes' first seconds, when the sampler reads each cmdline again
+ * at 4, 8, 16 and 32 scans of age, and later, when it does so every 512 scans. */
 static void bench_procs(const struct cg_env *env, const char *tmp)
 {
-	enum { N = 1000, TICKS = 50 };
+	enum { N = 1000, WARM = 3, LATER = 300 };
 	struct idle id;
 	char name[64];
 	snprintf(name, sizeof(name), "mph-bench-procs-%d", (int)getpid());
@@ -442,57 +500,46 @@ static void bench_procs(const struct cg_env *env, const char *tmp)
 		printf("5. cannot create a cgroup for the processes\n");
 		return;
 	}
-	struct cg *cg = id.cg;
-	pid_t *pids = id.pids;
-	char *procs_path = cg_path(cg, "cgroup.procs");
+	char *procs_path = cg_path(id.cg, "cgroup.procs");
 	struct proc_set ps;
-	double cpu = 0, raw = 0, wall0 = now_s();
 	/* processes.csv written as the recorder writes it */
 	char *csv_path = xasprintf("%s/processes.csv", tmp);
 	FILE *csv = fopen(csv_path, "we");
 	if (csv)
 		setvbuf(csv, NULL, _IOFBF, 1 << 18);
 	if (csv && procs_path && procs_open(&ps, procs_path, "/proc", false, csv, NULL, NULL) == 0) {
-		/* steady state: the first scans read every process's status and cmdline once
-		 * (and the cmdline once more, for titles set after an exec) */
-		for (int k = 0; k < 3; k++)
-			procs_sample(&ps, now_s() - wall0);
-		wall0 = now_s();
-		for (int k = 0; k < TICKS; k++) {
-			double t = cpu_now();
-			procs_sample(&ps, now_s() - wall0);
-			cpu += cpu_now() - t;
-			tick_wait(wall0, k + 1, 0.1);
-		}
-		double wall = now_s() - wall0;
-		printf("5. %zu processes of a cgroup sampled at 10 Hz, steady state: %.2f%% of one core, %.2f ms per sample (goal < 5%%: %s)\n",
-		       ps.n, cpu / wall * 100.0, cpu / TICKS * 1e3, verdict(cpu / wall * 100.0 < 5.0));
-		procs_close(&ps);
-		/* the floor: the same files, read raw (statm kept open, as the sampler does;
-		 * cgroup.procs opened per tick, as it must be: v1 builds the list of pids
-		 * at an open's first read and a pread at 0 of a kept fd returns that list
-		 * again, however old) */
+		enum { BUFSZ = 1 << 16, B2B = 50 };
 		int *fds = xcalloc((size_t)id.n, sizeof(int));
 		for (int i = 0; i < id.n; i++) {
 			char p[64];
-			snprintf(p, sizeof(p), "/proc/%d/statm", (int)pids[i]);
+			snprintf(p, sizeof(p), "/proc/%d/statm", (int)id.pids[i]);
 			fds[i] = open(p, O_RDONLY | O_CLOEXEC);
 		}
-		char *buf = xcalloc(1, 1 << 16);
-		for (int k = 0; k < TICKS; k++) {
-			double t = cpu_now();
-			int pfd = open(procs_path, O_RDONLY | O_CLOEXEC);
-			while (pfd >= 0 && read(pfd, buf, (1 << 16) - 1) > 0)
-				;
-			if (pfd >= 0)
-				close(pfd);
-			for (int i = 0; i < id.n; i++)
-				if (fds[i] >= 0)
-					(void)!pread(fds[i], buf, 256, 0);
-			raw += cpu_now() - t;
-		}
-		printf("   raw: cgroup.procs + %d statm reads %.2f ms per tick; the sampler costs %.2fx that\n", id.n, raw / TICKS * 1e3,
-		       raw > 0 ? cpu / raw : 0);
+		char *buf = xcalloc(1, BUFSZ);
+		/* the first scan finds every process new (statm opened, cmdline and status
+		 * read); the next two read each cmdline again (1 and 2 scans after its first
+		 * reading, for titles set after an exec) */
+		double wall0 = now_s(), t = cpu_now();
+		procs_sample(&ps, 0);
+		double first = cpu_now() - t;
+		while (ps.scan < WARM)
+			procs_sample(&ps, now_s() - wall0);
+		procs_window(&ps, procs_path, fds, id.n, buf, BUFSZ - 1, "the first seconds: cmdline read again at 4, 8, 16, 32");
+		/* on to scan LATER back to back, without rows (the processes are then past
+		 * the cmdline re-read at 256 scans; the next is at 768) */
+		ps.csv = NULL;
+		while (ps.scan < LATER)
+			procs_sample(&ps, now_s() - wall0);
+		ps.csv = csv;
+		procs_window(&ps, procs_path, fds, id.n, buf, BUFSZ - 1, "later: cmdline read again every 512 scans, not here");
+		double b2b = cpu_now();
+		for (int k = 0; k < B2B; k++)
+			raw_scan(procs_path, fds, id.n, buf, BUFSZ - 1);
+		b2b = (cpu_now() - b2b) / B2B;
+		printf("   the same raw reads back to back (warm caches; the floor printed before 2026-12-02): %.2f ms per tick\n",
+		       b2b * 1e3);
+		printf("   the first scan (every process new: statm opened, cmdline and status read): %.2f ms\n", first * 1e3);
+		procs_close(&ps);
 		for (int i = 0; i < id.n; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);

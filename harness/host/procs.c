@@ -64,15 +64,15 @@ static const char *status_value(const char *text, const char *key)
 	return NULL;
 }
 
-/* "N kB" in bytes, -1 when the key is missing or not in kB */
+/* "N kB" in bytes, -1 when the key is missing, not in kB, or out of range */
 static long long status_kb(const char *text, const char *key)
 {
 	const char *v = status_value(text, key);
 	char *e;
 	if (!v)
 		return -1;
-	long long x = strtoll(v, &e, 10);
-	return e != v && strncmp(e, " kB", 3) == 0 ? x * 1024 : -1;
+	long long x = strtoll(v, &e, 10); /* LLONG_MAX when too large: out of range below */
+	return e != v && strncmp(e, " kB", 3) == 0 && x >= 0 && x <= LLONG_MAX / 1024 ? x * 1024 : -1;
 }
 
 void procs_parse_status(const char *text, struct proc_ent *e)
@@ -244,6 +244,8 @@ static void read_cmdline(struct proc_set *ps, struct proc_ent *e)
 	ssize_t n = read_proc(ps, e->pid, "cmdline");
 	if (n > 0) {
 		fix_cmdline(ps->buf, (size_t)n);
+		if (e->cmdline && strcmp(e->cmdline, ps->buf) == 0)
+			return; /* the usual case of a read again: no title set since */
 		free(e->cmdline);
 		e->cmdline = xstrdup(ps->buf);
 	}
@@ -268,7 +270,10 @@ static void read_status(struct proc_set *ps, struct proc_ent *e)
 
 static void add_proc(struct proc_set *ps, int pid, double t)
 {
-	ps->e = xrealloc(ps->e, (ps->n + 1) * sizeof(*ps->e));
+	if (ps->n == ps->e_cap) { /* grown by half: a thousand processes are not a thousand reallocs */
+		ps->e_cap = ps->e_cap ? ps->e_cap + ps->e_cap / 2 : 64;
+		ps->e = xrealloc(ps->e, ps->e_cap * sizeof(*ps->e));
+	}
 	struct proc_ent *e = &ps->e[ps->n++];
 	memset(e, 0, sizeof(*e));
 	e->pid = pid;
@@ -283,6 +288,15 @@ static void add_proc(struct proc_set *ps, int pid, double t)
 	snprintf(path, sizeof(path), "%s/%d/statm", ps->proc_root, pid);
 	e->statm_fd = ps->fds_kept < ps->fds_max ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	ps->fds_kept += e->statm_fd >= 0;
+	/* statm before status, as measure() does, so that this scan's measure() finds
+	 * status read for the statm it has (else a new process's status, the costliest
+	 * of its files, was read twice at its first scan) */
+	unsigned long long res, shared;
+	e->statm_fresh = read_statm(ps, e) > 0 && procs_parse_statm(ps->buf, &res, &shared);
+	if (e->statm_fresh) {
+		e->st_res = res;
+		e->st_shared = shared;
+	}
 	read_cmdline(ps, e);
 	read_status(ps, e);
 	if (ps->event)
@@ -325,8 +339,15 @@ static void measure(struct proc_set *ps, struct proc_ent *e, double t)
 		e->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
 		ps->fds_kept += e->statm_fd >= 0;
 	}
-	if (read_statm(ps, e) <= 0 || !procs_parse_statm(ps->buf, &res, &shared))
+	if (e->statm_fresh) { /* read by add_proc in this scan */
+		res = e->st_res;
+		shared = e->st_shared;
+		e->statm_fresh = false;
+	} else if (read_statm(ps, e) <= 0 || !procs_parse_statm(ps->buf, &res, &shared)) {
 		return; /* exiting: keep its last values */
+	}
+	if (res > (unsigned long long)(LLONG_MAX / ps->page))
+		return; /* a corrupt read (more bytes than a long long holds): as an unreadable one */
 	if (!e->status_ok || res != e->st_res || shared != e->st_shared) {
 		read_status(ps, e);
 		e->st_res = res;
@@ -427,12 +448,21 @@ void procs_sample(struct proc_set *ps, double t)
 		measure(ps, &ps->e[live[k]], t);
 	if (ps->pss)
 		sample_pss(ps, live, nlive);
-	if (ps->csv) {
-		char row[256];
+	if (ps->csv && nlive) {
+		/* the scan's rows into one buffer, kept from scan to scan, and one fwrite.
+		 * A row is at most 153 bytes: t (a sign, 13 digits, a point, 6 digits), a
+		 * comma and the pid (10 digits), six cells of a comma and up to 19 digits
+		 * (a negative value is an empty cell), the newline. */
+		enum { ROW_MAX = 160 };
+		if (ps->rows_cap < nlive * ROW_MAX) {
+			ps->rows_cap = nlive * ROW_MAX;
+			ps->rows = xrealloc(ps->rows, ps->rows_cap);
+		}
 		long long t_us = (long long)(t * 1e6);
+		char *o = ps->rows;
 		for (size_t k = 0; k < nlive; k++) {
 			const struct proc_ent *e = &ps->e[live[k]];
-			char *o = put_fixed(row, t_us, 6);
+			o = put_fixed(o, t_us, 6);
 			*o++ = ',';
 			o = put_decimal(o, e->pid);
 			o = put_cell(o, e->rss);
@@ -442,8 +472,8 @@ void procs_sample(struct proc_set *ps, double t)
 			o = put_cell(o, e->swap);
 			o = put_cell(o, e->pss);
 			*o++ = '\n';
-			fwrite_unlocked(row, 1, (size_t)(o - row), ps->csv);
 		}
+		fwrite_unlocked(ps->rows, 1, (size_t)(o - ps->rows), ps->csv);
 	}
 }
 
@@ -582,6 +612,7 @@ void procs_close(struct proc_set *ps)
 	free(ps->buf);
 	free(ps->pids);
 	free(ps->live);
+	free(ps->rows);
 	free(ps->procs_path);
 	memset(ps, 0, sizeof(*ps));
 }

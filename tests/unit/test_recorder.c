@@ -886,6 +886,105 @@ static void test_statm_fds_run_out(void **state)
 	free(root);
 }
 
+/* processes.csv over scans, for more processes than the table first has room for:
+ * at the first scan each row has statm's RSS and status's split (statm read once, as
+ * the scan's measure finds it read at first sight); at the next, a process whose statm
+ * moved has both read again, one whose statm did not keeps its values (its status is
+ * not read again, even though it changed). */
+static void test_rows_over_scans(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 100, PID0 = 300 };
+	const char *files[2 * N + 2][2];
+	char *texts[3 * N];
+	size_t nf = 0;
+	char *list = xcalloc(N, 8);
+	for (int i = 0; i < N; i++) {
+		char pid[16];
+		snprintf(pid, sizeof(pid), "%d\n", PID0 + i);
+		strcat(list, pid);
+		texts[3 * i] = xasprintf("%d/statm", PID0 + i);
+		texts[3 * i + 1] = xasprintf("%d 100 10 0 0 90 0\n", 1000 + i);
+		texts[3 * i + 2] = xasprintf("%d/status", PID0 + i);
+		files[nf][0] = texts[3 * i];
+		files[nf++][1] = texts[3 * i + 1];
+		files[nf][0] = texts[3 * i + 2];
+		files[nf++][1] = "Name:\tw\nPPid:\t1\nVmRSS:\t400 kB\nRssAnon:\t300 kB\nRssFile:\t60 kB\nRssShmem:\t40 kB\nVmSwap:\t0 kB\n";
+	}
+	files[nf][0] = "cg/cgroup.procs";
+	files[nf++][1] = list;
+	files[nf][0] = NULL;
+	files[nf][1] = NULL;
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *csv = open_memstream(&out, &outlen);
+	assert_non_null(csv);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, csv, NULL, NULL), 0);
+	procs_sample(&ps, 1.0);
+	rewrite_proc(root, "300/statm", "1000 250 10 0 0 90 0\n");
+	rewrite_proc(root, "300/status", "Name:\tw\nPPid:\t1\nVmRSS:\t1000 kB\nRssAnon:\t900 kB\nRssFile:\t60 kB\nRssShmem:\t40 kB\nVmSwap:\t8 kB\n");
+	rewrite_proc(root, "301/status", "Name:\tw\nPPid:\t1\nVmRSS:\t1000 kB\nRssAnon:\t900 kB\nRssFile:\t60 kB\nRssShmem:\t40 kB\nVmSwap:\t8 kB\n");
+	procs_sample(&ps, 2.0);
+	assert_int_equal(fflush(csv), 0);
+	long page = sysconf(_SC_PAGESIZE);
+	size_t rows = 0;
+	for (const char *c = out; *c; c++)
+		rows += *c == '\n';
+	assert_int_equal(rows, 1 + 2 * N);
+	assert_int_equal(procs_alive(&ps), N);
+	char *want = NULL;
+	const char *ent = ",307200,61440,40960,0,\n"; /* anon, file, shmem, swap, no Pss */
+	for (int i = 0; i < N; i++) {
+		want = xasprintf("\n1.000000,%d,%lld%s", PID0 + i, 100LL * page, ent);
+		assert_non_null(strstr(out, want));
+		free(want);
+	}
+	want = xasprintf("\n2.000000,300,%lld,921600,61440,40960,8192,\n", 250LL * page);
+	assert_non_null(strstr(out, want));
+	free(want);
+	want = xasprintf("\n2.000000,301,%lld%s", 100LL * page, ent);
+	assert_non_null(strstr(out, want));
+	free(want);
+	procs_close(&ps);
+	fclose(csv);
+	free(out);
+	for (int i = 0; i < 3 * N; i++)
+		free(texts[i]);
+	free(list);
+	free(cgp);
+	free(root);
+}
+
+/* A corrupt statm (more resident pages than bytes in a long long) and status (a value
+ * too large in kB) give no value, not an overflow (UBSan build: make unit-asan). */
+static void test_procs_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	const char *const files[][2] = {
+		{ "cg/cgroup.procs", "500\n" },
+		{ "500/statm", "1 99999999999999999 5 0 0 0 0\n" },
+		{ "500/status", "Name:\tw\nPPid:\t1\nRssAnon:\t8 kB\nRssFile:\t9007199254740993 kB\nVmSwap:\t99999999999999999999 kB\n" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *csv = open_memstream(&out, &outlen);
+	assert_non_null(csv);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, csv, NULL, NULL), 0);
+	procs_sample(&ps, 1.0);
+	assert_int_equal(fflush(csv), 0);
+	assert_non_null(strstr(out, "\n1.000000,500,,8192,,,,\n"));
+	procs_close(&ps);
+	fclose(csv);
+	free(out);
+	free(cgp);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -904,6 +1003,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retitled_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_fds_run_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_over_scans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_procs_out_of_range, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
 		cmocka_unit_test(test_memcg_reclaim_saved),
 		cmocka_unit_test(test_memcg_reclaim_mixed),
