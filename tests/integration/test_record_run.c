@@ -193,7 +193,7 @@ static void test_record_command(void **state)
 {
 	(void)state;
 	char *out = xasprintf("%s/rec-cmd", itest_tmpdir);
-	struct proc_out p = itest_mph("record", "--interval", "10ms", "--out", out, "--memory-max", "64M", "--", "workloads/anonleak",
+	struct proc_out p = itest_mph("record", "--wait", "10m", "--interval", "10ms", "--out", out, "--memory-max", "64M", "--", "workloads/anonleak",
 				      "--size=16M", "--hold=300ms", "--report-fd=2", NULL);
 	assert_int_equal(p.code, 0);
 	char *rj = xasprintf("%s/record.json", out), *csv = xasprintf("%s/samples.csv", out);
@@ -269,7 +269,7 @@ static void test_record_command_in_cgroup(void **state)
 	(void)state;
 	char *name = xasprintf("target-%d", (int)getpid()), *out = xasprintf("%s/rec-in", itest_tmpdir);
 	assert_int_equal(cg_create(&itest_env, name, &target), 0);
-	struct proc_out p = itest_mph("record", "--interval", "10ms", "--cgroup", target->dir, "--out", out, "--", "sh", "-c",
+	struct proc_out p = itest_mph("record", "--wait", "10m", "--interval", "10ms", "--cgroup", target->dir, "--out", out, "--", "sh", "-c",
 				      "cat /proc/self/cgroup; sleep 0.3", NULL);
 	assert_int_equal(p.code, 0);
 	char *want = xasprintf(":memory:%s\n", target->rel);
@@ -334,7 +334,7 @@ static void test_record_many_processes(void **state)
 		free(text);
 		usleep(20000);
 	}
-	struct proc_out p = itest_mph("record", "--interval", "100ms", "--duration", "300ms", "--cgroup", target->dir, "--out",
+	struct proc_out p = itest_mph("record", "--wait", "10m", "--interval", "100ms", "--duration", "300ms", "--cgroup", target->dir, "--out",
 				      out, NULL);
 	for (int i = 0; i < n; i++)
 		kill(pids[i], SIGKILL);
@@ -372,7 +372,7 @@ static void test_record_cgroup_until_duration(void **state)
 {
 	(void)state;
 	char *out = xasprintf("%s/rec-cg", itest_tmpdir);
-	struct proc_out p = itest_mph("record", "--interval", "20ms", "--duration", "400ms", "--cgroup", itest_env.own,
+	struct proc_out p = itest_mph("record", "--wait", "10m", "--interval", "20ms", "--duration", "400ms", "--cgroup", itest_env.own,
 				      "--out", out, NULL);
 	assert_int_equal(p.code, 0);
 	char *csv = xasprintf("%s/samples.csv", out);
@@ -398,7 +398,7 @@ static void test_record_slow_sources(void **state)
 {
 	(void)state;
 	char *out = xasprintf("%s/rec-slow", itest_tmpdir);
-	struct proc_out p = itest_mph("record", "--interval", "10ms", "--slow", "vmstat", "--slow-interval", "50ms",
+	struct proc_out p = itest_mph("record", "--wait", "10m", "--interval", "10ms", "--slow", "vmstat", "--slow-interval", "50ms",
 				      "--duration", "600ms", "--cgroup", itest_env.own, "--out", out, NULL);
 	assert_int_equal(p.code, 0);
 	char *csv = xasprintf("%s/samples.csv", out), *rj = xasprintf("%s/record.json", out);
