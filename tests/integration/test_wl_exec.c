@@ -19,7 +19,7 @@
 static void test_stress_ng_exits_0_while_its_workers_are_oom_killed(void **state)
 {
 	(void)state;
-	struct proc_out p = itest_mph("run", "--results", itest_results, "scenarios/exec-stress-ng.ini", NULL);
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "scenarios/exec-stress-ng.ini", NULL);
 	if (p.code != 0)
 		fail_msg("mph run exited %d:\n%s", p.code, p.err);
 	json_t *r = itest_load_result(&p), *w = itest_workload0(r), *fin = json_object_get(w, "report_final");
