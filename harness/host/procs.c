@@ -473,7 +473,9 @@ void procs_sample(struct proc_set *ps, double t)
 			o = put_cell(o, e->pss);
 			*o++ = '\n';
 		}
-		fwrite_unlocked(ps->rows, 1, (size_t)(o - ps->rows), ps->csv);
+		size_t len = (size_t)(o - ps->rows);
+		if (fwrite_unlocked(ps->rows, 1, len, ps->csv) != len)
+			write_err_note(&ps->csv_err, errno);
 	}
 }
 

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../core/util.h"
+
 #define PROCS_PSS_TOP 5
 #define PROCS_RANK_TOP 10
 #define PROCS_FD_RESERVE 256 /* fds left to the rest of mph when keeping statm open */
@@ -55,6 +57,7 @@ struct proc_set {
 	struct proc_ent *e;
 	size_t n, e_cap;
 	FILE *csv;             /* processes.csv, NULL: none */
+	struct write_err csv_err; /* its failed writes (the recorder reports them in run.json) */
 	procs_event_fn event;
 	void *ctx;
 	char *buf;

@@ -1409,8 +1409,8 @@ json_t *rec_finish(struct recorder *r)
 			procs_mark_oom(&r->ps, r->km.kills[i].pid);
 	if (fflush(r->csv) != 0)
 		write_err_note(&r->csv_err, errno);
-	if (r->pcsv)
-		fflush(r->pcsv);
+	if (r->pcsv && fflush(r->pcsv) != 0 && r->have_ps)
+		write_err_note(&r->ps.csv_err, errno);
 	double elapsed = t_now(r);
 	json_t *vb = snapshot(r, r->first, r->first_present, "vmstat."),
 	       *va = snapshot(r, r->last, r->present, "vmstat.");
@@ -1466,9 +1466,9 @@ json_t *rec_finish(struct recorder *r)
 
 void rec_write_errors(const struct recorder *r, json_t *msgs)
 {
-	const struct write_err *e[] = { &r->csv_err, &r->events_err };
-	static const char *const names[] = { "samples.csv", "events.jsonl" };
-	for (size_t i = 0; i < ARRAY_SIZE(e); i++) {
+	const struct write_err *e[] = { &r->csv_err, &r->events_err, &r->ps.csv_err };
+	static const char *const names[] = { "samples.csv", "events.jsonl", "processes.csv" };
+	for (size_t i = 0; i < ARRAY_SIZE(e) - !r->have_ps; i++) {
 		char *path = xasprintf("%s/%s", r->cfg.dir, names[i]), *m = write_err_msg(e[i], path);
 		if (m)
 			json_array_append_new(msgs, json_string(m));

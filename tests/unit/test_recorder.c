@@ -957,6 +957,37 @@ static void test_rows_over_scans(void **state)
 	free(root);
 }
 
+/* processes.csv's failed writes are counted with their errno, for run.json's errors
+ * (rec_write_errors), not dropped: rows written to /dev/full, unbuffered. */
+static void test_rows_write_error(void **state)
+{
+	struct fx *f = *state;
+	const char *files[][2] = {
+		{ "cg/cgroup.procs", "300\n" },
+		{ "300/statm", "1000 100 10 0 0 90 0\n" },
+		{ "300/status", "Name:\tw\nPPid:\t1\nVmRSS:\t400 kB\nRssAnon:\t300 kB\nRssFile:\t60 kB\nRssShmem:\t40 kB\nVmSwap:\t0 kB\n" },
+		{ NULL, NULL },
+	};
+	char *root = stand_in_proc(f, files), *cgp = xasprintf("%s/cg/cgroup.procs", root);
+	FILE *csv = fopen("/dev/full", "we");
+	if (!csv)
+		skip();
+	setvbuf(csv, NULL, _IONBF, 0);
+	struct proc_set ps;
+	assert_int_equal(procs_open(&ps, cgp, root, false, csv, NULL, NULL), 0);
+	procs_sample(&ps, 1.0);
+	procs_sample(&ps, 2.0);
+	assert_int_equal(ps.csv_err.err, ENOSPC);
+	assert_true(ps.csv_err.count >= 2); /* the header, if any, and a row per scan */
+	char *m = write_err_msg(&ps.csv_err, "/r/processes.csv");
+	assert_non_null(strstr(m, "writing /r/processes.csv failed: No space left on device"));
+	free(m);
+	procs_close(&ps);
+	fclose(csv);
+	free(cgp);
+	free(root);
+}
+
 /* A corrupt statm (more resident pages than bytes in a long long) and status (a value
  * too large in kB) give no value, not an overflow (UBSan build: make unit-asan). */
 static void test_procs_out_of_range(void **state)
@@ -1003,6 +1034,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deltas_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retitled_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_fds_run_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_write_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_over_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_out_of_range, setup, teardown),
 		cmocka_unit_test(test_reclaim_summary),
