@@ -72,9 +72,18 @@ int journal_lock(struct journal *j, const char *dir, const char *sysroot, unsign
 		r = -errno;
 		goto fail;
 	}
-	/* bounded wait: poll every 50 ms until the deadline (flock has no timeout) */
+	/* bounded wait: poll every 50 ms until the deadline (flock has no timeout); said
+	 * once on stderr, so that a run that seems to hang says what it waits for */
 	uint64_t deadline = now_ms() + wait_ms;
+	bool said = false;
 	while (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK && now_ms() < deadline) {
+		if (!said) {
+			char buf[32] = { 0 };
+			int other = pread(j->lock_fd, buf, sizeof(buf) - 1, 0) > 0 ? atoi(buf) : 0;
+			fprintf(stderr, "mph: waiting up to %us for another mph (pid %d) to finish\n", (wait_ms + 999) / 1000,
+				other);
+			said = true;
+		}
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}

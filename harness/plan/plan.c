@@ -67,6 +67,7 @@ struct pjob {
 	enum jstatus status;
 	int code;
 	double elapsed, t0;
+	double lock_wait;       /* of elapsed's start: waited for another run's lock (host jobs) */
 	char *reason;
 	char *run_json;         /* where its run.json went, when not in dir (a full disk) */
 	json_t *assertions;     /* this job's run-scope verdicts */
@@ -571,6 +572,7 @@ static json_t *job_json(const struct plan *p, const struct pjob *j, size_t id)
 			      j->elapsed, "reason", j->reason ? json_string(j->reason) : json_null(), "assertions", j->assertions);
 	/* run.json elsewhere: the state directory's fallback when dir's file system was full */
 	json_object_set_new(o, "run_json", j->run_json ? json_string(j->run_json) : json_null());
+	json_object_set_new(o, "lock_wait_s", json_real(j->lock_wait));
 	return o;
 }
 
@@ -746,7 +748,10 @@ static int run_host_job(struct plan *p, size_t i)
 	if (!p->tty)
 		progress(p, i, "running");
 	char *written = NULL;
-	int code = local_run_job(&p->po->run, &p->pv[j->vi].sc_host, &p->env, j->rep, j->dir, &written);
+	double waited = 0;
+	int code = local_run_job(&p->po->run, &p->pv[j->vi].sc_host, &p->env, j->rep, j->dir, &written, &waited);
+	j->lock_wait = waited;
+	j->t0 += waited; /* the job's time is its own, not the other run's */
 	char *here = xasprintf("%s/run.json", j->dir);
 	if (written && strcmp(written, here) != 0)
 		j->run_json = written;

@@ -743,13 +743,15 @@ int local_preflight(const struct run_opts *o, const struct scenario *sc, struct 
 }
 
 int local_run_job(const struct run_opts *o, const struct scenario *sc, const struct cg_env *env, unsigned rep,
-		  const char *dir, char **written)
+		  const char *dir, char **written, double *lock_wait_s)
 {
 	*written = NULL;
 	struct run_cfg rc = { .o = o, .state_dir = o->state_dir, .sysroot = "/proc/sys", .wl_dir = workload_dir() };
 	struct journal j;
 	int holder = 0, code = EXIT_OK;
+	double t_lock = now_s();
 	int r = journal_lock(&j, rc.state_dir, rc.sysroot, (unsigned)o->wait_ms, &holder);
+	*lock_wait_s = now_s() - t_lock;
 	char **other = NULL;
 	size_t nother = 0;
 	if (r == -EBUSY) {

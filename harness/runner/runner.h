@@ -52,9 +52,10 @@ int local_preflight(const struct run_opts *o, const struct scenario *sc, struct 
  * while a journal awaits `mph restore`, then journal, apply, run, undo repeat rep of
  * sc and write dir/run.json (dir: made if missing, must be empty). An exit code;
  * *written: where run.json went (dir/run.json, or the state directory's fallback when
- * dir's file system would not take it; NULL when nowhere; malloc'd). */
+ * dir's file system would not take it; NULL when nowhere; malloc'd); *lock_wait_s:
+ * how long it waited for another run's lock (not part of the job's own time). */
 int local_run_job(const struct run_opts *o, const struct scenario *sc, const struct cg_env *env, unsigned rep,
-		  const char *dir, char **written);
+		  const char *dir, char **written, double *lock_wait_s);
 /* Is this mph running inside an mph guest (mph_guest=1 on the kernel command line)? */
 bool run_in_guest(void);
 

@@ -342,7 +342,7 @@ int itest_group_teardown(void **state)
 	if (itest_skip_reason)
 		return 0;
 	/* whatever a failed test left: undo it through mph's own journal */
-	struct proc_out p = itest_mph("restore", NULL);
+	struct proc_out p = itest_mph("restore", "--wait", "10m", NULL);
 	itest_proc_free(&p);
 	char *cmd = xasprintf("rm -rf '%s'", itest_tmpdir);
 	int r = system(cmd);

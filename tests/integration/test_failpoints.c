@@ -141,7 +141,7 @@ static void test_kill_then_restore(void **state)
 	free(left);
 	if (c->restore_step) {
 		failpoint_at(c->restore_step);
-		p = itest_mph("restore", NULL);
+		p = itest_mph("restore", "--wait", "10m", NULL);
 		failpoint_at(NULL);
 		assert_killed_at(&p, c->restore_step);
 		itest_proc_free(&p);
@@ -149,7 +149,7 @@ static void test_kill_then_restore(void **state)
 		printf("  restore killed at %s: %s\n", c->restore_step, left);
 		free(left);
 	}
-	p = itest_mph("restore", NULL);
+	p = itest_mph("restore", "--wait", "10m", NULL);
 	if (p.code != 0 || !strstr(p.out, "restored; journal removed"))
 		fail_msg("mph restore exited %d:\n%s%s", p.code, p.out, p.err);
 	itest_proc_free(&p);
@@ -175,7 +175,7 @@ static int each_teardown(void **state)
 	char *jp = xasprintf("%s/journal", itest_statedir);
 	if (access(jp, F_OK) == 0) {
 		failpoint_at(NULL);
-		struct proc_out p = itest_mph("restore", NULL);
+		struct proc_out p = itest_mph("restore", "--wait", "10m", NULL);
 		itest_proc_free(&p);
 	}
 	free(jp);

@@ -71,7 +71,7 @@ static void give_up(pid_t pid, const char *what)
 	kill(pid, SIGKILL);
 	(void)waitpid(pid, NULL, 0);
 	struct proc_out bg = bg_output(-1);
-	struct proc_out p = itest_mph("restore", NULL);
+	struct proc_out p = itest_mph("restore", "--wait", "10m", NULL);
 	itest_proc_free(&p);
 	fail_msg("%s; mph's stderr:\n%.2000s", what, bg.err ? bg.err : "");
 }
@@ -297,7 +297,7 @@ static int restore_teardown(void **state)
 	(void)state;
 	char *jp = xasprintf("%s/journal", itest_statedir);
 	if (access(jp, F_OK) == 0) {
-		struct proc_out p = itest_mph("restore", NULL);
+		struct proc_out p = itest_mph("restore", "--wait", "10m", NULL);
 		itest_proc_free(&p);
 	}
 	free(jp);

@@ -206,19 +206,61 @@ static void test_kill9_then_restore(void **state)
 	assert_non_null(strstr(p.err, "a previous run was interrupted and left changes in place"));
 	assert_non_null(strstr(p.err, "run `mph restore` first"));
 	itest_proc_free(&p);
-	p = itest_mph("restore", NULL);
+	p = itest_mph("restore", "--wait", "10m", NULL);
 	assert_int_equal(p.code, 0);
 	assert_non_null(strstr(p.out, "restored; journal removed"));
 	itest_proc_free(&p);
 	assert_int_not_equal(access(cgdir, F_OK), 0);
 	/* restore again: nothing to do */
-	p = itest_mph("restore", NULL);
+	p = itest_mph("restore", "--wait", "10m", NULL);
 	assert_int_equal(p.code, 0);
 	assert_non_null(strstr(p.out, "nothing to restore"));
 	itest_proc_free(&p);
 	free(tasks);
 	free(cgdir);
 	free(jp);
+	itest_check_clean();
+}
+
+/* A run that waits for another's lock (--wait) says so on stderr, and the wait is
+ * not its job's time: plan.json's lock_wait_s has it, elapsed_s does not. The lock
+ * is held here, in this process, until the run has said it waits, and 1 s more. */
+static void test_wait_is_not_job_time(void **state)
+{
+	(void)state;
+	char *own = xasprintf("%s/state-wait", itest_tmpdir);
+	struct journal j;
+	assert_int_equal(journal_lock(&j, own, "/proc/sys", 600000, NULL), 0);
+	const char *argv[] = { NULL, "run", "--wait", "10m", "--json", "--results", itest_results,
+			       "tests/scenarios/int/quiet.ini", NULL };
+	double t0 = now_s();
+	pid_t pid = itest_spawn("waiter", argv);
+	char *err = xasprintf("%s/waiter.err", itest_tmpdir), *out = xasprintf("%s/waiter.out", itest_tmpdir);
+	char *want = xasprintf("mph: waiting up to 600s for another mph (pid %d) to finish", (int)getpid());
+	bool said = itest_wait_for(err, want, 60000);
+	sleep(1);
+	journal_unlock(&j);
+	int st;
+	waitpid(pid, &st, 0);
+	double wall = now_s() - t0;
+	assert_true(said);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	json_t *sum = json_load_file(out, 0, NULL);
+	assert_non_null(sum);
+	json_t *plan = json_load_file(json_string_value(json_object_get(sum, "plan")), 0, NULL);
+	assert_non_null(plan);
+	json_t *job = json_array_get(json_object_get(plan, "jobs"), 0);
+	double waited = json_real_value(json_object_get(job, "lock_wait_s"));
+	double elapsed = json_number_value(json_object_get(job, "elapsed_s"));
+	if (!(waited >= 1.0 && elapsed > 0 && elapsed + waited <= wall + 0.5))
+		fail_msg("lock_wait_s %.3f, elapsed_s %.3f, the whole run %.3f s", waited, elapsed, wall);
+	json_decref(plan);
+	json_decref(sum);
+	free(want);
+	free(out);
+	free(err);
+	free(own);
 	itest_check_clean();
 }
 
@@ -256,7 +298,7 @@ static void test_pending_other_state_dir(void **state)
 	free(want);
 	itest_proc_free(&p);
 
-	p = itest_mph("restore", "--state-dir", b, NULL); /* B has nothing */
+	p = itest_mph("restore", "--wait", "10m", "--state-dir", b, NULL); /* B has nothing */
 	assert_int_equal(p.code, 0);
 	assert_non_null(strstr(p.out, "nothing to restore"));
 	itest_proc_free(&p);
@@ -322,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup(test_workload_check_changes_nothing, itest_each_setup),
 		cmocka_unit_test_setup(test_kill9_then_restore, itest_each_setup),
 		cmocka_unit_test_setup(test_pending_other_state_dir, itest_each_setup),
+		cmocka_unit_test_setup(test_wait_is_not_job_time, itest_each_setup),
 		cmocka_unit_test_setup(test_scenario_from_pipe, itest_each_setup),
 	};
 	return itest_run_group("integration", tests, itest_group_setup, itest_group_teardown);

@@ -172,7 +172,7 @@ static void test_kill9_leaves_instance_restore_removes(void **state)
 	assert_true(WIFSIGNALED(st));
 	/* left behind, tracing still on, until restore */
 	assert_int_equal(access(inst, F_OK), 0);
-	struct proc_out p = itest_mph("restore", NULL);
+	struct proc_out p = itest_mph("restore", "--wait", "10m", NULL);
 	assert_int_equal(p.code, 0);
 	assert_non_null(strstr(p.out, "tracefs instance"));
 	itest_proc_free(&p);
