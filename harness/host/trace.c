@@ -388,6 +388,8 @@ struct trace {
 	size_t cur_cpu;       /* the CPU whose page is being parsed */
 	char *raw_why;       /* why the text fallback, NULL: not used */
 	trace_who_fn who;    /* a pid's process and name (the pages have neither) */
+	int top_fd;          /* the tracefs mount: saved_tgids and saved_cmdlines, -1 none */
+	int saved_reads;     /* of them, in this read (bounded) */
 	char line[LINE_MAX_BYTES];
 	size_t linelen;
 	bool overlong;       /* the line being read is longer than a trace line gets */
@@ -428,7 +430,7 @@ static bool proc_who(int pid, int *tgid, char comm[16])
 struct trace *trace_new(void)
 {
 	struct trace *t = xcalloc(1, sizeof(*t));
-	t->dir_fd = t->fd = t->ep = -1;
+	t->dir_fd = t->fd = t->ep = t->top_fd = -1;
 	t->who = proc_who;
 	return t;
 }
@@ -436,6 +438,18 @@ struct trace *trace_new(void)
 void trace_set_who(struct trace *t, trace_who_fn who)
 {
 	t->who = who ? who : proc_who;
+}
+
+int trace_set_saved(struct trace *t, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (t->top_fd >= 0)
+		close(t->top_fd);
+	t->top_fd = fd;
+	t->saved_reads = 0;
+	return 0;
 }
 
 static struct comm_ent *find_comm(struct trace *t, int pid)
@@ -470,8 +484,54 @@ static void note_comm(struct trace *t, int pid, const char *comm)
 		snprintf(c->comm, sizeof(c->comm), "%s", comm);
 }
 
+static int read_fd(int fd, char **out, size_t *len, size_t max);
+
+/* "<pid> <rest>" of the tracefs file name (saved_tgids, saved_cmdlines: one line
+ * per task the kernel recorded), rest copied to out (size n); false when absent */
+static bool saved_line(int top_fd, const char *name, int pid, char *out, size_t n)
+{
+	int fd = openat(top_fd, name, O_RDONLY | O_CLOEXEC);
+	char *text = NULL, key[24];
+	size_t len = 0;
+	bool ok = false;
+	if (fd >= 0 && read_fd(fd, &text, &len, 8u << 20) == 0) {
+		int kl = snprintf(key, sizeof(key), "%d ", pid);
+		for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+			if (strncmp(l, key, (size_t)kl) == 0) {
+				size_t m = strcspn(l + kl, "\n");
+				if (m >= n)
+					m = n - 1;
+				memcpy(out, l + kl, m);
+				out[m] = 0;
+				ok = true;
+				break;
+			}
+	}
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* What the kernel recorded of a task that is gone (the instance's record-tgid
+ * option): at most a few look-ups per read, each a read of two files. */
+#define SAVED_READS_MAX 4
+static bool saved_who(struct trace *t, int pid, int *tgid, char comm[16])
+{
+	char g[24];
+	if (t->top_fd < 0 || t->saved_reads >= SAVED_READS_MAX)
+		return false;
+	t->saved_reads++;
+	if (!saved_line(t->top_fd, "saved_tgids", pid, g, sizeof(g)) || (*tgid = atoi(g)) <= 0)
+		return false;
+	if (!saved_line(t->top_fd, "saved_cmdlines", pid, comm, 16))
+		snprintf(comm, 16, "<...>");
+	return true;
+}
+
 /* A task of the binary pages: its process and name from the first sight of it on
- * (the pages carry neither), "<...>" and 0 when it was gone by then. */
+ * (the pages carry neither): /proc, or what the kernel saved of it when it is gone
+ * by then; "<...>" and 0 when neither knows it. */
 static int raw_tgid(struct trace *t, int pid)
 {
 	struct comm_ent *c = find_comm(t, pid);
@@ -479,7 +539,7 @@ static int raw_tgid(struct trace *t, int pid)
 		return c->tgid;
 	int tgid = 0;
 	char comm[16] = "<...>";
-	if (!t->who(pid, &tgid, comm)) {
+	if (!t->who(pid, &tgid, comm) && !saved_who(t, pid, &tgid, comm)) {
 		tgid = 0;
 		snprintf(comm, sizeof(comm), "<...>");
 	}
@@ -875,6 +935,8 @@ static int raw_open(struct trace *t, const bool *on)
 	}
 	t->page = xcalloc(1, t->lay.page_size);
 	t->raw = true;
+	/* <tracefs>/instances/<name>: the mount two levels up */
+	t->top_fd = openat(t->dir_fd, "../..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return 0;
 }
 
@@ -918,12 +980,14 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 		r = -errno;
 		goto fail;
 	}
+	/* each task's process (tgid) recorded by the kernel, so that a workload's
+	 * threads count as the run's: in each text line; for the pages, in the tracefs's
+	 * saved_tgids, read for a task gone before mph saw it in /proc */
+	(void)write_at(t->dir_fd, "options/record-tgid", "1");
 	if (raw_open(t, on) < 0) {
 		/* the text: no flags column, so the kernel formats less per line (the parser
-		 * takes either); each line's process (tgid), so that a workload's threads
-		 * count as the run's */
+		 * takes either) */
 		(void)write_at(t->dir_fd, "options/irq-info", "0");
-		(void)write_at(t->dir_fd, "options/record-tgid", "1");
 		t->fd = openat(t->dir_fd, "trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (t->fd < 0) {
 			r = -errno;
@@ -949,6 +1013,7 @@ static long raw_read(struct trace *t, size_t max)
 {
 	size_t got = 0;
 	long r = 0;
+	t->saved_reads = 0;
 	for (size_t c = 0; c < t->ncpu && got < max && !r; c++) {
 		double start = now_s();
 		t->cur_cpu = c;
@@ -1021,6 +1086,8 @@ void trace_close(struct trace *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	raw_close(t);
+	if (t->top_fd >= 0)
+		close(t->top_fd);
 	for (size_t c = 0; c < t->npend; c++)
 		free(t->pend[c].ev);
 	free(t->pend);

@@ -94,6 +94,9 @@ void trace_flush(struct trace *t);
  * gone. The default reads /proc/<pid>/status; tests give their own. */
 typedef bool (*trace_who_fn)(int pid, int *tgid, char comm[16]);
 void trace_set_who(struct trace *t, trace_who_fn who);
+/* Where the kernel's saved_tgids and saved_cmdlines are (the tracefs mount; tests: a
+ * directory of saved copies), asked for a task gone from /proc. 0 or -errno. */
+int trace_set_saved(struct trace *t, const char *dir);
 /* An oom:mark_victim event: the victim, the kernel's timestamp of the mark (trace
  * clock) and when mph had parsed it (CLOCK_MONOTONIC, the same clock). */
 struct trace_victim {

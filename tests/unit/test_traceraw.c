@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../harness/host/trace.h"
@@ -435,12 +436,64 @@ static void test_cut_and_flipped(void **state)
 	free(pages);
 }
 
+static bool nobody(int pid, int *tgid, char comm[16])
+{
+	(void)pid;
+	(void)tgid;
+	(void)comm;
+	return false;
+}
+
+static bool is_100(void *ctx, int pid)
+{
+	(void)ctx;
+	return pid == 100;
+}
+
+/* a worker thread gone before mph looked in /proc: its process and name from what
+ * the kernel saved (record-tgid: saved_tgids, saved_cmdlines); a task neither knows
+ * counts by its own id */
+static void test_gone_thread(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mph-test-traceraw-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *tg = xasprintf("%s/saved_tgids", dir), *cm = xasprintf("%s/saved_cmdlines", dir);
+	const char *tgids = "1 1\n77 7\n7 100\n", *cmdlines = "77 x\n7 svc worker\n";
+	assert_int_equal(write_file_atomic(tg, tgids, strlen(tgids)), 0);
+	assert_int_equal(write_file_atomic(cm, cmdlines, strlen(cmdlines)), 0);
+	struct pg g;
+	pg_init(&g, 1000);
+	pg_event(&g, 0, ID_MEMCG_BEGIN, 7, 0, false);
+	pg_event(&g, 1000, ID_MEMCG_END, 7, 1, false);
+	pg_event(&g, 0, ID_MEMCG_BEGIN, 8, 0, false);
+	pg_event(&g, 1000, ID_MEMCG_END, 8, 1, false);
+	pg_commit(&g, 0);
+	struct trace *t = raw_trace();
+	trace_set_who(t, nobody);
+	assert_int_equal(trace_set_saved(t, dir), 0);
+	trace_feed_page(t, 0, g.b, PAGE);
+	json_t *s = trace_summary(t, is_100, NULL);
+	assert_int_equal(num(s, "memcg", "count"), 1);
+	json_t *top = json_array_get(json_object_get(s, "top_stallers"), 0);
+	assert_int_equal(num(top, "pid", NULL), 7);
+	assert_string_equal(json_string_value(json_object_get(top, "comm")), "svc worker");
+	assert_int_equal(num(json_object_get(s, "elsewhere"), "memcg", "count"), 1); /* 8: nobody's */
+	json_decref(s);
+	trace_close(t);
+	assert_int_equal(unlink(tg), 0);
+	assert_int_equal(unlink(cm), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(tg);
+	free(cm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),       cmocka_unit_test(test_formats), cmocka_unit_test(test_real_pages),
 		cmocka_unit_test(test_times),        cmocka_unit_test(test_across_cpus), cmocka_unit_test(test_lost),
-		cmocka_unit_test(test_hostile),      cmocka_unit_test(test_cut_and_flipped),
+		cmocka_unit_test(test_hostile),      cmocka_unit_test(test_cut_and_flipped), cmocka_unit_test(test_gone_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
