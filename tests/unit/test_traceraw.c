@@ -488,12 +488,99 @@ static void test_gone_thread(void **state)
 	free(cm);
 }
 
+/* mkdir -p the directory of path, then write text to it */
+static void put_file(const char *dir, const char *rel, const void *text, size_t len)
+{
+	char *p = xasprintf("%s/%s", dir, rel), *slash = strrchr(p, '/');
+	*slash = 0;
+	assert_int_equal(mkdir_p(p), 0);
+	*slash = '/';
+	assert_int_equal(write_file_atomic(p, text, len), 0);
+	free(p);
+}
+
+/* A stand-in instance: the files trace_open writes, the saved events/, and either
+ * the saved pages as per_cpu/cpu0/trace_pipe_raw or a header_page mph cannot read
+ * and text in trace_pipe. */
+static char *fake_instance(bool raw)
+{
+	char tmpl[] = "/tmp/mph-test-traceraw-inst-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char *dir = xstrdup(tmpl);
+	const char *w[] = { "trace_clock", "buffer_size_kb", "buffer_percent", "tracing_on", "options/irq-info",
+			    "options/record-tgid" };
+	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
+		put_file(dir, w[i], "", 0);
+	const char *ev[] = { "header_page", "vmscan/mm_vmscan_memcg_reclaim_begin/format", "vmscan/mm_vmscan_memcg_reclaim_end/format",
+			     "oom/mark_victim/format" };
+	for (size_t i = 0; i < ARRAY_SIZE(ev); i++) {
+		char *rel = xasprintf("events/%s", ev[i]), *en = NULL;
+		size_t len;
+		char *text = data(rel, &len);
+		if (!raw && i == 0)
+			put_file(dir, rel, "field: nothing;\n", 16);
+		else
+			put_file(dir, rel, text, len);
+		if (i > 0) {
+			en = xasprintf("events/%.*s/enable", (int)(strlen(ev[i]) - 7), ev[i]);
+			put_file(dir, en, "", 0);
+		}
+		free(text);
+		free(rel);
+		free(en);
+	}
+	size_t len;
+	char *pages = data("cpu0.pages", &len);
+	put_file(dir, "per_cpu/cpu0/trace_pipe_raw", pages, len);
+	free(pages);
+	const char *line = "     dd-5 [000] 1.000001: mm_vmscan_memcg_reclaim_begin: order=0 gfp_flags=GFP_KERNEL\n"
+			   "     dd-5 [000] 1.000301: mm_vmscan_memcg_reclaim_end: nr_reclaimed=3\n";
+	put_file(dir, "trace_pipe", line, strlen(line));
+	return dir;
+}
+
+/* trace_open reads the pages when it can and the text when it cannot, and says so */
+static void test_open_raw_or_text(void **state)
+{
+	(void)state;
+	for (int raw = 1; raw >= 0; raw--) {
+		char *dir = fake_instance(raw);
+		struct trace *t = NULL;
+		char *missing = NULL;
+		assert_int_equal(trace_open(&t, dir, &missing), 0);
+		/* the events without saved files are named, the others kept */
+		assert_non_null(missing);
+		assert_non_null(strstr(missing, "vmscan/mm_vmscan_kswapd_wake"));
+		trace_set_who(t, who);
+		long got = trace_read(t, 1 << 20);
+		assert_true(got > 0);
+		json_t *s = trace_summary(t, any_pid, NULL);
+		if (raw) {
+			assert_string_equal(json_string_value(json_object_get(s, "source")), "trace_pipe_raw");
+			assert_int_equal(got, 7 * PAGE);
+			assert_int_equal(num(s, "pages", NULL), 7);
+			assert_int_equal(num(s, "oom_victims_marked", NULL), 1);
+		} else {
+			assert_string_equal(json_string_value(json_object_get(s, "source")), "trace_pipe");
+			assert_non_null(strstr(json_string_value(json_object_get(s, "text_because")), "header_page"));
+			assert_int_equal(num(s, "memcg", "count"), 1);
+			assert_int_equal(num(s, "memcg", "max_us"), 300);
+		}
+		json_decref(s);
+		trace_close(t);
+		free(missing);
+		assert_int_equal(rm_rf(dir), 0);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),       cmocka_unit_test(test_formats), cmocka_unit_test(test_real_pages),
 		cmocka_unit_test(test_times),        cmocka_unit_test(test_across_cpus), cmocka_unit_test(test_lost),
 		cmocka_unit_test(test_hostile),      cmocka_unit_test(test_cut_and_flipped), cmocka_unit_test(test_gone_thread),
+		cmocka_unit_test(test_open_raw_or_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
