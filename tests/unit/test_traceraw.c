@@ -1,7 +1,8 @@
 /* test_traceraw.c - the binary pages of a tracefs instance (traceraw.h, trace.c's
  * reader of per_cpu/cpuN/trace_pipe_raw): the layout and formats saved from this
  * machine's kernel (6.18) and real pages of dd's limit reclaim and anonleak's OOM
- * mark (tests/data/trace/raw-capture.sh), then those pages corrupted - cut at every
+ * mark (tests/data/trace/raw-capture.sh), one page of the 6.12 guest's
+ * (raw-capture-guest.ini), then those pages corrupted - cut at every
  * byte, lengths and commit words that lie, unknown types, lost-event flags - and
  * made by hand for what the real ones lack (long events, time stamps, a stall that
  * moves between CPUs). */
@@ -26,10 +27,12 @@
 #define ID_MEMCG_END 633
 #define ID_MARK_VICTIM 609
 
+static const char *kernel_dir = "raw-6.18";
+
 static char *path_of(const char *rel)
 {
 	const char *base = getenv("MPH_TEST_DATA");
-	return xasprintf("%s/data/trace/raw-6.18/%s", base ? base : "tests", rel);
+	return xasprintf("%s/data/trace/%s/%s", base ? base : "tests", kernel_dir, rel);
 }
 
 static char *data(const char *rel, size_t *len)
@@ -184,6 +187,32 @@ static void test_real_pages(void **state)
 		json_decref(s);
 		trace_close(t);
 	}
+}
+
+/* The 6.12 guest's page: the same layout, other IDs (read from its own formats) */
+static void test_real_page_6_12(void **state)
+{
+	(void)state;
+	kernel_dir = "raw-6.12";
+	struct trace *t = raw_trace();
+	size_t len;
+	char *page = data("cpu1.pages", &len);
+	assert_int_equal(len, PAGE);
+	trace_feed_page(t, 1, page, len);
+	struct trace_victim v;
+	assert_true(trace_victim(t, 167, &v));
+	assert_true(v.ts > 7.479916373 && v.ts < 7.479916375);
+	json_t *s = trace_summary(t, any_pid, NULL);
+	assert_int_equal(num(s, "lines", NULL), 39);
+	assert_int_equal(num(s, "memcg", "count"), 19);
+	assert_int_equal(num(s, "memcg", "max_us"), 8094);
+	assert_int_equal(num(s, "memcg", "nr_reclaimed"), 0);
+	assert_int_equal(num(s, "unknown_events", NULL), 0);
+	assert_int_equal(num(s, "dropped_pages", NULL), 0);
+	json_decref(s);
+	trace_close(t);
+	free(page);
+	kernel_dir = "raw-6.18";
 }
 
 /* ---- pages by hand ------------------------------------------------------- */
@@ -578,6 +607,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),       cmocka_unit_test(test_formats), cmocka_unit_test(test_real_pages),
+		cmocka_unit_test(test_real_page_6_12),
 		cmocka_unit_test(test_times),        cmocka_unit_test(test_across_cpus), cmocka_unit_test(test_lost),
 		cmocka_unit_test(test_hostile),      cmocka_unit_test(test_cut_and_flipped), cmocka_unit_test(test_gone_thread),
 		cmocka_unit_test(test_open_raw_or_text),
