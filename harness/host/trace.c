@@ -1,4 +1,5 @@
-/* trace.c - see trace.h.
+/* trace.c - see trace.h. The instance is read as binary pages (traceraw.c decodes
+ * them; here they are merged over CPUs and accounted); its text is the fallback.
  *
  * trace_pipe's text lines look like
  *     "          <comm>-<pid> (<tgid>) [<cpu>] <flags> <secs>.<usecs>: <event>: <fields>"

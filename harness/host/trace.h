@@ -64,7 +64,8 @@ void trace_setup(struct journal *j, char **dir, char **absent);
 struct trace;
 /* Set up the instance at dir (it exists: mkdir'ed by the caller after journaling
  * it): the mono clock, the buffer, the events (those this kernel lacks are named in
- * *missing, a malloc'd comma-separated list or NULL), and open trace_pipe. */
+ * *missing, a malloc'd comma-separated list or NULL), and open each CPU's
+ * trace_pipe_raw (or, where its pages cannot be decoded, trace_pipe). */
 int trace_open(struct trace **out, const char *dir, char **missing);
 /* The descriptor for the event loop (an epoll set holding trace_pipe while armed):
  * readable when an event came while armed; -1 when closed. */
@@ -74,7 +75,8 @@ int trace_fd(const struct trace *t);
 long trace_on_wake(struct trace *t, size_t max);
 /* At each sample: read at most max bytes and wake the loop again at the next event. */
 long trace_tick(struct trace *t, size_t max);
-/* Read at most max bytes of trace_pipe and account the complete lines. Returns the
+/* Read at most max bytes of the pages (each CPU's until it has none) or of
+ * trace_pipe's text, and account the events and complete lines. Returns the
  * bytes read (0: nothing there now), or -errno. */
 long trace_read(struct trace *t, size_t max);
 /* Account one line as if read from trace_pipe (tests on saved lines). t may be from
