@@ -357,7 +357,8 @@ struct comm_ent {
 struct pending {
 	struct tev *ev;
 	size_t head, n, cap;
-	double done;
+	double done;    /* every event of this CPU up to this time has been read */
+	double last;    /* the time of the last event read from it */
 };
 #define MAX_PENDING (1u << 16)
 #define WRITE_MARGIN_S 1e-3
@@ -645,7 +646,7 @@ static struct pending *pend_of(struct trace *t, size_t cpu)
 		t->pend = xrealloc(t->pend, n * sizeof(*t->pend));
 		memset(t->pend + t->npend, 0, (n - t->npend) * sizeof(*t->pend));
 		for (size_t i = t->npend; i < n; i++)
-			t->pend[i].done = -1e300;
+			t->pend[i].done = t->pend[i].last = -1e300;
 		t->npend = n;
 	}
 	return &t->pend[cpu];
@@ -678,6 +679,8 @@ static void raw_event_cb(void *ctx, const struct tev *ev)
 	struct trace *t = ctx;
 	struct tev e = *ev;
 	t->lines++;
+	if (e.ts > pend_of(t, t->cur_cpu)->last)
+		t->pend[t->cur_cpu].last = e.ts;
 	/* the victim's mark is timed as it is parsed, with no look-up before it, and
 	 * needs no order: at once */
 	if (e.kind == TEV_MARK_VICTIM) {
@@ -1009,18 +1012,26 @@ int trace_fd(const struct trace *t)
 	return t ? t->ep : -1;
 }
 
-/* Each CPU's pages until it has none (EAGAIN) or max bytes are read in all. */
+/* Each CPU's pages until it has none (EAGAIN) or its share of max bytes is read
+ * (a share each, so that one busy CPU does not starve the others' reading). */
 static long raw_read(struct trace *t, size_t max)
 {
-	size_t got = 0;
+	size_t got = 0, share = max / t->ncpu;
 	long r = 0;
+	if (share < t->lay.page_size)
+		share = t->lay.page_size;
 	t->saved_reads = 0;
-	for (size_t c = 0; c < t->ncpu && got < max && !r; c++) {
+	for (size_t c = 0; c < t->ncpu && !r; c++) {
 		double start = now_s();
+		size_t mine = 0;
 		t->cur_cpu = c;
+		struct pending *q = pend_of(t, c);
 		for (;;) {
-			if (got >= max)
+			if (mine >= share) { /* read up to its last event, not drained */
+				if (q->last > q->done)
+					q->done = q->last;
 				break;
+			}
 			ssize_t n = read(t->cpufd[c], t->page, t->lay.page_size);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -1029,12 +1040,14 @@ static long raw_read(struct trace *t, size_t max)
 				break;
 			}
 			if (n <= 0) { /* all of it up to start is read */
-				pend_of(t, c)->done = start - WRITE_MARGIN_S;
+				q->done = start - WRITE_MARGIN_S;
 				break;
 			}
-			got += (size_t)n;
+			mine += (size_t)n;
 			(void)raw_parse_page(&t->lay, t->rev, t->nrev, t->page, (size_t)n, &t->rs, raw_event_cb, t);
+			q = pend_of(t, c); /* the parse may have grown pend[] */
 		}
+		got += mine;
 	}
 	double upto = INFINITY;
 	for (size_t c = 0; c < t->ncpu; c++) {
