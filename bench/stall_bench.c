@@ -484,6 +484,9 @@ static struct cost record_under_load(struct cg *cg, const char *cgrel, bool stal
 	waitpid(load, NULL, 0);
 	if (c1 >= 0 && c2 >= c1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		c.share = (c2 - c1) / 1e9 / (w2 - w1) * 100.0;
+	else
+		fprintf(stderr, "stall_bench: mph record%s: cpu %.0f -> %.0f ns, exit %d\n", stalls ? " --stalls" : "", c1, c2,
+			WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	c.bps = (double)bytes / (t_end - t_load);
 	json_t *r = json_load_file(rj, 0, NULL);
 	double n = jnum(r, "recorder.reclaim_stalls.memcg.count"), e = jnum(r, "recorder.reclaim_stalls.elsewhere.memcg.count");
@@ -549,8 +552,11 @@ static void bench_stall_cost(const struct cg_env *env)
 			b = record_under_load(cg, cgrel, false, bps, 2 + 2 * k);
 			a = record_under_load(cg, cgrel, true, bps, 1 + 2 * k);
 		}
-		if (a.share < 0 || b.share < 0 || a.rate < 0)
+		if (a.share < 0 || b.share < 0 || a.rate < 0) {
+			fprintf(stderr, "stall_bench: round %d left out: --stalls %.2f%%, without %.2f%% (-1: the recording failed), rate %.0f/s\n",
+				k + 1, a.share, b.share, a.rate);
 			continue;
+		}
 		with[n] = a.share;
 		without[n] = b.share;
 		diff[n] = a.share - b.share;

@@ -104,7 +104,7 @@ json_t *rec_slow_json(unsigned set)
 }
 /* lines of a key-value file compared with the last read's at once */
 #define KV_BLOCK 8
-/* bytes of trace_pipe read per wake-up */
+/* bytes of the trace (its pages or its text) read per wake-up */
 #define TRACE_READ_MAX (256 << 10)
 
 struct recorder {

@@ -1,4 +1,5 @@
-/* trace.c - see trace.h.
+/* trace.c - see trace.h. The instance is read as binary pages (traceraw.c decodes
+ * them; here they are merged over CPUs and accounted); its text is the fallback.
  *
  * trace_pipe's text lines look like
  *     "          <comm>-<pid> (<tgid>) [<cpu>] <flags> <secs>.<usecs>: <event>: <fields>"
@@ -10,11 +11,13 @@
  * pid, whose '-' ends comm. */
 #define _GNU_SOURCE
 #include "trace.h"
+#include "traceraw.h"
 #include "journal.h"
 #include "../core/util.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <mntent.h>
 #include <stdio.h>
@@ -30,19 +33,22 @@
 #define TRACEFS_MAGIC 0x74726163
 #endif
 
-/* The events, as the trace names them, and where their enable file is. */
+/* The events, as the trace names them, where their enable and format files are, and
+ * the field of their payload the value comes from (the binary pages: traceraw.h). */
 static const struct {
 	const char *name, *path;
 	enum tev_kind kind;
+	const char *raw_value;
 } events[] = {
-	{ "mm_vmscan_direct_reclaim_begin", "vmscan/mm_vmscan_direct_reclaim_begin", TEV_DIRECT_BEGIN },
-	{ "mm_vmscan_direct_reclaim_end", "vmscan/mm_vmscan_direct_reclaim_end", TEV_DIRECT_END },
-	{ "mm_vmscan_memcg_reclaim_begin", "vmscan/mm_vmscan_memcg_reclaim_begin", TEV_MEMCG_BEGIN },
-	{ "mm_vmscan_memcg_reclaim_end", "vmscan/mm_vmscan_memcg_reclaim_end", TEV_MEMCG_END },
-	{ "mm_vmscan_kswapd_wake", "vmscan/mm_vmscan_kswapd_wake", TEV_KSWAPD_WAKE },
-	{ "mm_vmscan_kswapd_sleep", "vmscan/mm_vmscan_kswapd_sleep", TEV_KSWAPD_SLEEP },
-	{ "mark_victim", "oom/mark_victim", TEV_MARK_VICTIM },
+	{ "mm_vmscan_direct_reclaim_begin", "vmscan/mm_vmscan_direct_reclaim_begin", TEV_DIRECT_BEGIN, NULL },
+	{ "mm_vmscan_direct_reclaim_end", "vmscan/mm_vmscan_direct_reclaim_end", TEV_DIRECT_END, "nr_reclaimed" },
+	{ "mm_vmscan_memcg_reclaim_begin", "vmscan/mm_vmscan_memcg_reclaim_begin", TEV_MEMCG_BEGIN, NULL },
+	{ "mm_vmscan_memcg_reclaim_end", "vmscan/mm_vmscan_memcg_reclaim_end", TEV_MEMCG_END, "nr_reclaimed" },
+	{ "mm_vmscan_kswapd_wake", "vmscan/mm_vmscan_kswapd_wake", TEV_KSWAPD_WAKE, "nid" },
+	{ "mm_vmscan_kswapd_sleep", "vmscan/mm_vmscan_kswapd_sleep", TEV_KSWAPD_SLEEP, "nid" },
+	{ "mark_victim", "oom/mark_victim", TEV_MARK_VICTIM, "pid" },
 };
+#define NEVENTS ARRAY_SIZE(events)
 
 /* the field each event's value comes from ("" none) */
 static const char *const value_field[] = {
@@ -339,8 +345,23 @@ struct open_stall {
 
 struct comm_ent {
 	int pid;
+	int tgid;            /* 0: unknown */
 	char comm[16];
 };
+
+/* The binary pages come one CPU at a time, each CPU's in order of time, but a task
+ * can begin a stall on one CPU and end it on another: the events are merged by time
+ * before they are paired, as trace_pipe's text is by the kernel. A CPU's events are
+ * held until every CPU has been read past their time (done: the CPU's last read
+ * found nothing more, at that time less a margin for a write in progress). */
+struct pending {
+	struct tev *ev;
+	size_t head, n, cap;
+	double done;    /* every event of this CPU up to this time has been read */
+	double last;    /* the time of the last event read from it */
+};
+#define MAX_PENDING (1u << 16)
+#define WRITE_MARGIN_S 1e-3
 
 /* Bounds: a run's stalls are thousands, not millions; beyond these they are counted
  * as dropped rather than grow without end. */
@@ -348,12 +369,29 @@ struct comm_ent {
 #define MAX_OPEN 4096
 #define MAX_COMMS 65536
 #define LINE_MAX_BYTES 4096
+#define MAX_CPUS 1024
 
 struct trace {
 	int dir_fd;          /* the instance, -1 in tests */
-	int fd;              /* trace_pipe */
-	int ep;              /* an epoll set holding fd while armed: the event loop's descriptor */
+	int fd;              /* trace_pipe (the text fallback), -1 when reading the binary pages */
+	int ep;              /* an epoll set holding fd or cpufd[] while armed: the event loop's descriptor */
 	bool armed;
+	/* the binary pages (traceraw.h): per_cpu/cpuN/trace_pipe_raw, one a CPU */
+	bool raw;
+	struct raw_layout lay;
+	struct raw_event rev[NEVENTS];
+	size_t nrev;
+	int *cpufd;
+	size_t ncpu;
+	unsigned char *page;
+	struct raw_stats rs;
+	struct pending *pend; /* per CPU: its events not yet accounted, in their order */
+	size_t npend;         /* CPUs in pend[] */
+	size_t cur_cpu;       /* the CPU whose page is being parsed */
+	char *raw_why;       /* why the text fallback, NULL: not used */
+	trace_who_fn who;    /* a pid's process and name (the pages have neither) */
+	int top_fd;          /* the tracefs mount: saved_tgids and saved_cmdlines, -1 none */
+	int saved_reads;     /* of them, in this read (bounded) */
 	char line[LINE_MAX_BYTES];
 	size_t linelen;
 	bool overlong;       /* the line being read is longer than a trace line gets */
@@ -368,30 +406,147 @@ struct trace {
 	long long lost, malformed, unpaired_ends, dropped, lines;
 };
 
+/* /proc/<pid>/status's Name and Tgid (a thread's id works as a pid there); false
+ * when the task is gone */
+static bool proc_who(int pid, int *tgid, char comm[16])
+{
+	char p[48], *text = NULL;
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	bool ok = false;
+	if (pid > 0 && read_file(p, &text, NULL) == 0) {
+		const char *n = strncmp(text, "Name:\t", 6) == 0 ? text + 6 : NULL, *g = strstr(text, "\nTgid:\t");
+		if (n && g) {
+			size_t l = strcspn(n, "\n");
+			if (l > 15)
+				l = 15;
+			memcpy(comm, n, l);
+			comm[l] = 0;
+			*tgid = atoi(g + 7);
+			ok = *tgid > 0;
+		}
+	}
+	free(text);
+	return ok;
+}
+
 struct trace *trace_new(void)
 {
 	struct trace *t = xcalloc(1, sizeof(*t));
-	t->dir_fd = t->fd = t->ep = -1;
+	t->dir_fd = t->fd = t->ep = t->top_fd = -1;
+	t->who = proc_who;
 	return t;
 }
 
-static void note_comm(struct trace *t, int pid, const char *comm)
+void trace_set_who(struct trace *t, trace_who_fn who)
+{
+	t->who = who ? who : proc_who;
+}
+
+int trace_set_saved(struct trace *t, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (t->top_fd >= 0)
+		close(t->top_fd);
+	t->top_fd = fd;
+	t->saved_reads = 0;
+	return 0;
+}
+
+static struct comm_ent *find_comm(struct trace *t, int pid)
 {
 	for (size_t i = t->ncomm; i-- > 0;)
-		if (t->comms[i].pid == pid) {
-			if (strcmp(comm, "<...>") != 0)
-				snprintf(t->comms[i].comm, sizeof(t->comms[i].comm), "%s", comm);
-			return;
-		}
+		if (t->comms[i].pid == pid)
+			return &t->comms[i];
+	return NULL;
+}
+
+static struct comm_ent *add_comm(struct trace *t, int pid, int tgid, const char *comm)
+{
 	if (t->ncomm == MAX_COMMS)
-		return;
+		return NULL;
 	if (t->ncomm == t->capcomm) {
 		t->capcomm = t->capcomm ? 2 * t->capcomm : 64;
 		t->comms = xrealloc(t->comms, t->capcomm * sizeof(*t->comms));
 	}
-	t->comms[t->ncomm].pid = pid;
-	snprintf(t->comms[t->ncomm].comm, sizeof(t->comms[t->ncomm].comm), "%s", comm);
-	t->ncomm++;
+	struct comm_ent *c = &t->comms[t->ncomm++];
+	c->pid = pid;
+	c->tgid = tgid;
+	snprintf(c->comm, sizeof(c->comm), "%s", comm);
+	return c;
+}
+
+static void note_comm(struct trace *t, int pid, const char *comm)
+{
+	struct comm_ent *c = find_comm(t, pid);
+	if (!c)
+		(void)add_comm(t, pid, 0, comm);
+	else if (strcmp(comm, "<...>") != 0)
+		snprintf(c->comm, sizeof(c->comm), "%s", comm);
+}
+
+static int read_fd(int fd, char **out, size_t *len, size_t max);
+
+/* "<pid> <rest>" of the tracefs file name (saved_tgids, saved_cmdlines: one line
+ * per task the kernel recorded), rest copied to out (size n); false when absent */
+static bool saved_line(int top_fd, const char *name, int pid, char *out, size_t n)
+{
+	int fd = openat(top_fd, name, O_RDONLY | O_CLOEXEC);
+	char *text = NULL, key[24];
+	size_t len = 0;
+	bool ok = false;
+	if (fd >= 0 && read_fd(fd, &text, &len, 8u << 20) == 0) {
+		int kl = snprintf(key, sizeof(key), "%d ", pid);
+		for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+			if (strncmp(l, key, (size_t)kl) == 0) {
+				size_t m = strcspn(l + kl, "\n");
+				if (m >= n)
+					m = n - 1;
+				memcpy(out, l + kl, m);
+				out[m] = 0;
+				ok = true;
+				break;
+			}
+	}
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* What the kernel recorded of a task that is gone (the instance's record-tgid
+ * option): at most a few look-ups per read, each a read of two files. */
+#define SAVED_READS_MAX 4
+static bool saved_who(struct trace *t, int pid, int *tgid, char comm[16])
+{
+	char g[24];
+	if (t->top_fd < 0 || t->saved_reads >= SAVED_READS_MAX)
+		return false;
+	t->saved_reads++;
+	if (!saved_line(t->top_fd, "saved_tgids", pid, g, sizeof(g)) || (*tgid = atoi(g)) <= 0)
+		return false;
+	if (!saved_line(t->top_fd, "saved_cmdlines", pid, comm, 16))
+		snprintf(comm, 16, "<...>");
+	return true;
+}
+
+/* A task of the binary pages: its process and name from the first sight of it on
+ * (the pages carry neither): /proc, or what the kernel saved of it when it is gone
+ * by then; "<...>" and 0 when neither knows it. */
+static int raw_tgid(struct trace *t, int pid)
+{
+	struct comm_ent *c = find_comm(t, pid);
+	if (c)
+		return c->tgid;
+	int tgid = 0;
+	char comm[16] = "<...>";
+	if (!t->who(pid, &tgid, comm) && !saved_who(t, pid, &tgid, comm)) {
+		tgid = 0;
+		snprintf(comm, sizeof(comm), "<...>");
+	}
+	(void)add_comm(t, pid, tgid, comm);
+	return tgid;
 }
 
 static const char *comm_of(const struct trace *t, int pid)
@@ -447,17 +602,9 @@ static void end(struct trace *t, int kind, int pid, double ts, long long reclaim
 					  reclaimed < 0 ? 0 : reclaimed > 4000000000LL ? 4000000000u : (uint32_t)reclaimed };
 }
 
-void trace_feed(struct trace *t, const char *line, size_t len)
+/* One event, from a line or a page. */
+static void account(struct trace *t, struct tev e)
 {
-	struct tev e;
-	int r = trace_parse_line(line, len, &e);
-	t->lines++;
-	if (r == -EINVAL)
-		t->malformed++;
-	if (r < 0)
-		return;
-	if (e.kind != TEV_LOST && e.kind != TEV_KSWAPD_WAKE && e.kind != TEV_KSWAPD_SLEEP)
-		note_comm(t, e.pid, e.comm);
 	switch (e.kind) {
 	case TEV_DIRECT_BEGIN: begin(t, K_DIRECT, e.pid, e.tgid, e.ts); break;
 	case TEV_DIRECT_END: end(t, K_DIRECT, e.pid, e.ts, e.value); break;
@@ -476,6 +623,205 @@ void trace_feed(struct trace *t, const char *line, size_t len)
 		break;
 	case TEV_LOST: t->lost += e.value; break;
 	}
+}
+
+void trace_feed(struct trace *t, const char *line, size_t len)
+{
+	struct tev e;
+	int r = trace_parse_line(line, len, &e);
+	t->lines++;
+	if (r == -EINVAL)
+		t->malformed++;
+	if (r < 0)
+		return;
+	if (e.kind != TEV_LOST && e.kind != TEV_KSWAPD_WAKE && e.kind != TEV_KSWAPD_SLEEP)
+		note_comm(t, e.pid, e.comm);
+	account(t, e);
+}
+
+static struct pending *pend_of(struct trace *t, size_t cpu)
+{
+	if (cpu >= t->npend) {
+		size_t n = cpu + 1;
+		t->pend = xrealloc(t->pend, n * sizeof(*t->pend));
+		memset(t->pend + t->npend, 0, (n - t->npend) * sizeof(*t->pend));
+		for (size_t i = t->npend; i < n; i++)
+			t->pend[i].done = t->pend[i].last = -1e300;
+		t->npend = n;
+	}
+	return &t->pend[cpu];
+}
+
+/* Account the held events up to time upto (all of them: INFINITY), oldest first
+ * over all CPUs. */
+static void flush_pending(struct trace *t, double upto)
+{
+	for (;;) {
+		struct pending *best = NULL;
+		for (size_t c = 0; c < t->npend; c++) {
+			struct pending *q = &t->pend[c];
+			if (q->head < q->n && q->ev[q->head].ts <= upto && (!best || q->ev[q->head].ts < best->ev[best->head].ts))
+				best = q;
+		}
+		if (!best)
+			break;
+		account(t, best->ev[best->head++]);
+	}
+	for (size_t c = 0; c < t->npend; c++) {
+		struct pending *q = &t->pend[c];
+		if (q->head == q->n)
+			q->head = q->n = 0;
+	}
+}
+
+static void raw_event_cb(void *ctx, const struct tev *ev)
+{
+	struct trace *t = ctx;
+	struct tev e = *ev;
+	t->lines++;
+	if (e.ts > pend_of(t, t->cur_cpu)->last)
+		t->pend[t->cur_cpu].last = e.ts;
+	/* the victim's mark is timed as it is parsed, with no look-up before it, and
+	 * needs no order: at once */
+	if (e.kind == TEV_MARK_VICTIM) {
+		account(t, e);
+		return;
+	}
+	if (e.kind != TEV_KSWAPD_WAKE && e.kind != TEV_KSWAPD_SLEEP)
+		e.tgid = raw_tgid(t, e.pid);
+	struct pending *q = pend_of(t, t->cur_cpu);
+	if (q->n == MAX_PENDING) /* bounded: what is held is accounted as it is */
+		flush_pending(t, INFINITY);
+	if (q->head > 0 && q->n == q->cap) { /* the accounted part's room, again */
+		memmove(q->ev, q->ev + q->head, (q->n - q->head) * sizeof(*q->ev));
+		q->n -= q->head;
+		q->head = 0;
+	}
+	if (q->n == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 256;
+		q->ev = xrealloc(q->ev, q->cap * sizeof(*q->ev));
+	}
+	q->ev[q->n++] = e;
+}
+
+/* All of fd (at most max bytes: tracefs files say size 0), NUL-terminated. */
+static int read_fd(int fd, char **out, size_t *len, size_t max)
+{
+	size_t cap = 4096, n = 0;
+	char *b = xcalloc(1, cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max) {
+				free(b);
+				return -EFBIG;
+			}
+			cap *= 2;
+			b = xrealloc(b, cap + 1);
+		}
+		ssize_t k = read(fd, b + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = -errno;
+			free(b);
+			return e;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	b[n] = 0;
+	*out = b;
+	*len = n;
+	return 0;
+}
+
+/* events/header_page and the enabled events' format files below events (a
+ * directory descriptor): the binary pages' layout. 0, or -errno with *why (malloc'd). */
+static int raw_formats_at(struct trace *t, int events_fd, const bool *enabled, char **why)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int fd = openat(events_fd, "header_page", O_RDONLY | O_CLOEXEC), r;
+	if (fd < 0 || (r = read_fd(fd, &text, &len, 65536)) < 0 || raw_parse_header_page(text, len, &t->lay) < 0) {
+		r = fd < 0 ? -errno : -EINVAL;
+		*why = xasprintf("events/header_page: %s", fd < 0 ? strerror(errno) : "not a page layout mph knows");
+		goto out;
+	}
+	free(text);
+	text = NULL;
+	close(fd);
+	fd = -1;
+	t->nrev = 0;
+	for (size_t i = 0; i < NEVENTS; i++) {
+		if (enabled && !enabled[i])
+			continue;
+		char *p = xasprintf("%s/format", events[i].path);
+		fd = openat(events_fd, p, O_RDONLY | O_CLOEXEC);
+		struct raw_event e;
+		r = fd < 0 ? -errno : read_fd(fd, &text, &len, 65536);
+		if (r == 0 && raw_parse_format(text, len, events[i].raw_value, &e) < 0)
+			r = -EINVAL;
+		/* one common_type for all: the type is read before the event is known */
+		if (r == 0 && t->nrev && (e.type.off != t->rev[0].type.off || e.type.size != t->rev[0].type.size))
+			r = -EINVAL;
+		if (r < 0) {
+			if (r == -ENOENT && !enabled) { /* a saved set without it */
+				r = 0;
+			} else {
+				*why = xasprintf("events/%s: %s", p, r == -EINVAL ? "not a format mph knows" : strerror(-r));
+				free(p);
+				goto out;
+			}
+		} else {
+			e.kind = events[i].kind;
+			t->rev[t->nrev++] = e;
+		}
+		free(p);
+		free(text);
+		text = NULL;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	r = t->nrev ? 0 : -ENOENT;
+	if (r < 0)
+		*why = xstrdup("no event formats");
+out:
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int trace_raw_formats(struct trace *t, const char *events_dir)
+{
+	int fd = open(events_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char *why = NULL;
+	int r = raw_formats_at(t, fd, NULL, &why);
+	free(why);
+	close(fd);
+	if (r == 0) {
+		t->raw = true;
+		free(t->page);
+		t->page = xcalloc(1, t->lay.page_size);
+	}
+	return r;
+}
+
+void trace_feed_page(struct trace *t, size_t cpu, const void *page, size_t len)
+{
+	if (!t->raw || cpu >= MAX_CPUS)
+		return;
+	t->cur_cpu = cpu;
+	(void)raw_parse_page(&t->lay, t->rev, t->nrev, page, len, &t->rs, raw_event_cb, t);
+}
+
+void trace_flush(struct trace *t)
+{
+	flush_pending(t, INFINITY);
 }
 
 bool trace_victim(const struct trace *t, int pid, struct trace_victim *v)
@@ -502,16 +848,23 @@ const struct trace_victim *trace_victims(const struct trace *t, size_t *n)
  * again until the next sample reads what came since and re-arms. */
 static void arm(struct trace *t)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	if (!t->armed && t->ep >= 0 && epoll_ctl(t->ep, EPOLL_CTL_ADD, t->fd, &ev) == 0)
-		t->armed = true;
+	if (t->armed || t->ep < 0)
+		return;
+	for (size_t i = 0; i < (t->raw ? t->ncpu : 1); i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->raw ? t->cpufd[i] : t->fd, &ev) == 0)
+			t->armed = true;
+	}
 }
 
 long trace_on_wake(struct trace *t, size_t max)
 {
 	long n = trace_read(t, max);
-	if (t->armed && epoll_ctl(t->ep, EPOLL_CTL_DEL, t->fd, NULL) == 0)
+	if (t->armed) {
+		for (size_t i = 0; i < (t->raw ? t->ncpu : 1); i++)
+			(void)epoll_ctl(t->ep, EPOLL_CTL_DEL, t->raw ? t->cpufd[i] : t->fd, NULL);
 		t->armed = false;
+	}
 	return n;
 }
 
@@ -533,6 +886,64 @@ static int write_at(int dirfd, const char *path, const char *val)
 	return r;
 }
 
+static void raw_close(struct trace *t)
+{
+	for (size_t i = 0; i < t->ncpu; i++)
+		close(t->cpufd[i]);
+	free(t->cpufd);
+	t->cpufd = NULL;
+	t->ncpu = 0;
+	t->raw = false;
+}
+
+/* The binary pages: each CPU's trace_pipe_raw, woken on any data (buffer_percent
+ * 0; the default, 50, wakes a reader when half the buffer is full). 0, or -errno
+ * with t->raw_why saying why the text is read instead. */
+static int raw_open(struct trace *t, const bool *on)
+{
+	int ev = openat(t->dir_fd, "events", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+	if (ev < 0) {
+		r = -errno;
+		t->raw_why = xasprintf("events: %s", strerror(errno));
+		return r;
+	}
+	r = raw_formats_at(t, ev, on, &t->raw_why);
+	close(ev);
+	if (r < 0)
+		return r;
+	if ((r = write_at(t->dir_fd, "buffer_percent", "0")) < 0) {
+		t->raw_why = xasprintf("buffer_percent: %s", strerror(-r));
+		return r;
+	}
+	long nconf = sysconf(_SC_NPROCESSORS_CONF);
+	if (nconf < 1 || nconf > MAX_CPUS)
+		nconf = MAX_CPUS;
+	t->cpufd = xcalloc((size_t)nconf, sizeof(int));
+	for (long c = 0; c < nconf; c++) {
+		char p[64];
+		snprintf(p, sizeof(p), "per_cpu/cpu%ld/trace_pipe_raw", c);
+		int fd = openat(t->dir_fd, p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0)
+			t->cpufd[t->ncpu++] = fd;
+		else if (errno != ENOENT) { /* a CPU that cannot be traced has none */
+			r = -errno;
+			t->raw_why = xasprintf("%s: %s", p, strerror(errno));
+			raw_close(t);
+			return r;
+		}
+	}
+	if (!t->ncpu) {
+		t->raw_why = xstrdup("per_cpu/cpuN/trace_pipe_raw: none");
+		raw_close(t);
+		return -ENOENT;
+	}
+	t->page = xcalloc(1, t->lay.page_size);
+	t->raw = true;
+	/* <tracefs>/instances/<name>: the mount two levels up */
+	t->top_fd = openat(t->dir_fd, "../..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
 int trace_open(struct trace **out, const char *dir, char **missing)
 {
 	*missing = NULL;
@@ -548,18 +959,16 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 	if ((r = write_at(t->dir_fd, "trace_clock", "mono")) < 0)
 		goto fail;
 	(void)write_at(t->dir_fd, "buffer_size_kb", "4096");
-	/* no flags column: the kernel formats less per line (the parser takes either);
-	 * each line's process (tgid), so that a workload's threads count as the run's */
-	(void)write_at(t->dir_fd, "options/irq-info", "0");
-	(void)write_at(t->dir_fd, "options/record-tgid", "1");
 	char *miss = NULL;
 	size_t enabled = 0;
+	bool on[NEVENTS] = { false };
 	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
 		char *p = xasprintf("events/%s/enable", events[i].path);
 		int e = write_at(t->dir_fd, p, "1");
 		free(p);
 		if (e == 0) {
 			enabled++;
+			on[i] = true;
 			continue;
 		}
 		char *m = xasprintf("%s%s%s", miss ? miss : "", miss ? "," : "", events[i].path);
@@ -571,12 +980,25 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 		r = -ENOENT;
 		goto fail;
 	}
-	(void)write_at(t->dir_fd, "tracing_on", "1");
-	t->fd = openat(t->dir_fd, "trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (t->fd < 0 || (t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+	if ((t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		r = -errno;
 		goto fail;
 	}
+	/* each task's process (tgid) recorded by the kernel, so that a workload's
+	 * threads count as the run's: in each text line; for the pages, in the tracefs's
+	 * saved_tgids, read for a task gone before mph saw it in /proc */
+	(void)write_at(t->dir_fd, "options/record-tgid", "1");
+	if (raw_open(t, on) < 0) {
+		/* the text: no flags column, so the kernel formats less per line (the parser
+		 * takes either) */
+		(void)write_at(t->dir_fd, "options/irq-info", "0");
+		t->fd = openat(t->dir_fd, "trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (t->fd < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	(void)write_at(t->dir_fd, "tracing_on", "1");
 	arm(t);
 	*out = t;
 	return 0;
@@ -590,8 +1012,57 @@ int trace_fd(const struct trace *t)
 	return t ? t->ep : -1;
 }
 
+/* Each CPU's pages until it has none (EAGAIN) or its share of max bytes is read
+ * (a share each, so that one busy CPU does not starve the others' reading). */
+static long raw_read(struct trace *t, size_t max)
+{
+	size_t got = 0, share = max / t->ncpu;
+	long r = 0;
+	if (share < t->lay.page_size)
+		share = t->lay.page_size;
+	t->saved_reads = 0;
+	for (size_t c = 0; c < t->ncpu && !r; c++) {
+		double start = now_s();
+		size_t mine = 0;
+		t->cur_cpu = c;
+		struct pending *q = pend_of(t, c);
+		for (;;) {
+			if (mine >= share) { /* read up to its last event, not drained */
+				if (q->last > q->done)
+					q->done = q->last;
+				break;
+			}
+			ssize_t n = read(t->cpufd[c], t->page, t->lay.page_size);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno != EAGAIN) {
+				r = -errno;
+				break;
+			}
+			if (n <= 0) { /* all of it up to start is read */
+				q->done = start - WRITE_MARGIN_S;
+				break;
+			}
+			mine += (size_t)n;
+			(void)raw_parse_page(&t->lay, t->rev, t->nrev, t->page, (size_t)n, &t->rs, raw_event_cb, t);
+			q = pend_of(t, c); /* the parse may have grown pend[] */
+		}
+		got += mine;
+	}
+	double upto = INFINITY;
+	for (size_t c = 0; c < t->ncpu; c++) {
+		double d = pend_of(t, c)->done;
+		if (d < upto)
+			upto = d;
+	}
+	flush_pending(t, upto);
+	return r ? r : (long)got;
+}
+
 long trace_read(struct trace *t, size_t max)
 {
+	if (t->raw)
+		return raw_read(t, max);
 	char buf[65536];
 	size_t got = 0;
 	while (t->fd >= 0 && got < max) {
@@ -628,6 +1099,14 @@ void trace_close(struct trace *t)
 		return;
 	if (t->fd >= 0)
 		close(t->fd);
+	raw_close(t);
+	if (t->top_fd >= 0)
+		close(t->top_fd);
+	for (size_t c = 0; c < t->npend; c++)
+		free(t->pend[c].ev);
+	free(t->pend);
+	free(t->page);
+	free(t->raw_why);
 	if (t->ep >= 0)
 		close(t->ep);
 	if (t->dir_fd >= 0) {
@@ -682,8 +1161,9 @@ static int cmp_staller(const void *a, const void *b)
 
 #define TOP_STALLERS 10
 
-json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx)
+json_t *trace_summary(struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx)
 {
+	trace_flush(t);
 	json_t *s = json_object(), *away = json_object();
 	bool *ours = xcalloc(t->nst + 1, sizeof(bool));
 	/* a thread is the run's when it is or its process is (a service's worker threads) */
@@ -748,10 +1228,18 @@ json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid),
 	json_object_set_new(s, "unfinished", json_pack("{s:I, s:I, s:I}", "direct", (json_int_t)open_now[K_DIRECT], "memcg",
 						       (json_int_t)open_now[K_MEMCG], "kswapd", (json_int_t)open_now[K_KSWAPD]));
 	json_object_set_new(s, "unpaired", json_integer(t->unpaired_ends));
-	json_object_set_new(s, "lost_events", json_integer(t->lost));
+	json_object_set_new(s, "source", json_string(t->raw ? "trace_pipe_raw" : "trace_pipe"));
+	json_object_set_new(s, "text_because", t->raw_why && !t->raw ? json_string(t->raw_why) : json_null());
+	json_object_set_new(s, "lost_events", json_integer(t->lost + t->rs.lost_events));
 	json_object_set_new(s, "malformed_lines", json_integer(t->malformed));
 	json_object_set_new(s, "dropped", json_integer(t->dropped));
 	json_object_set_new(s, "lines", json_integer(t->lines));
+	/* the binary pages' own accounting (zeros when the text was read) */
+	json_object_set_new(s, "pages", json_integer(t->rs.pages));
+	json_object_set_new(s, "lost_pages", json_integer(t->rs.lost_pages));
+	json_object_set_new(s, "dropped_pages", json_integer(t->rs.dropped_pages));
+	json_object_set_new(s, "unknown_events", json_integer(t->rs.unknown));
+	json_object_set_new(s, "short_events", json_integer(t->rs.short_events));
 	json_object_set_new(s, "oom_victims_marked", json_integer((json_int_t)t->nvic));
 	return s;
 }

@@ -1,8 +1,10 @@
 /* trace.h - exact reclaim stalls and OOM victims from the kernel's tracepoints,
  * through a tracefs instance of mph's own (<tracefs>/instances/mph-<pid>): direct
  * reclaim and memcg reclaim begin/end paired per task, kswapd's wake periods per node,
- * and oom:mark_victim. The instance's trace_pipe is read without blocking, a bounded
- * number of bytes per call, from the recorder's event loop.
+ * and oom:mark_victim. The instance's binary per-CPU pages (per_cpu/cpuN/trace_pipe_raw,
+ * decoded by traceraw.h) are read without blocking, a bounded number of bytes per
+ * call, from the recorder's event loop; its trace_pipe text only where the pages
+ * cannot be read (a layout or format mph does not know).
  *
  * The instance and a tracefs mount of mph's own (only when none is mounted) are
  * changes to the machine: the runner journals them before making them (journal.h,
@@ -62,7 +64,8 @@ void trace_setup(struct journal *j, char **dir, char **absent);
 struct trace;
 /* Set up the instance at dir (it exists: mkdir'ed by the caller after journaling
  * it): the mono clock, the buffer, the events (those this kernel lacks are named in
- * *missing, a malloc'd comma-separated list or NULL), and open trace_pipe. */
+ * *missing, a malloc'd comma-separated list or NULL), and open each CPU's
+ * trace_pipe_raw (or, where its pages cannot be decoded, trace_pipe). */
 int trace_open(struct trace **out, const char *dir, char **missing);
 /* The descriptor for the event loop (an epoll set holding trace_pipe while armed):
  * readable when an event came while armed; -1 when closed. */
@@ -72,13 +75,30 @@ int trace_fd(const struct trace *t);
 long trace_on_wake(struct trace *t, size_t max);
 /* At each sample: read at most max bytes and wake the loop again at the next event. */
 long trace_tick(struct trace *t, size_t max);
-/* Read at most max bytes of trace_pipe and account the complete lines. Returns the
+/* Read at most max bytes of the pages (each CPU's until it has none) or of
+ * trace_pipe's text, and account the events and complete lines. Returns the
  * bytes read (0: nothing there now), or -errno. */
 long trace_read(struct trace *t, size_t max);
 /* Account one line as if read from trace_pipe (tests on saved lines). t may be from
  * trace_new (no instance). */
 void trace_feed(struct trace *t, const char *line, size_t len);
 struct trace *trace_new(void);
+/* The binary pages' layout from a directory laid out as an instance's events/
+ * (header_page, <sys>/<event>/format; events without a format are left out), for
+ * trace_feed_page on saved pages. 0 or -errno. */
+int trace_raw_formats(struct trace *t, const char *events_dir);
+/* Account one page as if read from CPU cpu's trace_pipe_raw (after
+ * trace_raw_formats). Stalls are paired in order of time over all CPUs: a page's
+ * events wait for trace_flush (or trace_summary, or the other CPUs' reads). */
+void trace_feed_page(struct trace *t, size_t cpu, const void *page, size_t len);
+void trace_flush(struct trace *t);
+/* How a task of the pages is named: its process (*tgid) and comm, false when it is
+ * gone. The default reads /proc/<pid>/status; tests give their own. */
+typedef bool (*trace_who_fn)(int pid, int *tgid, char comm[16]);
+void trace_set_who(struct trace *t, trace_who_fn who);
+/* Where the kernel's saved_tgids and saved_cmdlines are (the tracefs mount; tests: a
+ * directory of saved copies), asked for a task gone from /proc. 0 or -errno. */
+int trace_set_saved(struct trace *t, const char *dir);
 /* An oom:mark_victim event: the victim, the kernel's timestamp of the mark (trace
  * clock) and when mph had parsed it (CLOCK_MONOTONIC, the same clock). */
 struct trace_victim {
@@ -92,9 +112,10 @@ const struct trace_victim *trace_victims(const struct trace *t, size_t *n);
 /* The summary for run.json's recorder.reclaim_stalls: per kind (direct, memcg, kswapd)
  * count, total_s, p50_us, p99_us, max_us, nr_reclaimed; the stallers of the run
  * (in_run(ctx, pid) true) ranked by total stall time; the others' as "elsewhere"; and
- * what could not be used (lost events, malformed lines, unpaired ends). A thread's
+ * what could not be used (lost events, malformed lines or pages, unpaired ends); which
+ * source was read (source: trace_pipe_raw or trace_pipe, text_because). A thread's
  * stalls are the run's when its process is (in_run of its tgid). */
-json_t *trace_summary(const struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx);
+json_t *trace_summary(struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx);
 /* Close trace_pipe and stop tracing in the instance (it stays, for the caller to
  * remove). Accepts NULL. */
 void trace_close(struct trace *t);

@@ -1,6 +1,7 @@
 /* test_stalls.c - integration: reclaim stalls and OOM victims from mph's tracefs
  * instance ([record] stalls). Beside a page-cache reader the probe's charges must be
- * memcg reclaim stalls the trace times, the probe among the stallers; oom-basic's
+ * memcg reclaim stalls the trace times (from the binary per-CPU pages), the probe among
+ * the stallers; oom-basic's
  * victim must be the pid oom:mark_victim named; and a run killed with SIGKILL leaves
  * its instance, which `mph restore` removes (with the tracefs mph mounted, if any). */
 #define _GNU_SOURCE
@@ -59,6 +60,11 @@ static void test_probe_beside_reader(void **state)
 	if (!found)
 		fail_msg("the probe (pid %lld) is not among the stallers", probe);
 	assert_int_equal(itest_num(s, "malformed_lines"), 0);
+	/* read from the binary per-CPU pages, every page whole */
+	assert_string_equal(itest_str(s, "source"), "trace_pipe_raw");
+	assert_true(itest_num(s, "pages") > 0);
+	assert_int_equal(itest_num(s, "dropped_pages"), 0);
+	assert_int_equal(itest_num(s, "unknown_events"), 0);
 	print_message("memcg stalls: %lld, p50 %lld us, p99 %lld us, max %lld us\n", count, itest_num(s, "memcg.p50_us"),
 		      itest_num(s, "memcg.p99_us"), itest_num(s, "memcg.max_us"));
 	json_decref(r);
