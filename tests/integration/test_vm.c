@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -267,6 +268,11 @@ static void expect_failure(const char *scenario, const char *result, const char 
 	assert_null(strstr(text, "MPH-GUEST-DONE"));
 	free(text);
 	free(serial);
+	/* it had booted: not booted again */
+	assert_true(json_is_null(json_object_get(json_object_get(json_object_get(r, "machine"), "qemu"), "boot_panic")));
+	serial = xasprintf("%s/boot-1.serial.log", dir);
+	assert_int_not_equal(access(serial, F_OK), 0);
+	free(serial);
 	free(dir);
 	json_decref(r);
 	itest_proc_free(&p);
@@ -276,6 +282,62 @@ static void test_panic(void **state)
 {
 	(void)state;
 	expect_failure("tests/scenarios/vm/panic.ini", "panic", "the guest kernel panicked: Kernel panic - not syncing");
+}
+
+/* A kernel that panics while booting, before /init's marker, is booted once more: the
+ * first "boot" here is a stand-in qemu (first in PATH) that writes a panic to the
+ * serial log and exits, the second the real qemu, whose guest runs the scenario. A
+ * panic after the marker (test_panic) is not retried. */
+static void test_boot_panic_retried(void **state)
+{
+	(void)state;
+	char *bin = xasprintf("%s/fake-qemu", itest_tmpdir), *qemu = xasprintf("%s/qemu-system-x86_64", bin);
+	char *flag = xasprintf("%s/booted-once", itest_tmpdir);
+	assert_int_equal(mkdir_p(bin), 0);
+	char *script = xasprintf("#!/bin/sh\n"
+				 "# the first boot panics; later ones are the real qemu's\n"
+				 "[ -e '%s' ] && exec /usr/bin/qemu-system-x86_64 \"$@\"\n"
+				 ": > '%s'\n"
+				 "for a in \"$@\"; do case \"$a\" in file:*) s=${a#file:};; esac; done\n"
+				 "printf '[    0.74] traps: PANIC: double fault\\n[    0.74] Kernel panic - not syncing: "
+				 "Fatal exception in interrupt\\n' > \"$s\"\n",
+				 flag, flag);
+	assert_int_equal(write_file_atomic(qemu, script, strlen(script)), 0);
+	assert_int_equal(chmod(qemu, 0755), 0);
+	char *old = xstrdup(getenv("PATH")), *path = xasprintf("%s:%s", bin, old);
+	setenv("PATH", path, 1);
+	struct proc_out p = itest_mph("run", "--results", itest_results, "--cache-dir", cache_dir, "--kernel", releases[1],
+				      "scenarios/oom-basic.ini", NULL);
+	setenv("PATH", old, 1);
+	assert_int_equal(access(flag, F_OK), 0); /* the stand-in did run */
+	if (p.code != 0)
+		fail_msg("mph run exited %d:\n%s", p.code, p.err);
+	assert_non_null(strstr(p.err, "the kernel panicked while booting (Kernel panic - not syncing: Fatal exception in "
+				      "interrupt); booting it once more"));
+	json_t *r = itest_load_result(&p);
+	assert_string_equal(itest_str(r, "machine.qemu.result"), "ok");
+	assert_string_equal(itest_str(r, "machine.qemu.boot_panic"),
+			    "Kernel panic - not syncing: Fatal exception in interrupt");
+	char *dir = itest_out_dir(&p), *b1 = xasprintf("%s/boot-1.serial.log", dir), *sl = xasprintf("%s/serial.log", dir);
+	char *text = NULL;
+	assert_int_equal(read_file(b1, &text, NULL), 0);
+	assert_non_null(strstr(text, "double fault"));
+	free(text);
+	text = NULL;
+	assert_int_equal(read_file(sl, &text, NULL), 0);
+	assert_non_null(strstr(text, "MPH-GUEST-DONE rc=0"));
+	free(text);
+	json_decref(r);
+	itest_proc_free(&p);
+	free(b1);
+	free(sl);
+	free(dir);
+	free(path);
+	free(old);
+	free(script);
+	free(flag);
+	free(qemu);
+	free(bin);
 }
 
 static void test_hang(void **state)
@@ -373,6 +435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numa, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_min_free, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_panic, itest_each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_boot_panic_retried, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_hang, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_kernel, itest_each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(test_guest_sweep, itest_each_setup, each_teardown),
