@@ -518,10 +518,7 @@ static json_t *final_json(struct pc_run *r, const char *status, struct pass_log 
 {
 	const struct pagecache_cfg *c = r->c;
 	uint64_t psz = (uint64_t)sysconf(_SC_PAGESIZE), res = 0;
-	double secs = pl->secs;
-	long long rd = pl->rd, majf = pl->majf;
-	json_t *passes = pl->list;
-	size_t listed = json_array_size(passes), i;
+	size_t listed = json_array_size(pl->list), i;
 	json_t *resident = json_null();
 	/* counted before the files are closed (and, if they were unlinked, freed) */
 	for (i = 0; r->ready && i < c->count; i++) {
@@ -536,8 +533,8 @@ static json_t *final_json(struct pc_run *r, const char *status, struct pass_log 
 			      status, "mode", c->write ? "write" : "read", "files", (json_int_t)c->count, "file_bytes",
 			      (json_int_t)c->size, "created_files", (json_int_t)r->created_files, "create_seconds",
 			      r->create_s, "passes_done", (int)pl->done, "bytes", (json_int_t)bytes,
-			      "mb_per_s", secs > 0 ? (double)bytes / 1048576.0 / secs : 0.0, "io_read_bytes",
-			      (json_int_t)rd, "major_faults", (json_int_t)majf, "passes", passes, "file_pages",
+			      "mb_per_s", pl->secs > 0 ? (double)bytes / 1048576.0 / pl->secs : 0.0, "io_read_bytes",
+			      (json_int_t)pl->rd, "major_faults", (json_int_t)pl->majf, "passes", pl->list, "file_pages",
 			      (json_int_t)(c->count * ((c->size + psz - 1) / psz)), "resident_pages", resident, "kept",
 			      c->keep);
 	json_object_set_new(j, "passes_omitted", json_integer((json_int_t)(pl->done - listed)));

@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,18 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-int read_file(const char *path, char **out, size_t *len)
+int read_fd(int fd, char **out, size_t *len, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
 	int r = 0;
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		if (n + 1 >= cap) {
 			char *nb = realloc(buf, cap * 2);
@@ -47,6 +43,10 @@ int read_file(const char *path, char **out, size_t *len)
 		if (k == 0)
 			break;
 		n += (size_t)k;
+		if (n > max) {
+			r = -EFBIG;
+			goto out;
+		}
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -55,6 +55,15 @@ int read_file(const char *path, char **out, size_t *len)
 	buf = NULL;
 out:
 	free(buf);
+	return r;
+}
+
+int read_file(const char *path, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = read_fd(fd, out, len, SIZE_MAX);
 	close(fd);
 	return r;
 }

@@ -17,6 +17,9 @@
 
 /* Read a whole (small) file into a NUL-terminated malloc'd buffer. -errno on failure. */
 int read_file(const char *path, char **out, size_t *len);
+/* The same from an open fd (left open), to its end or -EFBIG once past max bytes
+ * (tracefs and procfs files say size 0, so their size cannot bound the read). */
+int read_fd(int fd, char **out, size_t *len, size_t max);
 /* Write a string to an existing file (sysfs/procfs style: one write). -errno. */
 int write_file(const char *path, const char *s);
 /* Read a file holding one integer (trailing newline allowed). -errno, -EINVAL if not a number. */

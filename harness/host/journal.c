@@ -47,6 +47,13 @@ const char *journal_default_dir(void)
 	return d && *d ? d : "/var/lib/mph";
 }
 
+/* the pid the lock's holder wrote into the lock file; 0 when unreadable */
+static int lock_holder(int fd)
+{
+	char buf[32] = { 0 };
+	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 ? atoi(buf) : 0;
+}
+
 int journal_lock(struct journal *j, const char *dir, const char *sysroot, unsigned wait_ms, int *holder)
 {
 	memset(j, 0, sizeof(*j));
@@ -78,10 +85,8 @@ int journal_lock(struct journal *j, const char *dir, const char *sysroot, unsign
 	bool said = false;
 	while (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK && now_ms() < deadline) {
 		if (!said) {
-			char buf[32] = { 0 };
-			int other = pread(j->lock_fd, buf, sizeof(buf) - 1, 0) > 0 ? atoi(buf) : 0;
 			fprintf(stderr, "mph: waiting up to %us for another mph (pid %d) to finish\n", (wait_ms + 999) / 1000,
-				other);
+				lock_holder(j->lock_fd));
 			said = true;
 		}
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -90,9 +95,8 @@ int journal_lock(struct journal *j, const char *dir, const char *sysroot, unsign
 	if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
 		if (r == -EWOULDBLOCK) {
-			char buf[32] = { 0 };
-			if (pread(j->lock_fd, buf, sizeof(buf) - 1, 0) > 0 && holder)
-				*holder = atoi(buf);
+			if (holder)
+				*holder = lock_holder(j->lock_fd);
 			r = -EBUSY;
 		}
 		goto fail;

@@ -486,8 +486,6 @@ static void note_comm(struct trace *t, int pid, const char *comm)
 		snprintf(c->comm, sizeof(c->comm), "%s", comm);
 }
 
-static int read_fd(int fd, char **out, size_t *len, size_t max);
-
 /* "<pid> <rest>" of the tracefs file name (saved_tgids, saved_cmdlines: one line
  * per task the kernel recorded), rest copied to out (size n); false when absent */
 static bool saved_line(int top_fd, const char *name, int pid, char *out, size_t n)
@@ -678,9 +676,10 @@ static void raw_event_cb(void *ctx, const struct tev *ev)
 {
 	struct trace *t = ctx;
 	struct tev e = *ev;
+	struct pending *q = pend_of(t, t->cur_cpu);
 	t->lines++;
-	if (e.ts > pend_of(t, t->cur_cpu)->last)
-		t->pend[t->cur_cpu].last = e.ts;
+	if (e.ts > q->last)
+		q->last = e.ts;
 	/* the victim's mark is timed as it is parsed, with no look-up before it, and
 	 * needs no order: at once */
 	if (e.kind == TEV_MARK_VICTIM) {
@@ -689,7 +688,6 @@ static void raw_event_cb(void *ctx, const struct tev *ev)
 	}
 	if (e.kind != TEV_KSWAPD_WAKE && e.kind != TEV_KSWAPD_SLEEP)
 		e.tgid = raw_tgid(t, e.pid);
-	struct pending *q = pend_of(t, t->cur_cpu);
 	if (q->n == MAX_PENDING) /* bounded: what is held is accounted as it is */
 		flush_pending(t, INFINITY);
 	if (q->head > 0 && q->n == q->cap) { /* the accounted part's room, again */
@@ -702,38 +700,6 @@ static void raw_event_cb(void *ctx, const struct tev *ev)
 		q->ev = xrealloc(q->ev, q->cap * sizeof(*q->ev));
 	}
 	q->ev[q->n++] = e;
-}
-
-/* All of fd (at most max bytes: tracefs files say size 0), NUL-terminated. */
-static int read_fd(int fd, char **out, size_t *len, size_t max)
-{
-	size_t cap = 4096, n = 0;
-	char *b = xcalloc(1, cap + 1);
-	for (;;) {
-		if (n == cap) {
-			if (cap >= max) {
-				free(b);
-				return -EFBIG;
-			}
-			cap *= 2;
-			b = xrealloc(b, cap + 1);
-		}
-		ssize_t k = read(fd, b + n, cap - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = -errno;
-			free(b);
-			return e;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	b[n] = 0;
-	*out = b;
-	*len = n;
-	return 0;
 }
 
 /* events/header_page and the enabled events' format files below events (a

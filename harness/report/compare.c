@@ -338,18 +338,17 @@ void cmp_groups_free(struct cmp_group *g, size_t ng)
 
 /* ---- the table ----------------------------------------------------------------- */
 
-/* The workloads of the runs, and their timed actions (type SCHEMA_ACTION: their
- * metrics are written `<action>.<metric>` like a workload's). */
-static void collect_workloads(struct cmp_table *t)
+/* The names in each run's array key (workloads, actions), each once, with its type:
+ * its own "type", or type when every entry has that one. */
+static void collect_names(struct cmp_table *t, const char *key, const char *type)
 {
-	for (size_t i = 0; i < t->rs->n * 2; i++) {
-		bool act = i >= t->rs->n;
+	for (size_t i = 0; i < t->rs->n; i++) {
 		size_t k;
 		json_t *w;
-		json_array_foreach(json_object_get(t->rs->v[i % t->rs->n].run, act ? "actions" : "workloads"), k, w) {
+		json_array_foreach(json_object_get(t->rs->v[i].run, key), k, w) {
 			const char *name = json_string_value(json_object_get(w, "name"));
-			const char *type = act ? SCHEMA_ACTION : json_string_value(json_object_get(w, "type"));
-			if (!name || !type)
+			const char *ty = type ? type : json_string_value(json_object_get(w, "type"));
+			if (!name || !ty)
 				continue;
 			size_t j = 0;
 			while (j < t->nwl && strcmp(t->wls[j].name, name) != 0)
@@ -357,9 +356,17 @@ static void collect_workloads(struct cmp_table *t)
 			if (j < t->nwl)
 				continue;
 			t->wls = xrealloc(t->wls, (t->nwl + 1) * sizeof(*t->wls));
-			t->wls[t->nwl++] = (struct schema_wl){ .name = xstrdup(name), .type = xstrdup(type) };
+			t->wls[t->nwl++] = (struct schema_wl){ .name = xstrdup(name), .type = xstrdup(ty) };
 		}
 	}
+}
+
+/* The workloads of the runs, then their timed actions (SCHEMA_ACTION: their metrics
+ * are written `<action>.<metric>` like a workload's). */
+static void collect_workloads(struct cmp_table *t)
+{
+	collect_names(t, "workloads", NULL);
+	collect_names(t, "actions", SCHEMA_ACTION);
 }
 
 static void cell_compare(const struct cmp_table *t, struct cmp_row *r, size_t gi)

@@ -455,10 +455,12 @@ struct vm_guest {
 	bool booted;           /* the serial log shows /init's boot marker */
 	off_t scanned;         /* how far the serial log was searched for it */
 	char *boot_panic;      /* the kernel panicked before the marker once: its panic line, and the
-				* guest was booted again (logs of that attempt: boot-1.*.log) */
+				* guest was booted again (logs of that attempt: boot1_logs) */
 	double t0;
 	char *why;             /* why it could not start */
 };
+/* a first boot's serial and qemu logs, kept in tmp while the second runs */
+static const char *const boot1_logs[] = { "boot-1.serial.log", "boot-1.qemu.log" };
 #define guest vm_guest
 
 /* A sparse file of size bytes at path (must not exist). 0, or -errno with err. */
@@ -597,12 +599,10 @@ static int guest_finish(struct vm_ctx *vc, struct guest *g, int ended, int statu
 		free(log);
 		keep_log(g->serial, g->dir, "serial.log");
 		keep_log(g->qlog, g->dir, "qemu.log");
-		if (g->boot_panic) {
-			char *s1 = xasprintf("%s/boot-1.serial.log", g->tmp), *q1 = xasprintf("%s/boot-1.qemu.log", g->tmp);
-			keep_log(s1, g->dir, "boot-1.serial.log");
-			keep_log(q1, g->dir, "boot-1.qemu.log");
-			free(s1);
-			free(q1);
+		for (size_t i = 0; g->boot_panic && i < ARRAY_SIZE(boot1_logs); i++) {
+			char *src = xasprintf("%s/%s", g->tmp, boot1_logs[i]);
+			keep_log(src, g->dir, boot1_logs[i]);
+			free(src);
 		}
 	}
 	char *rj = xasprintf("%s/run.json", g->dir);
@@ -842,12 +842,20 @@ static bool boot_again(struct guest *g)
 	free(log);
 	if (!panic)
 		return false;
-	char *s1 = xasprintf("%s/boot-1.serial.log", g->tmp), *q1 = xasprintf("%s/boot-1.qemu.log", g->tmp);
-	bool moved = rename(g->serial, s1) == 0 && rename(g->qlog, q1) == 0;
-	free(s1);
-	free(q1);
+	char *s1 = xasprintf("%s/%s", g->tmp, boot1_logs[0]), *q1 = xasprintf("%s/%s", g->tmp, boot1_logs[1]);
+	bool moved = rename(g->serial, s1) == 0;
+	if (moved && rename(g->qlog, q1) < 0) {
+		(void)rename(s1, g->serial); /* put back: the panic is this boot's result */
+		moved = false;
+	}
 	int e = 0;
 	pid_t pid = moved ? spawn(g->a.v, g->qlog, &e) : -1;
+	if (pid < 0 && moved) { /* the first boot's logs are the result after all */
+		(void)rename(s1, g->serial);
+		(void)rename(q1, g->qlog);
+	}
+	free(s1);
+	free(q1);
 	if (pid < 0) {
 		free(panic);
 		return false;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../harness/host/trace.h"
@@ -39,6 +40,32 @@ static size_t feed_all(struct trace *t, const char *text)
 		p += len + (nl != NULL);
 	}
 	return ok;
+}
+
+/* read_fd (core/util.c), which reads the instance's format files: to the end, or
+ * -EFBIG past its bound, the fd left open. */
+static void test_read_fd_bound(void **state)
+{
+	(void)state;
+	for (size_t max = 9; max <= 10; max++) {
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		assert_int_equal(write(p[1], "0123456789", 10), 10);
+		close(p[1]);
+		char *text = NULL;
+		size_t len = 0;
+		int r = read_fd(p[0], &text, &len, max);
+		if (max < 10) {
+			assert_int_equal(r, -EFBIG);
+			assert_null(text);
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(len, 10);
+			assert_string_equal(text, "0123456789");
+		}
+		assert_int_equal(close(p[0]), 0); /* still open */
+		free(text);
+	}
 }
 
 static void test_real_lines(void **state)
@@ -338,7 +365,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),   cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_oom_basic),   cmocka_unit_test(test_pagecache_elsewhere),
 		cmocka_unit_test(test_pairing),     cmocka_unit_test(test_irq_info_off),
-		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_threads),     cmocka_unit_test(test_read_fd_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
