@@ -147,6 +147,11 @@ int kmsg_parse_record(struct kmsg_log *k, const char *rec, size_t len)
 			o->comm[n] = '\0';
 		}
 		o->global = global;
+		/* the kernel says "Memory cgroup out of memory" exactly when constrained_alloc
+		 * found CONSTRAINT_MEMCG; the "oom-kill:" header that names it is ratelimited
+		 * (ten in five seconds) and is missing after a burst of kills, this line never */
+		if (memcg && !o->constraint[0])
+			snprintf(o->constraint, sizeof(o->constraint), "CONSTRAINT_MEMCG");
 		o->total_vm_kb = kb_after(kp, "total-vm:");
 		o->anon_rss_kb = kb_after(kp, "anon-rss:");
 		o->file_rss_kb = kb_after(kp, "file-rss:");

@@ -119,6 +119,33 @@ static void test_kmsg_global(void **state)
 	free(k.kills);
 }
 
+/* A kill whose "oom-kill:" header the kernel's ratelimit suppressed: the kill line's
+ * own wording still tells a memcg OOM (CONSTRAINT_MEMCG); a global one's constraint
+ * (none, cpuset, mempolicy) it does not tell, so it stays unknown. */
+static void test_kmsg_header_ratelimited(void **state)
+{
+	(void)state;
+	struct kmsg_log k = { .fd = -1 };
+	const char *const recs[] = {
+		"3,10,9105401117,-;Memory cgroup out of memory: Killed process 22576 (anonleak) total-vm:60948kB, "
+		"anon-rss:56832kB, file-rss:2020kB, shmem-rss:0kB, UID:0 pgtables:160kB oom_score_adj:0",
+		"3,11,9105501117,-;Out of memory: Killed process 22577 (stress) total-vm:60948kB, anon-rss:56832kB, "
+		"file-rss:2020kB, shmem-rss:0kB, UID:0 pgtables:160kB oom_score_adj:0",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(recs); i++)
+		assert_int_equal(kmsg_parse_record(&k, recs[i], strlen(recs[i])), 1);
+	const struct oom_kill *m = kmsg_find(&k, 22576), *g = kmsg_find(&k, 22577);
+	assert_non_null(m);
+	assert_non_null(g);
+	assert_false(m->have_header);
+	assert_false(m->global);
+	assert_string_equal(m->constraint, "CONSTRAINT_MEMCG");
+	assert_string_equal(m->oom_memcg, ""); /* only the header names the cgroup */
+	assert_true(g->global);
+	assert_string_equal(g->constraint, "");
+	free(k.kills);
+}
+
 static void test_kmsg_garbage(void **state)
 {
 	(void)state;
@@ -185,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_kmsg_memcg),
 		cmocka_unit_test(test_kmsg_global),
+		cmocka_unit_test(test_kmsg_header_ratelimited),
 		cmocka_unit_test(test_kmsg_garbage),
 		cmocka_unit_test(test_cgroup_names),
 	};
