@@ -70,7 +70,22 @@ int read_file(const char *path, char **out, size_t *len)
 
 int write_file(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC); /* as `echo >` does */
+	return write_file_at(AT_FDCWD, path, s);
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, size_t max)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = read_fd(fd, out, len, max);
+	close(fd);
+	return r;
+}
+
+int write_file_at(int dirfd, const char *path, const char *s)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC); /* as `echo >` does */
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(s);

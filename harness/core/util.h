@@ -22,6 +22,10 @@ int read_file(const char *path, char **out, size_t *len);
 int read_fd(int fd, char **out, size_t *len, size_t max);
 /* Write a string to an existing file (sysfs/procfs style: one write). -errno. */
 int write_file(const char *path, const char *s);
+/* The same for path relative to the directory dirfd (openat; AT_FDCWD: as write_file). */
+int write_file_at(int dirfd, const char *path, const char *s);
+/* read_fd of path relative to dirfd: the whole file, -EFBIG past max bytes. -errno. */
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, size_t max);
 /* Read a file holding one integer (trailing newline allowed). -errno, -EINVAL if not a number. */
 int read_file_ll(const char *path, long long *out);
 /* Write a file atomically: temp file in the same directory, fsync, rename. -errno. */

@@ -3,7 +3,7 @@
  *   sysctl<TAB>vm.swappiness<TAB>60          (name, value before mph changed it)
  *   swap<TAB>/var/lib/mph/swap-N-R.img       (a swap file mph made and swapon'ed)
  *   cgroup<TAB>/sys/fs/cgroup/memory/.../mph-N-R (a cgroup directory mph created)
- *   trace<TAB>/sys/kernel/tracing/instances/mph-N (a tracefs instance mph created)
+ *   trace<TAB>/sys/kernel/tracing/instances/mph-N (a tracefs instance mph created; mph-N-oom the OOM watch's)
  *   tracefs<TAB>/var/lib/mph/tracefs-N       (a tracefs mount of mph's own)
  * A torn last line (crash mid-write) is ignored: its change was never made, because
  * every change happens only after its entry is on disk. Anything else that is not
@@ -474,11 +474,12 @@ int journal_check_entry(struct journal *j, int pid, const struct journal_entry *
 	}
 	case J_TRACE: {
 		/* <tracefs>/instances/mph-<pid>, tracefs being the usual mount or mph's own */
-		char want[32], own[32];
+		char want[32], oom[40], own[32];
 		snprintf(want, sizeof(want), "mph-%d", pid);
+		snprintf(oom, sizeof(oom), "mph-%d-oom", pid); /* the OOM watch's (trace_oom_dir) */
 		snprintf(own, sizeof(own), "tracefs-%d", pid);
 		char *p = xstrdup(e->a), *inst = strrchr(p, '/');
-		bool ok = strcmp(base, want) == 0 && inst && inst - p >= 10 && strncmp(inst - 10, "/instances", 10) == 0;
+		bool ok = (strcmp(base, want) == 0 || strcmp(base, oom) == 0) && inst && inst - p >= 10 && strncmp(inst - 10, "/instances", 10) == 0;
 		if (ok) {
 			inst[-10] = 0; /* p is the tracefs mount */
 			const char *mb = strrchr(p, '/');
@@ -487,7 +488,7 @@ int journal_check_entry(struct journal *j, int pid, const struct journal_entry *
 		}
 		free(p);
 		if (!ok) {
-			snprintf(why, len, "%s is not a tracefs instance mph creates (<tracefs>/instances/mph-%d)", e->a, pid);
+			snprintf(why, len, "%s is not a tracefs instance mph creates (<tracefs>/instances/mph-%d or mph-%d-oom)", e->a, pid, pid);
 			return -EINVAL;
 		}
 		return 0;

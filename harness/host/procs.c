@@ -479,12 +479,17 @@ void procs_sample(struct proc_set *ps, double t)
 	}
 }
 
+const struct proc_ent *procs_find(const struct proc_set *ps, int pid)
+{
+	for (size_t i = ps->n; i-- > 0;) /* the newest first: a pid can be reused */
+		if (ps->e[i].pid == pid)
+			return &ps->e[i];
+	return NULL;
+}
+
 bool procs_seen(const struct proc_set *ps, int pid)
 {
-	for (size_t i = 0; i < ps->n; i++)
-		if (ps->e[i].pid == pid)
-			return true;
-	return false;
+	return procs_find(ps, pid) != NULL;
 }
 
 void procs_mark_oom(struct proc_set *ps, int pid)

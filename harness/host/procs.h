@@ -78,6 +78,9 @@ int procs_open(struct proc_set *ps, const char *procs_path, const char *proc_roo
 /* One scan at time t (seconds): new and gone processes, each one's memory, CSV rows. */
 void procs_sample(struct proc_set *ps, double t);
 /* pid was seen in the cgroup at some scan. */
+/* The process pid as the scans last saw it (the newest, should the pid have been
+ * reused); NULL when never seen. */
+const struct proc_ent *procs_find(const struct proc_set *ps, int pid);
 bool procs_seen(const struct proc_set *ps, int pid);
 /* The process with pid (its latest life, when the pid was reused) was OOM-killed. */
 void procs_mark_oom(struct proc_set *ps, int pid);

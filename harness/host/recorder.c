@@ -10,6 +10,7 @@
  * learned (the kernel prints them in a fixed order) and fall back to a search. */
 #define _GNU_SOURCE
 #include "recorder.h"
+#include "oomwatch.h"
 #include "procs.h"
 #include "trace.h"
 #include "../core/util.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/timerfd.h>
@@ -164,6 +166,8 @@ struct recorder {
 	struct trace *trace;
 	char *trace_why;       /* why not, for absent_sources */
 	size_t victims_reported; /* oom:mark_victim events written to the timeline */
+	struct oomwatch *oomw;   /* the marks parsed by threads of their own; NULL: none */
+	char *oomw_why;          /* why not */
 	double *kdet;          /* when each kill of the log was read (t_now), per kcap */
 };
 
@@ -833,6 +837,22 @@ static void proc_event(void *ctx, double t, const char *type, json_t *fields)
 	event_at(ctx, t, type, fields);
 }
 
+/* The trace names a task the process scan knows without a /proc/<pid>/status read of
+ * its own: at an OOM kill of that process the read would wait for the kill's report
+ * (oom_first). The scan's name is the one read last, after an exec too. */
+static bool known_task(void *ctx, int pid, int *tgid, char comm[16])
+{
+	struct recorder *r = ctx;
+	const struct proc_ent *e = r->have_ps ? procs_find(&r->ps, pid) : NULL;
+	if (!e || !e->alive || !e->comm[0])
+		return false;
+	*tgid = pid;
+	size_t l = strnlen(e->comm, 15); /* the kernel's names are 15 bytes at most */
+	memcpy(comm, e->comm, l);
+	comm[l] = 0;
+	return true;
+}
+
 /* The cgroup's swap in this sample: v2 memory.swap.current, v1 memsw.usage - usage;
  * -1 when not measured. */
 static long long swap_now(const struct recorder *r)
@@ -1038,6 +1058,28 @@ static FILE *fopen_nofollow(const char *path)
 	return f;
 }
 
+/* The OOM watch beside the instance (oomwatch.h); without it the marks come through
+ * the instance alone, and reclaim_stalls.oom_watch says why. */
+static void start_oom_watch(struct recorder *r, const char *dir)
+{
+	char *od = trace_oom_dir(dir);
+	if (access(od, F_OK) < 0)
+		r->oomw_why = xasprintf("%s: %s", od, strerror(errno));
+	else if (oomwatch_start(&r->oomw, od, &r->oomw_why) < 0)
+		r->oomw = NULL;
+	free(od);
+}
+
+/* The watch's marks into the trace's, the earlier parse of a mark kept. */
+static void take_oom_watch(struct recorder *r)
+{
+	struct trace_victim v[64];
+	size_t n;
+	while (r->oomw && (n = oomwatch_take(r->oomw, v, ARRAY_SIZE(v))) > 0)
+		for (size_t i = 0; i < n; i++)
+			trace_note_victim(r->trace, &v[i]);
+}
+
 int rec_open(struct recorder **out, const struct rec_config *cfg)
 {
 	struct recorder *r = xcalloc(1, sizeof(*r));
@@ -1144,6 +1186,10 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 		else if (missing) /* the others still count; these are named */
 			json_array_append_new(r->absent, xjson_sprintf("tracefs events %s (reclaim_stalls): not in this kernel", missing));
 		free(missing);
+		if (e == 0) {
+			trace_set_known(r->trace, known_task, r);
+			start_oom_watch(r, cfg->trace_dir);
+		}
 	} else if (cfg->trace_absent) {
 		r->trace_why = xstrdup(cfg->trace_absent);
 	}
@@ -1156,9 +1202,28 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	return 0;
 }
 
+/* An OOM notification that is waiting beside the tick is handled first. While the
+ * kernel reports a kill it holds the victim's task lock, and a /proc/<victim> read of
+ * the sample (statm, status) spins on that lock, without letting anything else run on
+ * its CPU, until the report is printed: milliseconds on a serial console. The
+ * notification's handling reads only the kernel log and the trace. */
+static void oom_first(struct recorder *r)
+{
+	struct pollfd p[] = { { .fd = oomwatch_fd(r->oomw), .events = POLLIN },
+			      { .fd = r->oomfd, .events = POLLIN },
+			      { .fd = r->inofd, .events = POLLIN } };
+	if (p[0].fd < 0 && p[1].fd < 0 && p[2].fd < 0)
+		return;
+	if (poll(p, ARRAY_SIZE(p), 0) <= 0)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(p); i++)
+		if (p[i].fd >= 0 && (p[i].revents & POLLIN))
+			rec_ready(r, p[i].fd);
+}
+
 size_t rec_fds(const struct recorder *r, int *fds, size_t max)
 {
-	int all[] = { r->tfd, r->km.fd, r->oomfd, r->inofd, trace_fd(r->trace) };
+	int all[] = { r->tfd, r->km.fd, r->oomfd, r->inofd, trace_fd(r->trace), oomwatch_fd(r->oomw) };
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(all) && n < max; i++)
 		if (all[i] >= 0)
@@ -1172,6 +1237,7 @@ void rec_ready(struct recorder *r, int fd)
 	if (fd < 0)
 		return;
 	if (fd == r->tfd) {
+		oom_first(r);
 		if (read(fd, &n, sizeof(n)) == sizeof(n))
 			rec_sample(r);
 		return;
@@ -1183,7 +1249,12 @@ void rec_ready(struct recorder *r, int fd)
 		return;
 	}
 	bool notified = false;
-	if (fd == r->oomfd) {
+	if (fd == oomwatch_fd(r->oomw)) {
+		/* a mark parsed by the watch's threads: on the timeline now, and its kill's
+		 * log lines follow within microseconds */
+		report_victims(r);
+		notified = true;
+	} else if (fd == r->oomfd) {
 		if (read(fd, &n, sizeof(n)) == sizeof(n)) {
 			rec_event(r, "memcg_oom", json_pack("{s:I}", "notifications", (json_int_t)n));
 			notified = true;
@@ -1232,6 +1303,7 @@ static bool pid_in_run(void *ctx, int pid);
  * log has it, with the event source's own detection latency. */
 static void report_victims(struct recorder *r)
 {
+	take_oom_watch(r); /* a mark the watch parsed first keeps its time */
 	size_t n;
 	const struct trace_victim *v = trace_victims(r->trace, &n);
 	for (; r->victims_reported < n; r->victims_reported++) {
@@ -1460,7 +1532,11 @@ json_t *rec_finish(struct recorder *r)
 	json_object_set_new(s, "first_swap_out_s", num_or_null(r->t_swapout, r->t_swapout >= 0));
 	json_object_set_new(s, "first_psi_full_stall_s", num_or_null(r->t_psi_full, r->t_psi_full >= 0));
 	json_object_set_new(s, "first_oom_kill_s", num_or_null(r->t_oom, r->t_oom >= 0));
-	json_object_set_new(s, "reclaim_stalls", r->trace ? trace_summary(r->trace, pid_in_run, r) : json_null());
+	json_t *rs = r->trace ? trace_summary(r->trace, pid_in_run, r) : json_null();
+	if (r->trace)
+		json_object_set_new(rs, "oom_watch", r->oomw ? oomwatch_summary(r->oomw)
+							       : json_pack("{s:s}", "absent", r->oomw_why ? r->oomw_why : "not started"));
+	json_object_set_new(s, "reclaim_stalls", rs);
 	return s;
 }
 
@@ -1532,6 +1608,8 @@ void rec_close(struct recorder *r)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	kmsg_close(&r->km);
+	oomwatch_stop(r->oomw);
+	free(r->oomw_why);
 	trace_close(r->trace);
 	free(r->trace_why);
 	free(r->kdet);

@@ -291,6 +291,23 @@ int trace_instance_remove(const char *dir)
 /* The instance in the mounted tracefs or, when none is, in a tracefs mount of mph's
  * own below the journal's directory; each journaled before it exists (the replay
  * unmounts only a mount it journaled). */
+char *trace_oom_dir(const char *dir)
+{
+	return xasprintf("%s-oom", dir);
+}
+
+/* An instance directory, journaled before it is made; one that is there already is
+ * not ours (never claimed by the journal). */
+static int make_instance(struct journal *j, const char *inst)
+{
+	if (access(inst, F_OK) == 0)
+		return -EEXIST;
+	int r = journal_add(j, J_TRACE, inst, NULL);
+	if (r == 0 && mkdir(inst, 0700) < 0)
+		r = -errno;
+	return r;
+}
+
 void trace_setup(struct journal *j, char **dir, char **absent)
 {
 	*dir = *absent = NULL;
@@ -308,14 +325,14 @@ void trace_setup(struct journal *j, char **dir, char **absent)
 		goto out;
 	}
 	inst = xasprintf("%s/instances/mph-%d", mnt, (int)getpid());
-	if (access(inst, F_OK) == 0)
-		r = -EEXIST;
-	else if ((r = journal_add(j, J_TRACE, inst, NULL)) == 0 && mkdir(inst, 0700) < 0)
-		r = -errno;
-	if (r < 0) {
+	if ((r = make_instance(j, inst)) < 0) {
 		*absent = xasprintf("cannot create the tracefs instance %s: %s", inst, strerror(-r));
 		goto out;
 	}
+	/* the OOM watch's (oomwatch.h); without it the marks still come in this one */
+	char *oom = trace_oom_dir(inst);
+	(void)make_instance(j, oom);
+	free(oom);
 	*dir = inst;
 	inst = NULL;
 out:
@@ -390,6 +407,8 @@ struct trace {
 	size_t cur_cpu;       /* the CPU whose page is being parsed */
 	char *raw_why;       /* why the text fallback, NULL: not used */
 	trace_who_fn who;    /* a pid's process and name (the pages have neither) */
+	bool (*known)(void *ctx, int pid, int *tgid, char comm[16]); /* asked before who */
+	void *known_ctx;
 	int top_fd;          /* the tracefs mount: saved_tgids and saved_cmdlines, -1 none */
 	int saved_reads;     /* of them, in this read (bounded) */
 	char line[LINE_MAX_BYTES];
@@ -440,6 +459,12 @@ struct trace *trace_new(void)
 void trace_set_who(struct trace *t, trace_who_fn who)
 {
 	t->who = who ? who : proc_who;
+}
+
+void trace_set_known(struct trace *t, bool (*known)(void *ctx, int pid, int *tgid, char comm[16]), void *ctx)
+{
+	t->known = known;
+	t->known_ctx = ctx;
 }
 
 int trace_set_saved(struct trace *t, const char *dir)
@@ -539,7 +564,8 @@ static int raw_tgid(struct trace *t, int pid)
 		return c->tgid;
 	int tgid = 0;
 	char comm[16] = "<...>";
-	if (!t->who(pid, &tgid, comm) && !saved_who(t, pid, &tgid, comm)) {
+	if (!(t->known && t->known(t->known_ctx, pid, &tgid, comm)) && !t->who(pid, &tgid, comm) &&
+	    !saved_who(t, pid, &tgid, comm)) {
 		tgid = 0;
 		snprintf(comm, sizeof(comm), "<...>");
 	}
@@ -612,12 +638,8 @@ static void account(struct trace *t, struct tev e)
 	case TEV_KSWAPD_WAKE: begin(t, K_KSWAPD, (int)e.value, 0, e.ts); break;
 	case TEV_KSWAPD_SLEEP: end(t, K_KSWAPD, (int)e.value, e.ts, 0); break;
 	case TEV_MARK_VICTIM:
-		if (t->nvic == t->capvic) {
-			t->capvic = t->capvic ? 2 * t->capvic : 8;
-			t->vic = xrealloc(t->vic, t->capvic * sizeof(*t->vic));
-		}
 		/* the detection latency's end: this mark parsed (one clock read per OOM kill) */
-		t->vic[t->nvic++] = (struct trace_victim){ (int)e.value, e.ts, now_s() };
+		trace_note_victim(t, &(struct trace_victim){ (int)e.value, e.ts, now_s() });
 		break;
 	case TEV_LOST: t->lost += e.value; break;
 	}
@@ -706,58 +728,37 @@ static void raw_event_cb(void *ctx, const struct tev *ev)
  * directory descriptor): the binary pages' layout. 0, or -errno with *why (malloc'd). */
 static int raw_formats_at(struct trace *t, int events_fd, const bool *enabled, char **why)
 {
-	char *text = NULL;
-	size_t len = 0;
-	int fd = openat(events_fd, "header_page", O_RDONLY | O_CLOEXEC), r;
-	if (fd < 0 || (r = read_fd(fd, &text, &len, 65536)) < 0 || raw_parse_header_page(text, len, &t->lay) < 0) {
-		r = fd < 0 ? -errno : -EINVAL;
-		*why = xasprintf("events/header_page: %s", fd < 0 ? strerror(errno) : "not a page layout mph knows");
-		goto out;
-	}
-	free(text);
-	text = NULL;
-	close(fd);
-	fd = -1;
+	int r = raw_layout_at(events_fd, &t->lay, why);
+	if (r < 0)
+		return r;
 	t->nrev = 0;
 	for (size_t i = 0; i < NEVENTS; i++) {
 		if (enabled && !enabled[i])
 			continue;
-		char *p = xasprintf("%s/format", events[i].path);
-		fd = openat(events_fd, p, O_RDONLY | O_CLOEXEC);
 		struct raw_event e;
-		r = fd < 0 ? -errno : read_fd(fd, &text, &len, 65536);
-		if (r == 0 && raw_parse_format(text, len, events[i].raw_value, &e) < 0)
-			r = -EINVAL;
+		char *ewhy = NULL;
+		r = raw_event_at(events_fd, events[i].path, events[i].raw_value, &e, &ewhy);
 		/* one common_type for all: the type is read before the event is known */
-		if (r == 0 && t->nrev && (e.type.off != t->rev[0].type.off || e.type.size != t->rev[0].type.size))
+		if (r == 0 && t->nrev && (e.type.off != t->rev[0].type.off || e.type.size != t->rev[0].type.size)) {
 			r = -EINVAL;
-		if (r < 0) {
-			if (r == -ENOENT && !enabled) { /* a saved set without it */
-				r = 0;
-			} else {
-				*why = xasprintf("events/%s: %s", p, r == -EINVAL ? "not a format mph knows" : strerror(-r));
-				free(p);
-				goto out;
-			}
-		} else {
-			e.kind = events[i].kind;
-			t->rev[t->nrev++] = e;
+			ewhy = xasprintf("events/%s/format: a common_type unlike the others'", events[i].path);
 		}
-		free(p);
-		free(text);
-		text = NULL;
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
+		if (r == -ENOENT && !enabled) { /* a saved set without it */
+			free(ewhy);
+			continue;
+		}
+		if (r < 0) {
+			*why = ewhy;
+			return r;
+		}
+		e.kind = events[i].kind;
+		t->rev[t->nrev++] = e;
 	}
-	r = t->nrev ? 0 : -ENOENT;
-	if (r < 0)
+	if (!t->nrev) {
 		*why = xstrdup("no event formats");
-out:
-	free(text);
-	if (fd >= 0)
-		close(fd);
-	return r;
+		return -ENOENT;
+	}
+	return 0;
 }
 
 int trace_raw_formats(struct trace *t, const char *events_dir)
@@ -788,6 +789,27 @@ void trace_feed_page(struct trace *t, size_t cpu, const void *page, size_t len)
 void trace_flush(struct trace *t)
 {
 	flush_pending(t, INFINITY);
+}
+
+/* The same mark in the OOM watch's instance has a timestamp of its own, taken as the
+ * kernel wrote it there: within microseconds of this one's. */
+#define SAME_MARK_S 1e-3
+
+void trace_note_victim(struct trace *t, const struct trace_victim *v)
+{
+	for (size_t i = t->nvic; i-- > 0;)
+		if (t->vic[i].pid == v->pid && fabs(t->vic[i].ts - v->ts) < SAME_MARK_S) {
+			if (v->seen < t->vic[i].seen) {
+				t->vic[i].seen = v->seen;
+				t->vic[i].ts = v->ts;
+			}
+			return;
+		}
+	if (t->nvic == t->capvic) {
+		t->capvic = t->capvic ? 2 * t->capvic : 8;
+		t->vic = xrealloc(t->vic, t->capvic * sizeof(*t->vic));
+	}
+	t->vic[t->nvic++] = *v;
 }
 
 bool trace_victim(const struct trace *t, int pid, struct trace_victim *v)
@@ -841,17 +863,6 @@ long trace_tick(struct trace *t, size_t max)
 	return n;
 }
 
-static int write_at(int dirfd, const char *path, const char *val)
-{
-	int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, val, strlen(val));
-	int r = n == (ssize_t)strlen(val) ? 0 : n < 0 ? -errno : -EIO;
-	close(fd);
-	return r;
-}
-
 static void raw_close(struct trace *t)
 {
 	for (size_t i = 0; i < t->ncpu; i++)
@@ -877,32 +888,12 @@ static int raw_open(struct trace *t, const bool *on)
 	close(ev);
 	if (r < 0)
 		return r;
-	if ((r = write_at(t->dir_fd, "buffer_percent", "0")) < 0) {
+	if ((r = write_file_at(t->dir_fd, "buffer_percent", "0")) < 0) {
 		t->raw_why = xasprintf("buffer_percent: %s", strerror(-r));
 		return r;
 	}
-	long nconf = sysconf(_SC_NPROCESSORS_CONF);
-	if (nconf < 1 || nconf > MAX_CPUS)
-		nconf = MAX_CPUS;
-	t->cpufd = xcalloc((size_t)nconf, sizeof(int));
-	for (long c = 0; c < nconf; c++) {
-		char p[64];
-		snprintf(p, sizeof(p), "per_cpu/cpu%ld/trace_pipe_raw", c);
-		int fd = openat(t->dir_fd, p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0)
-			t->cpufd[t->ncpu++] = fd;
-		else if (errno != ENOENT) { /* a CPU that cannot be traced has none */
-			r = -errno;
-			t->raw_why = xasprintf("%s: %s", p, strerror(errno));
-			raw_close(t);
-			return r;
-		}
-	}
-	if (!t->ncpu) {
-		t->raw_why = xstrdup("per_cpu/cpuN/trace_pipe_raw: none");
-		raw_close(t);
-		return -ENOENT;
-	}
+	if ((r = raw_open_cpus(t->dir_fd, &t->cpufd, &t->ncpu, &t->raw_why)) < 0)
+		return r;
 	t->page = xcalloc(1, t->lay.page_size);
 	t->raw = true;
 	/* <tracefs>/instances/<name>: the mount two levels up */
@@ -922,15 +913,15 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 	}
 	/* CLOCK_MONOTONIC, the run's clock: no offset to measure. 4 MiB per CPU holds
 	 * seconds of the busiest reclaim between two reads. */
-	if ((r = write_at(t->dir_fd, "trace_clock", "mono")) < 0)
+	if ((r = write_file_at(t->dir_fd, "trace_clock", "mono")) < 0)
 		goto fail;
-	(void)write_at(t->dir_fd, "buffer_size_kb", "4096");
+	(void)write_file_at(t->dir_fd, "buffer_size_kb", "4096");
 	char *miss = NULL;
 	size_t enabled = 0;
 	bool on[NEVENTS] = { false };
 	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
 		char *p = xasprintf("events/%s/enable", events[i].path);
-		int e = write_at(t->dir_fd, p, "1");
+		int e = write_file_at(t->dir_fd, p, "1");
 		free(p);
 		if (e == 0) {
 			enabled++;
@@ -953,18 +944,18 @@ int trace_open(struct trace **out, const char *dir, char **missing)
 	/* each task's process (tgid) recorded by the kernel, so that a workload's
 	 * threads count as the run's: in each text line; for the pages, in the tracefs's
 	 * saved_tgids, read for a task gone before mph saw it in /proc */
-	(void)write_at(t->dir_fd, "options/record-tgid", "1");
+	(void)write_file_at(t->dir_fd, "options/record-tgid", "1");
 	if (raw_open(t, on) < 0) {
 		/* the text: no flags column, so the kernel formats less per line (the parser
 		 * takes either) */
-		(void)write_at(t->dir_fd, "options/irq-info", "0");
+		(void)write_file_at(t->dir_fd, "options/irq-info", "0");
 		t->fd = openat(t->dir_fd, "trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (t->fd < 0) {
 			r = -errno;
 			goto fail;
 		}
 	}
-	(void)write_at(t->dir_fd, "tracing_on", "1");
+	(void)write_file_at(t->dir_fd, "tracing_on", "1");
 	arm(t);
 	*out = t;
 	return 0;
@@ -1076,7 +1067,7 @@ void trace_close(struct trace *t)
 	if (t->ep >= 0)
 		close(t->ep);
 	if (t->dir_fd >= 0) {
-		(void)write_at(t->dir_fd, "tracing_on", "0");
+		(void)write_file_at(t->dir_fd, "tracing_on", "0");
 		close(t->dir_fd);
 	}
 	free(t->st);

@@ -56,10 +56,14 @@ int trace_unmount(const char *dir);
 int trace_instance_remove(const char *dir);
 
 struct journal;
-/* Make the instance <tracefs>/instances/mph-<pid> (mounting tracefs at
- * <journal dir>/tracefs-<pid> when none is mounted), each journaled first (j has
- * begun). *dir the instance (malloc'd), or NULL and *absent why not (malloc'd). */
+/* Make the instance <tracefs>/instances/mph-<pid> and the OOM watch's beside it
+ * (trace_oom_dir; oomwatch.h), mounting tracefs at <journal dir>/tracefs-<pid> when
+ * none is mounted, each journaled first (j has begun). *dir the instance (malloc'd),
+ * or NULL and *absent why not (malloc'd). The OOM watch's instance may be missing
+ * when *dir is not (it could not be made): the marks then come through *dir alone. */
 void trace_setup(struct journal *j, char **dir, char **absent);
+/* The OOM watch's instance beside the instance dir: "<dir>-oom" (malloc'd). */
+char *trace_oom_dir(const char *dir);
 
 struct trace;
 /* Set up the instance at dir (it exists: mkdir'ed by the caller after journaling
@@ -96,6 +100,9 @@ void trace_flush(struct trace *t);
  * gone. The default reads /proc/<pid>/status; tests give their own. */
 typedef bool (*trace_who_fn)(int pid, int *tgid, char comm[16]);
 void trace_set_who(struct trace *t, trace_who_fn who);
+/* Asked before who: a task someone else knows (the recorder's process scan), with
+ * no look-up; false to look it up. NULL: none. */
+void trace_set_known(struct trace *t, bool (*known)(void *ctx, int pid, int *tgid, char comm[16]), void *ctx);
 /* Where the kernel's saved_tgids and saved_cmdlines are (the tracefs mount; tests: a
  * directory of saved copies), asked for a task gone from /proc. 0 or -errno. */
 int trace_set_saved(struct trace *t, const char *dir);
@@ -105,6 +112,9 @@ struct trace_victim {
 	int pid;
 	double ts, seen;
 };
+/* A mark read elsewhere (the OOM watch's threads): added, or when the same mark (the
+ * pid, a time within 1 ms) is there already, its earlier parse kept. */
+void trace_note_victim(struct trace *t, const struct trace_victim *v);
 /* The latest mark of pid as an OOM victim; false if not seen. */
 bool trace_victim(const struct trace *t, int pid, struct trace_victim *v);
 /* The marks seen so far, in the order read; *n their number. */

@@ -18,7 +18,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "../core/util.h"
 
 #define TYPE_PADDING 29
 #define TYPE_TIME_EXTEND 30
@@ -29,6 +35,8 @@
 #define COMMIT_LEN_MASK ((1ull << 30) - 1)
 #define MAX_PAGE (1u << 20)
 #define MAX_PAYLOAD (1u << 16)
+#define MAX_CPUS 1024
+#define MAX_FORMAT (1u << 16) /* a format file is a few hundred bytes */
 
 /* ---- header_page and format files ---------------------------------------- */
 
@@ -287,4 +295,67 @@ size_t raw_parse_page(const struct raw_layout *l, const struct raw_event *ev, si
 		p += step > left ? left : step;
 	}
 	return n;
+}
+
+/* ---- an instance's files --------------------------------------------------- */
+
+int raw_layout_at(int events_fd, struct raw_layout *out, char **why)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r = read_file_at(events_fd, "header_page", &text, &len, MAX_FORMAT);
+	if (r == 0 && raw_parse_header_page(text, len, out) < 0)
+		r = -EINVAL;
+	free(text);
+	if (r < 0)
+		*why = xasprintf("events/header_page: %s", r == -EINVAL ? "not a page layout mph knows" : strerror(-r));
+	return r;
+}
+
+int raw_event_at(int events_fd, const char *path, const char *value, struct raw_event *out, char **why)
+{
+	char *p = xasprintf("%s/format", path), *text = NULL;
+	size_t len = 0;
+	int r = read_file_at(events_fd, p, &text, &len, MAX_FORMAT);
+	if (r == 0 && raw_parse_format(text, len, value, out) < 0)
+		r = -EINVAL;
+	if (r < 0)
+		*why = xasprintf("events/%s: %s", p, r == -EINVAL ? "not a format mph knows" : strerror(-r));
+	free(text);
+	free(p);
+	return r;
+}
+
+int raw_open_cpus(int dir_fd, int **fds, size_t *n, char **why)
+{
+	long nconf = sysconf(_SC_NPROCESSORS_CONF);
+	if (nconf < 1 || nconf > MAX_CPUS)
+		nconf = MAX_CPUS;
+	int *fd = xcalloc((size_t)nconf, sizeof(int));
+	size_t k = 0;
+	int r = 0;
+	for (long c = 0; c < nconf && !r; c++) {
+		char p[64];
+		snprintf(p, sizeof(p), "per_cpu/cpu%ld/trace_pipe_raw", c);
+		int f = openat(dir_fd, p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (f >= 0)
+			fd[k++] = f;
+		else if (errno != ENOENT) { /* a CPU that cannot be traced has none */
+			r = -errno;
+			*why = xasprintf("%s: %s", p, strerror(errno));
+		}
+	}
+	if (!r && !k) {
+		r = -ENOENT;
+		*why = xstrdup("per_cpu/cpuN/trace_pipe_raw: none");
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < k; i++)
+			close(fd[i]);
+		free(fd);
+		return r;
+	}
+	*fds = fd;
+	*n = k;
+	return 0;
 }

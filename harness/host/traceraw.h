@@ -55,6 +55,16 @@ int raw_parse_header_page(const char *text, size_t len, struct raw_layout *out);
  * without them. out is untouched unless 0 (its kind is the caller's to set). */
 int raw_parse_format(const char *text, size_t len, const char *value, struct raw_event *out);
 
+/* The same read from an instance: events/header_page and events/<path>/format below
+ * events_fd (an instance's events directory). 0, or -errno (-EINVAL: a layout or
+ * format mph does not know) with *why (malloc'd) naming the file. */
+int raw_layout_at(int events_fd, struct raw_layout *out, char **why);
+int raw_event_at(int events_fd, const char *path, const char *value, struct raw_event *out, char **why);
+/* Each CPU's per_cpu/cpuN/trace_pipe_raw of the instance dir_fd, non-blocking: *fds
+ * (malloc'd) and *n; a CPU without one (not traceable) is left out. 0, or -errno
+ * with *why (malloc'd); -ENOENT when no CPU has one. Nothing is left open on failure. */
+int raw_open_cpus(int dir_fd, int **fds, size_t *n, char **why);
+
 /* Parse one page of len bytes read from trace_pipe_raw: each event of a type in
  * ev[0..nev) is handed to fn with kind, pid, value and ts (seconds of the trace
  * clock: its nanoseconds / 1e9) set, tgid -1 (not in the page) and comm empty.

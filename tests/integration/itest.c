@@ -205,12 +205,12 @@ static void snapshot_sysctls(void)
 	}
 }
 
-/* The instances mph-<pid> of pids no longer alive in every tracefs mounted, one a
+/* The instances mph-<pid> (and mph-<pid>-oom, the OOM watch's) of pids no longer alive in every tracefs mounted, one a
  * line, each line ending in '\n' ("" when none). */
 static char *dead_instances(void)
 {
 	FILE *tp = popen("for m in $(awk '$3 == \"tracefs\" { print $2 }' /proc/self/mounts); do "
-			 "for i in \"$m\"/instances/mph-*; do p=${i##*-}; "
+			 "for i in \"$m\"/instances/mph-*; do p=${i##*/mph-}; p=${p%-oom}; "
 			 "[ -d \"$i\" ] && ! kill -0 \"$p\" 2>/dev/null && echo \"$i\"; done; done", "r");
 	char *out = xstrdup(""), line[4096];
 	while (tp && fgets(line, sizeof(line), tp)) {

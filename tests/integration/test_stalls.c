@@ -98,6 +98,16 @@ static void test_oom_mark_victim(void **state)
 			      json_number_value(mt), kt, json_number_value(lat) * 1e3);
 	}
 	assert_true(itest_num(r, "recorder.reclaim_stalls.oom_victims_marked") >= 1);
+	/* the OOM watch's threads, one per CPU up to four, parsed the same marks from an
+	 * instance of their own: as many as the run's instance, no page dropped */
+	json_t *w = json_object_get(json_object_get(json_object_get(r, "recorder"), "reclaim_stalls"), "oom_watch");
+	if (!json_is_object(w) || !json_is_integer(json_object_get(w, "threads")))
+		fail_msg("no OOM watch: %s", json_dumps(w, 0));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	assert_int_equal(itest_num(w, "threads"), ncpu < 4 ? ncpu : 4);
+	assert_int_equal(itest_num(w, "marks"), itest_num(r, "recorder.reclaim_stalls.oom_victims_marked"));
+	assert_int_equal(itest_num(w, "dropped_pages"), 0);
+	assert_int_equal(itest_num(w, "read_errors"), 0);
 	json_decref(r);
 	itest_check_clean();
 }
@@ -172,6 +182,8 @@ static void test_kill9_leaves_instance_restore_removes(void **state)
 	char *procs = xasprintf("%s/cgroup.procs", cg);
 	assert_true(itest_wait_for(procs, "\n", 10000));
 	assert_int_equal(access(inst, F_OK), 0);
+	char *oom = xasprintf("%s-oom", inst); /* the OOM watch's (trace_oom_dir), journaled too */
+	assert_int_equal(access(oom, F_OK), 0);
 	kill(pid, SIGKILL);
 	int st;
 	waitpid(pid, &st, 0);
@@ -183,6 +195,9 @@ static void test_kill9_leaves_instance_restore_removes(void **state)
 	assert_non_null(strstr(p.out, "tracefs instance"));
 	itest_proc_free(&p);
 	assert_int_not_equal(access(inst, F_OK), 0);
+	/* and the OOM watch's instance beside it */
+	assert_int_not_equal(access(oom, F_OK), 0);
+	free(oom);
 	if (mnt) { /* mph mounted its own: unmounted and gone */
 		assert_false(is_tracefs(mnt));
 		assert_int_not_equal(access(mnt, F_OK), 0);

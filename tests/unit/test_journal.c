@@ -667,7 +667,11 @@ static void test_add_checks_entries(void **state)
 			xasprintf("/tmp/instances/mph-%d", pid),
 			xasprintf("/sys/kernel/tracing/mph-%d", pid),
 			xasprintf("%s/tracefs-%d/instances/mph-%d", f->root, pid, pid),
-			xasprintf("%s/tracefs-%d/instances/mph-%d", f->state, pid + 1, pid) };
+			xasprintf("%s/tracefs-%d/instances/mph-%d", f->state, pid + 1, pid),
+			/* the OOM watch's instance is mph-<pid>-oom, exactly */
+			xasprintf("/sys/kernel/tracing/instances/mph-%d-oom", pid + 1),
+			xasprintf("/sys/kernel/tracing/instances/mph-%d-oomx", pid),
+			xasprintf("/sys/kernel/tracing/instances/mph-%d-1", pid) };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		assert_int_equal(journal_add(&j, J_TRACE, bad[i], NULL), -EINVAL);
 		free(bad[i]);
@@ -676,6 +680,12 @@ static void test_add_checks_entries(void **state)
 	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
 	free(p);
 	p = xasprintf("%s/tracefs-%d/instances/mph-%d", f->state, pid, pid);
+	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
+	free(p);
+	p = xasprintf("/sys/kernel/tracing/instances/mph-%d-oom", pid);
+	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
+	free(p);
+	p = xasprintf("%s/tracefs-%d/instances/mph-%d-oom", f->state, pid, pid);
 	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
 	free(p);
 	/* a tracefs mount of mph's own: <state dir>/tracefs-<pid> only */
