@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/timerfd.h>
@@ -29,6 +30,9 @@
 #include <unistd.h>
 
 #include <numa.h>
+
+#define OOM_ACTIVE_S 0.020 /* after an OOM notification: the log read actively this long */
+#define OOM_SPIN_S 0.002   /* of it, without sleeping */
 
 enum fmt {
 	F_KV,        /* "key value" lines: vmstat, memory.stat, numastat, memory.events */
@@ -1277,19 +1281,28 @@ void rec_ready(struct recorder *r, int fd)
 	}
 	/* The kernel log, also after an OOM notification. The kill lines follow the
 	 * notification within microseconds, but the kernel defers waking log readers to
-	 * its next tick (irq_work): after a notification read actively, every 50 us
-	 * for at most 20 ms, rather than wait for that wake-up. */
+	 * its next tick (irq_work): after a notification read actively, for at most
+	 * 20 ms, rather than wait for that wake-up. For the first 2 ms without sleeping
+	 * (yielding to any thread that is ready): an idle CPU of a virtual machine can
+	 * take milliseconds to be woken for the OOM watch's thread (bench/README.md),
+	 * one that is running does not. A memcg notification comes before the kill. */
 	size_t had = r->kills_reported;
-	for (int i = 0; i < (notified ? 400 : 1); i++) {
+	double start = now_s();
+	for (;;) {
 		kmsg_drain(&r->km);
 		report_kills(r);
 		/* the mark precedes the kill's log lines; between samples the trace may not
 		 * wake the loop (trace_on_wake) */
-		if (r->trace && trace_read(r->trace, TRACE_READ_MAX) > 0)
+		if (r->trace && (trace_read(r->trace, TRACE_READ_MAX) > 0 || notified))
 			report_victims(r);
-		if (r->kills_reported > had || r->km.fd < 0)
+		if (!notified || r->kills_reported > had || r->km.fd < 0)
 			break;
-		if (notified) {
+		double t = now_s() - start;
+		if (t >= OOM_ACTIVE_S)
+			break;
+		if (t < OOM_SPIN_S) {
+			sched_yield();
+		} else {
 			struct timespec ts = { 0, 50 * 1000 };
 			nanosleep(&ts, NULL);
 		}
