@@ -503,6 +503,109 @@ static void test_changed_lines(void **state)
 	free(root);
 }
 
+/* samples.csv's body is patched from the row before (write_row): each row must still
+ * read as its own sample, whatever changed - a value of the same length (written in
+ * place), a longer or shorter one (the rest rewritten), a source read in one row and
+ * not the next (meminfo, slow here: read at the first and the final sample only). */
+static void test_rows_patched(void **state)
+{
+	struct fx *f = *state;
+	char *root = xasprintf("%s/proc", f->dir), *vsrc = data("proc/vmstat"), *msrc = data("proc/meminfo");
+	char *vtext = NULL, *mtext = NULL;
+	assert_int_equal(mkdir_p(root), 0);
+	assert_int_equal(read_file(vsrc, &vtext, NULL), 0);
+	assert_int_equal(read_file(msrc, &mtext, NULL), 0);
+	char *vm = xasprintf("%s/vmstat", root), *mi = xasprintf("%s/meminfo", root);
+	assert_int_equal(write_file_atomic(vm, vtext, strlen(vtext)), 0);
+	assert_int_equal(write_file_atomic(mi, mtext, strlen(mtext)), 0);
+	/* vmstat's keys and values, in order */
+	enum { MAXK = 512, ROWS = 40 };
+	char *key[MAXK];
+	static char val[ROWS][MAXK][24];
+	size_t nk = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(vtext, "\n", &save); l && nk < MAXK; l = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(l, ' ');
+		assert_non_null(sp);
+		*sp = 0;
+		key[nk] = l;
+		snprintf(val[0][nk], sizeof(val[0][nk]), "%s", sp + 1);
+		nk++;
+	}
+	struct rec_config c = { .dir = f->dir, .interval_ms = 1, .slow = REC_SLOW_GIVEN | REC_SLOW_MEMINFO, .slow_ms = 3600000,
+				.t0 = now_s(), .proc_root = root, .sys_root = "/nonexistent", .no_kmsg = true };
+	assert_int_equal(rec_open(&f->r, &c), 0); /* row 0 */
+	unsigned long long x = 88172645463325252ull; /* xorshift: the same rows every run */
+	for (int r = 1; r < ROWS; r++) {
+		char *text = xstrdup("");
+		for (size_t k = 0; k < nk; k++) {
+			memcpy(val[r][k], val[r - 1][k], sizeof(val[r][k]));
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (x % 4 == 0) { /* a new value of 1 to 12 digits */
+				int digits = 1 + (int)((x >> 8) % 12);
+				unsigned long long v = (x >> 16) % 1000000000000ull, lo = 1;
+				for (int d = 1; d < digits; d++)
+					lo *= 10;
+				v = digits == 1 ? v % 10 : lo + v % (lo * 9);
+				snprintf(val[r][k], sizeof(val[r][k]), "%llu", v);
+			}
+			char *t = xasprintf("%s%s %s\n", text, key[k], val[r][k]);
+			free(text);
+			text = t;
+		}
+		FILE *fp = fopen(vm, "w"); /* the same file: the recorder keeps it open */
+		assert_non_null(fp);
+		fputs(text, fp);
+		fclose(fp);
+		free(text);
+		if (r < ROWS - 1)
+			rec_sample(f->r);
+	}
+	f->summary = rec_finish(f->r); /* the final sample: row ROWS - 1 */
+	char *p = xasprintf("%s/samples.csv", f->dir), *csv = NULL;
+	assert_int_equal(read_file(p, &csv, NULL), 0);
+	char *lsave = NULL, **head = NULL, **cells = NULL;
+	size_t nh = split(strtok_r(csv, "\n", &lsave), &head);
+	size_t col[MAXK], mcol = nh;
+	for (size_t k = 0; k < nk; k++) {
+		char *want = xasprintf("vmstat.%s[n]", key[k]);
+		col[k] = nh;
+		for (size_t i = 0; i < nh; i++)
+			if (strcmp(head[i], want) == 0)
+				col[k] = i;
+		assert_true(col[k] < nh);
+		free(want);
+	}
+	for (size_t i = 0; i < nh && mcol == nh; i++)
+		if (strcmp(head[i], "meminfo.MemFree[bytes]") == 0)
+			mcol = i;
+	assert_true(mcol < nh);
+	int r = 0;
+	for (char *l = strtok_r(NULL, "\n", &lsave); l; l = strtok_r(NULL, "\n", &lsave), r++) {
+		assert_true(r < ROWS);
+		free(cells);
+		assert_int_equal(split(l, &cells), nh);
+		for (size_t k = 0; k < nk; k++)
+			if (strcmp(cells[col[k]], val[r][k]) != 0)
+				fail_msg("row %d, %s: %s, not %s", r, key[k], cells[col[k]], val[r][k]);
+		bool read = r == 0 || r == ROWS - 1;
+		if (read != (cells[mcol][0] != 0))
+			fail_msg("row %d: meminfo.MemFree is \"%s\"", r, cells[mcol]);
+	}
+	assert_int_equal(r, ROWS);
+	free(cells);
+	free(head);
+	free(csv);
+	free(p);
+	free(vm);
+	free(mi);
+	free(vtext);
+	free(mtext);
+	free(vsrc);
+	free(msrc);
+	free(root);
+}
+
 static void test_reclaim_summary(void **state)
 {
 	(void)state;
@@ -1028,6 +1131,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unnamed_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_patched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
