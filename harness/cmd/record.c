@@ -448,7 +448,8 @@ int cmd_record(int argc, char **argv)
 	struct rec_config rc = { .dir = dir, .interval_ms = o.interval, .slow = o.slow, .slow_ms = o.slow_ms, .pss = o.pss, .statm = o.statm,
 				 .cg_dir = cg ? cg->dir : NULL, .cg_ver = env.ver, .cg_rel = cg ? cg->rel : NULL,
 				 .cg_fresh = created, .owns = owns_pid, .owns_ctx = &sup, .procs = names,
-				 .nprocs = o.cmd ? 1 : 0, .t0 = sup.t0, .trace_dir = trace_dir, .trace_absent = trace_absent };
+				 .nprocs = o.cmd ? 1 : 0, .t0 = sup.t0, .trace_dir = trace_dir, .trace_absent = trace_absent,
+				 .stall_event_ms = REC_STALL_EVENT_MS_DEFAULT };
 	struct recorder *rec = NULL;
 	if ((r = rec_open(&rec, &rc)) < 0) {
 		fprintf(stderr, "mph record: cannot start recording in %s: %s\n", dir, strerror(-r));

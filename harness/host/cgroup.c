@@ -158,34 +158,44 @@ static int find_mount(struct cg_env *env)
 	return r;
 }
 
-/* Our cgroup from /proc/self/cgroup: "N:memory:/path" on v1, "0::/path" on v2. */
-static int find_own(struct cg_env *env)
+int cg_path_of(int pid, enum cg_version ver, char **out)
 {
-	char *buf = NULL;
-	int r = read_file("/proc/self/cgroup", &buf, NULL);
+	char p[48], *buf = NULL;
+	if (pid > 0)
+		snprintf(p, sizeof(p), "/proc/%d/cgroup", pid);
+	else
+		snprintf(p, sizeof(p), "/proc/self/cgroup");
+	int r = read_file(p, &buf, NULL);
 	if (r < 0)
 		return r;
 	r = -ENOENT;
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
 		*c2 = '\0';
 		const char *ctrls = c1 + 1, *path = c2 + 1;
-		bool match = false;
-		if (env->ver == CG_V2) {
-			match = *ctrls == '\0';
-		} else {
-			match = has_word(ctrls, ",", "memory");
-		}
-		if (match) {
-			env->own = xstrdup(strcmp(path, "/") == 0 ? "" : path);
+		if (ver == CG_V2 ? *ctrls == '\0' : has_word(ctrls, ",", "memory")) {
+			*out = xstrdup(path);
 			r = 0;
 			break;
 		}
 	}
 	free(buf);
 	return r;
+}
+
+/* Our cgroup from /proc/self/cgroup: "N:memory:/path" on v1, "0::/path" on v2. */
+static int find_own(struct cg_env *env)
+{
+	char *path = NULL;
+	int r = cg_path_of(0, env->ver, &path);
+	if (r < 0)
+		return r;
+	env->own = xstrdup(strcmp(path, "/") == 0 ? "" : path);
+	free(path);
+	return 0;
 }
 
 int cg_env_detect(struct cg_env *env)

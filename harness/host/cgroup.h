@@ -50,6 +50,10 @@ const char *cg_version_name(enum cg_version v);
 /* Find the memory hierarchy and this process's place in it. -ENOENT: no memory controller. */
 int cg_env_detect(struct cg_env *env);
 void cg_env_free(struct cg_env *env);
+/* pid's cgroup of the memory controller as /proc/<pid>/cgroup shows it (v1: the line
+ * naming memory; v2: "0::"), malloc'd ("/" for the root); pid 0: this process.
+ * -ENOENT when no line is the controller's, or -errno (a process gone). */
+int cg_path_of(int pid, enum cg_version ver, char **out);
 
 /* cgroup v2: our cgroup lists memory in cgroup.subtree_control (children get it). */
 bool cg_v2_delegates_memory(const struct cg_env *env);

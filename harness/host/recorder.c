@@ -177,6 +177,12 @@ struct recorder {
 	char *trace_why;       /* why not, for absent_sources */
 	size_t victims_reported; /* oom:mark_victim events written to the timeline */
 	struct oomwatch *oomw;   /* the marks parsed by threads of their own; NULL: none */
+	long c_stall[3][2];      /* columns stalls.<kind>.time[us] and .count[n]; -1 none */
+	long long stall_us[3], stall_n[3]; /* the run's tasks' stalls so far (kswapd: the machine's) */
+	long long stall_events, stall_events_dropped;
+	struct pid_cg { int pid; bool in; } cgc[256]; /* in_run_cgroup's latest answers */
+	size_t cgc_next;
+	int cg_lookups;          /* of them in this sample */
 	char *oomw_why;          /* why not */
 	double *kdet;          /* when each kill of the log was read (t_now), per kcap */
 };
@@ -540,6 +546,22 @@ static long col_index(const struct recorder *r, const char *name)
 static void slow_if(struct recorder *r, unsigned bit)
 {
 	r->src[r->nsrc - 1].slow = (r->cfg.slow & bit) != 0;
+}
+
+/* The stall columns ([record] stalls): filled from the trace at each sample, not from
+ * a file; absent (empty) when the trace is not read. */
+static void stall_columns(struct recorder *r)
+{
+	static const char *const kinds[] = { "stalls.direct", "stalls.memcg", "stalls.kswapd" };
+	for (int k = 0; k < 3; k++) {
+		r->c_stall[k][0] = r->c_stall[k][1] = -1;
+		if (!r->cfg.trace_dir)
+			continue;
+		r->c_stall[k][0] = (long)r->ncol;
+		add_col(r, kinds[k], "time", 4, "us", false);
+		r->c_stall[k][1] = (long)r->ncol;
+		add_col(r, kinds[k], "count", 5, "n", false);
+	}
 }
 
 static void build_sources(struct recorder *r)
@@ -958,6 +980,7 @@ static void report_victims(struct recorder *r);
 
 void rec_sample(struct recorder *r)
 {
+	r->cg_lookups = 0;
 	if (r->trace && !r->finishing) {
 		(void)trace_tick(r->trace, TRACE_READ_MAX);
 		report_victims(r);
@@ -985,6 +1008,12 @@ void rec_sample(struct recorder *r)
 		}
 		src_parse(r, s, r->buf, (size_t)n);
 	}
+	for (int k = 0; r->trace && k < 3; k++)
+		for (int w = 0; w < 2; w++)
+			if (r->c_stall[k][w] >= 0) {
+				r->val[r->c_stall[k][w]] = w ? r->stall_n[k] : r->stall_us[k];
+				r->present[r->c_stall[k][w]] = 1;
+			}
 	double t = t_now(r);
 	if (r->nsamples == 0) {
 		memcpy(r->first, r->val, r->ncol * sizeof(*r->val));
@@ -1108,6 +1137,59 @@ static FILE *fopen_nofollow(const char *path)
 	return f;
 }
 
+static bool pid_in_run(void *ctx, int pid);
+
+#define MAX_STALL_EVENTS 1000 /* reclaim_stall events per run; the rest counted */
+
+/* A task the scans have not seen yet (a child of a workload's child, seen at the next
+ * scan, 100 ms on): in the run if its cgroup is the run's or below, from
+ * /proc/<pid>/cgroup once per pid (a ring of the latest answers; one look-up per
+ * task, whichever cgroup it stalls in). */
+static bool in_run_cgroup(struct recorder *r, int pid)
+{
+	if (!r->cfg.cg_rel || pid <= 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(r->cgc); i++)
+		if (r->cgc[i].pid == pid)
+			return r->cgc[i].in;
+	if (r->cg_lookups >= 64) /* per sample: many tasks stalling elsewhere are no reason to read /proc all the time */
+		return false;
+	r->cg_lookups++;
+	char *path = NULL;
+	bool in = cg_path_of(pid, r->cfg.cg_ver, &path) == 0 && under(path, r->cfg.cg_rel);
+	free(path);
+	r->cgc[r->cgc_next] = (struct pid_cg){ pid, in };
+	r->cgc_next = (r->cgc_next + 1) % ARRAY_SIZE(r->cgc);
+	return in;
+}
+
+/* A paired stall: the run's tasks' (a thread's when its process is the run's) go into
+ * the stall columns, and one at least stall_event_ms long onto the timeline, at the
+ * kernel's time of its begin. kswapd's periods are the machine's: a column only. */
+static void on_stall(void *ctx, enum trace_stall_kind kind, int pid, int tgid, double begin, double secs,
+		     long long reclaimed)
+{
+	struct recorder *r = ctx;
+	static const char *const names[] = { "direct", "memcg", "kswapd" };
+	bool ours = kind == TRACE_STALL_KSWAPD || pid_in_run(r, pid) || (tgid > 0 && tgid != pid && pid_in_run(r, tgid)) ||
+		    in_run_cgroup(r, tgid > 0 ? tgid : pid);
+	if (!ours || (unsigned)kind > TRACE_STALL_KSWAPD)
+		return;
+	r->stall_us[kind] += (long long)(secs * 1e6 + 0.5);
+	r->stall_n[kind]++;
+	if (kind == TRACE_STALL_KSWAPD || secs * 1000.0 < (double)r->cfg.stall_event_ms)
+		return;
+	if (r->stall_events >= MAX_STALL_EVENTS) {
+		r->stall_events_dropped++;
+		return;
+	}
+	r->stall_events++;
+	event_at(r, begin - r->cfg.t0, "reclaim_stall",
+		 json_pack("{s:s, s:i, s:o, s:f, s:I}", "kind", names[kind], "pid", pid,
+			   "tgid", tgid > 0 ? json_integer(tgid) : json_null(), "duration_s", secs, "nr_reclaimed",
+			   (json_int_t)reclaimed));
+}
+
 /* The OOM watch beside the instance (oomwatch.h); without it the marks come through
  * the instance alone, and reclaim_stalls.oom_watch says why. */
 static void start_oom_watch(struct recorder *r, const char *dir)
@@ -1157,6 +1239,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 	r->t_direct = r->t_swapout = r->t_psi_full = r->t_oom = -1;
 	r->peak_usage = r->peak_some10 = r->peak_full10 = -1;
 	build_sources(r);
+	stall_columns(r);
 	r->val = xcalloc(r->ncol + 1, sizeof(*r->val));
 	r->first = xcalloc(r->ncol + 1, sizeof(*r->first));
 	r->last = xcalloc(r->ncol + 1, sizeof(*r->last));
@@ -1245,6 +1328,7 @@ int rec_open(struct recorder **out, const struct rec_config *cfg)
 		free(missing);
 		if (e == 0) {
 			trace_set_known(r->trace, known_task, r);
+			trace_set_on_stall(r->trace, on_stall, r);
 			start_oom_watch(r, cfg->trace_dir);
 		}
 	} else if (cfg->trace_absent) {
@@ -1535,6 +1619,8 @@ json_t *rec_finish(struct recorder *r)
 	/* what is left in the trace buffer, bounded (64 MiB) */
 	for (int i = 0; r->trace && i < 256 && trace_read(r->trace, TRACE_READ_MAX) > 0; i++)
 		;
+	if (r->trace) /* every stall read, paired now: in the final row's stall columns */
+		trace_flush(r->trace);
 	report_victims(r);
 	rec_sample(r);
 	kmsg_drain(&r->km);
@@ -1599,9 +1685,14 @@ json_t *rec_finish(struct recorder *r)
 	json_object_set_new(s, "first_psi_full_stall_s", num_or_null(r->t_psi_full, r->t_psi_full >= 0));
 	json_object_set_new(s, "first_oom_kill_s", num_or_null(r->t_oom, r->t_oom >= 0));
 	json_t *rs = r->trace ? trace_summary(r->trace, pid_in_run, r) : json_null();
-	if (r->trace)
+	if (r->trace) {
 		json_object_set_new(rs, "oom_watch", r->oomw ? oomwatch_summary(r->oomw)
 							       : json_pack("{s:s}", "absent", r->oomw_why ? r->oomw_why : "not started"));
+		json_object_set_new(rs, "events",
+				    json_pack("{s:I, s:I, s:I}", "threshold_ms",
+					      (json_int_t)r->cfg.stall_event_ms,
+					      "written", (json_int_t)r->stall_events, "dropped", (json_int_t)r->stall_events_dropped));
+	}
 	json_object_set_new(s, "reclaim_stalls", rs);
 	return s;
 }

@@ -67,7 +67,11 @@ struct rec_config {
 	 * journaled by the caller; NULL: none, and trace_absent says why. */
 	const char *trace_dir;
 	const char *trace_absent;
+	/* a run's task's reclaim stall at least this long is also an event
+	 * (reclaim_stall; at most 1000 a run); 0: every stall */
+	uint64_t stall_event_ms;
 };
+#define REC_STALL_EVENT_MS_DEFAULT 10 /* [record] stall_event's, mph record's */
 
 /* Open every source, write the CSV header and the first sample. */
 int rec_open(struct recorder **out, const struct rec_config *cfg);

@@ -342,7 +342,7 @@ out:
 
 /* ---- accounting ---------------------------------------------------------- */
 
-enum { K_DIRECT, K_MEMCG, K_KSWAPD, NKIND };
+enum { K_DIRECT = TRACE_STALL_DIRECT, K_MEMCG = TRACE_STALL_MEMCG, K_KSWAPD = TRACE_STALL_KSWAPD, NKIND };
 static const char *const kind_names[NKIND] = { "direct", "memcg", "kswapd" };
 
 /* one finished stall (or kswapd wake period) */
@@ -408,6 +408,8 @@ struct trace {
 	char *raw_why;       /* why the text fallback, NULL: not used */
 	trace_who_fn who;    /* a pid's process and name (the pages have neither) */
 	bool (*known)(void *ctx, int pid, int *tgid, char comm[16]); /* asked before who */
+	trace_stall_fn on_stall; /* each paired stall */
+	void *on_stall_ctx;
 	void *known_ctx;
 	int top_fd;          /* the tracefs mount: saved_tgids and saved_cmdlines, -1 none */
 	int saved_reads;     /* of them, in this read (bounded) */
@@ -459,6 +461,12 @@ struct trace *trace_new(void)
 void trace_set_who(struct trace *t, trace_who_fn who)
 {
 	t->who = who ? who : proc_who;
+}
+
+void trace_set_on_stall(struct trace *t, trace_stall_fn fn, void *ctx)
+{
+	t->on_stall = fn;
+	t->on_stall_ctx = ctx;
 }
 
 void trace_set_known(struct trace *t, bool (*known)(void *ctx, int pid, int *tgid, char comm[16]), void *ctx)
@@ -606,13 +614,15 @@ static void end(struct trace *t, int kind, int pid, double ts, long long reclaim
 		t->unpaired_ends++; /* began before the instance was enabled, or lost */
 		return;
 	}
-	double d = ts - t->op[i].ts;
+	double d = ts - t->op[i].ts, began = t->op[i].ts;
 	int tgid = t->op[i].tgid;
 	t->op[i] = t->op[--t->nop];
 	if (d < 0) {
 		t->malformed++;
 		return;
 	}
+	if (t->on_stall)
+		t->on_stall(t->on_stall_ctx, (enum trace_stall_kind)kind, pid, tgid, began, d, reclaimed < 0 ? 0 : reclaimed);
 	if (t->nst == MAX_STALLS) {
 		t->dropped++;
 		return;

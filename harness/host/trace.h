@@ -100,6 +100,13 @@ void trace_flush(struct trace *t);
  * gone. The default reads /proc/<pid>/status; tests give their own. */
 typedef bool (*trace_who_fn)(int pid, int *tgid, char comm[16]);
 void trace_set_who(struct trace *t, trace_who_fn who);
+/* Each stall as it is paired (its end read; the CPUs merged by time, so up to a read
+ * after it ended): kind, the task (tid, tgid 0 when unknown; kswapd: the node), when it
+ * began (trace clock), how long, pages reclaimed. NULL: none. */
+enum trace_stall_kind { TRACE_STALL_DIRECT, TRACE_STALL_MEMCG, TRACE_STALL_KSWAPD };
+typedef void (*trace_stall_fn)(void *ctx, enum trace_stall_kind kind, int pid, int tgid, double begin, double secs,
+			       long long reclaimed);
+void trace_set_on_stall(struct trace *t, trace_stall_fn fn, void *ctx);
 /* Asked before who: a task someone else knows (the recorder's process scan), with
  * no look-up; false to look it up. NULL: none. */
 void trace_set_known(struct trace *t, bool (*known)(void *ctx, int pid, int *tgid, char comm[16]), void *ctx);

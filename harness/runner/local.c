@@ -444,7 +444,8 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 				   .statm = sc->m.record_proc == 1,
 				   .cg_dir = cg->dir, .cg_ver = cg->ver, .cg_rel = cg->rel, .cg_fresh = true,
 				   .owns = sup_owns_pid, .owns_ctx = &sup, .procs = names, .nprocs = sc->nwl, .t0 = sup.t0,
-				   .trace_dir = st->trace_dir, .trace_absent = st->trace_absent };
+				   .trace_dir = st->trace_dir, .trace_absent = st->trace_absent,
+				   .stall_event_ms = sc->m.record_stall_event_ms };
 	int fds[8];
 	r = rec_open(&rec, &rcfg);
 	/* vmstat snapshots right after the recorder's first and last samples, so that

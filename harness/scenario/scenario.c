@@ -433,6 +433,8 @@ static const struct opt record_opts[] = {
 	  "also sample each workload process's Pss (smaps_rollup; costs more per sample)", false },
 	{ "stalls", OPT_BOOL, offsetof(struct scen_main, record_stalls), "no", 0, 0, NULL,
 	  "reclaim stalls (direct, memcg, kswapd) and OOM victims from kernel tracepoints, in a tracefs instance of mph's own (run.json: recorder.reclaim_stalls)", false },
+	{ "stall_event", OPT_DURATION, offsetof(struct scen_main, record_stall_event_ms), "10ms", 0, 3600000, NULL,
+	  "with stalls: a run's task's reclaim stall at least this long is also a reclaim_stall event in events.jsonl (0: every stall; at most 1000 a run, the rest counted)", false },
 	{ "proc", OPT_ENUM, offsetof(struct scen_main, record_proc), "status", 0, 0, proc_sources,
 	  "per-process source: status (VmRSS, RssAnon, RssFile, RssShmem, VmSwap) or statm (cheaper: VmRSS, RssAnon, RssFileShmem)", false },
 	{ "slow", OPT_STRING, offsetof(struct scen_main, record_slow), "node, psi.io", 0, 0, NULL,

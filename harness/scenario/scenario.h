@@ -55,6 +55,7 @@ struct scen_main {
 	uint64_t record_interval_ms;
 	bool record_pss;
 	bool record_stalls;      /* reclaim stalls and OOM victims from a tracefs instance */
+	uint64_t record_stall_event_ms; /* a stall at least this long is also an event */
 	int record_proc;        /* 0 status, 1 statm */
 	char *record_slow;      /* sources read at most every record_slow_ms ("node, psi.io") */
 	unsigned record_slow_set; /* ... parsed: REC_SLOW_* (host/recorder.h) */

@@ -34,8 +34,13 @@ static void test_probe_beside_reader(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 1LL << 30), 0);
 	close(fd);
-	json_t *r = itest_run_ok("tests/scenarios/int/probe-cache-stalls.ini");
+	struct proc_out p = itest_mph("run", "--wait", "10m", "--results", itest_results, "--set", "record.stall_event=0",
+				      "tests/scenarios/int/probe-cache-stalls.ini", NULL);
 	(void)unlink(SPARSE);
+	assert_int_equal(p.code, 0);
+	json_t *r = itest_load_result(&p);
+	char *dir = itest_out_dir(&p);
+	itest_proc_free(&p);
 	json_t *s = json_object_get(json_object_get(r, "recorder"), "reclaim_stalls");
 	if (!json_is_object(s))
 		fail_msg("reclaim_stalls absent: %s", json_dumps(json_object_get(json_object_get(r, "recorder"), "absent_sources"), 0));
@@ -67,6 +72,60 @@ static void test_probe_beside_reader(void **state)
 	assert_int_equal(itest_num(s, "unknown_events"), 0);
 	print_message("memcg stalls: %lld, p50 %lld us, p99 %lld us, max %lld us\n", count, itest_num(s, "memcg.p50_us"),
 		      itest_num(s, "memcg.p99_us"), itest_num(s, "memcg.max_us"));
+	/* the timeline: samples.csv's stall columns rise with the stalls and end at the
+	 * summary's; each stall of at least stall_event (0 here: all) is an event */
+	char *csvp = xasprintf("%s/samples.csv", dir), *csv = NULL, *save = NULL;
+	assert_int_equal(read_file(csvp, &csv, NULL), 0);
+	char *head = strtok_r(csv, "\n", &save);
+	int cc = -1, tc = -1, k = 0;
+	for (char *c = head, *e; c; c = e ? e + 1 : NULL, k++) {
+		e = strchr(c, ',');
+		size_t len = e ? (size_t)(e - c) : strlen(c);
+		if (len == strlen("stalls.memcg.count[n]") && strncmp(c, "stalls.memcg.count[n]", len) == 0)
+			cc = k;
+		if (len == strlen("stalls.memcg.time[us]") && strncmp(c, "stalls.memcg.time[us]", len) == 0)
+			tc = k;
+	}
+	assert_true(cc > 0 && tc > 0);
+	long long prev = -1, last_n = -1, last_us = -1;
+	for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		k = 0;
+		for (char *c = l; c; c = strchr(c, ','), c = c ? c + 1 : NULL, k++) {
+			if (k == cc)
+				last_n = atoll(c);
+			if (k == tc)
+				last_us = atoll(c);
+		}
+		assert_true(last_n >= prev);
+		prev = last_n;
+	}
+	assert_int_equal(last_n, count);
+	assert_int_equal(last_us, (long long)(json_number_value(json_object_get(json_object_get(s, "memcg"), "total_s")) * 1e6 + 0.5));
+	free(csv);
+	free(csvp);
+	char *evp = xasprintf("%s/events.jsonl", dir), *ev = NULL;
+	assert_int_equal(read_file(evp, &ev, NULL), 0);
+	long long events = 0;
+	for (char *l = strtok_r(ev, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(l, 0, NULL);
+		assert_non_null(e);
+		if (strcmp(itest_str(e, "type"), "reclaim_stall") == 0) {
+			events++;
+			assert_true(json_number_value(json_object_get(e, "duration_s")) >= 0);
+			assert_string_equal(itest_str(e, "kind"), "memcg");
+		}
+		json_decref(e);
+	}
+	/* stall_event = 0: every stall of the run's tasks, up to 1000, the rest counted */
+	assert_int_equal(events, itest_num(s, "events.written"));
+	assert_int_equal(events + itest_num(s, "events.dropped"), count);
+	assert_int_equal(events, count < 1000 ? count : 1000);
+	assert_int_equal(itest_num(s, "events.threshold_ms"), 0);
+	print_message("timeline: stalls.memcg.count[n] ends at %lld; %lld stalls as events, %lld counted beyond\n", last_n,
+		      events, itest_num(s, "events.dropped"));
+	free(ev);
+	free(evp);
+	free(dir);
 	json_decref(r);
 	itest_check_clean();
 }

@@ -323,6 +323,21 @@ static void test_threads(void **state)
 }
 
 /* pairing: per task and kind; kswapd per node; an end without its begin is unpaired */
+/* what trace_set_on_stall's callback was handed, in order */
+struct seen_stalls {
+	size_t n;
+	struct { int kind, pid; long long us, reclaimed; double begin; } s[8];
+};
+
+static void note_stall(void *ctx, enum trace_stall_kind kind, int pid, int tgid, double begin, double secs,
+		       long long reclaimed)
+{
+	(void)tgid;
+	struct seen_stalls *v = ctx;
+	if (v->n < ARRAY_SIZE(v->s))
+		v->s[v->n++] = (typeof(v->s[0])){ (int)kind, pid, (long long)(secs * 1e6 + 0.5), reclaimed, begin };
+}
+
 static void test_pairing(void **state)
 {
 	(void)state;
@@ -337,10 +352,27 @@ static void test_pairing(void **state)
 		"a-1 [000] ..... 10.004000: mm_vmscan_memcg_reclaim_begin: order=0 gfp_flags=GFP_KERNEL",
 	};
 	struct trace *t = trace_new();
+	struct seen_stalls seen = { 0 };
+	trace_set_on_stall(t, note_stall, &seen);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
 		trace_feed(t, lines[i], strlen(lines[i]));
+	/* each stall handed over as it is paired: its kind, task, begin, length, pages */
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.s[0].kind, TRACE_STALL_DIRECT);
+	assert_int_equal(seen.s[0].pid, 1);
+	assert_int_equal(seen.s[0].us, 300);
+	assert_int_equal(seen.s[0].reclaimed, 7);
+	assert_true(seen.s[0].begin > 10.00009 && seen.s[0].begin < 10.00011);
+	assert_int_equal(seen.s[1].kind, TRACE_STALL_DIRECT);
+	assert_int_equal(seen.s[1].pid, 2);
+	assert_int_equal(seen.s[1].us, 1000);
+	assert_int_equal(seen.s[1].reclaimed, 9);
+	assert_int_equal(seen.s[2].kind, TRACE_STALL_KSWAPD);
+	assert_int_equal(seen.s[2].pid, 0); /* the node */
+	assert_int_equal(seen.s[2].us, 2500);
 	int pid = 1;
 	json_t *s = trace_summary(t, only_pid, &pid);
+	assert_int_equal(seen.n, 3); /* the summary hands over nothing again */
 	json_t *d = json_object_get(s, "direct");
 	assert_int_equal(json_integer_value(json_object_get(d, "count")), 1);
 	assert_int_equal(json_integer_value(json_object_get(d, "max_us")), 300);
