@@ -1603,6 +1603,22 @@ static bool pid_in_run(void *ctx, int pid)
 	return (r->have_ps && procs_seen(&r->ps, pid)) || (r->cfg.owns && r->cfg.owns(r->cfg.owns_ctx, pid));
 }
 
+json_t *rec_task_stalls(const struct recorder *r, int pid)
+{
+	if (!r->trace)
+		return json_null();
+	struct trace_task tt;
+	trace_task_stalls(r->trace, pid, &tt);
+	json_t *o = json_object();
+	static const char *const kinds[] = { "direct", "memcg" };
+	for (int k = 0; k < 2; k++)
+		json_object_set_new(o, kinds[k],
+				    json_pack("{s:I, s:f, s:o}", "count", (json_int_t)tt.count[k], "total_s",
+					      (double)tt.total_us[k] / 1e6, "max_us",
+					      tt.count[k] ? json_integer(tt.max_us[k]) : json_null()));
+	return o;
+}
+
 bool rec_mark_victim(const struct recorder *r, int pid, double *t, double *latency)
 {
 	struct trace_victim v;

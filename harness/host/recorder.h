@@ -123,6 +123,10 @@ void rec_close(struct recorder *r);
 /* When the kernel marked pid as an OOM victim (oom:mark_victim, seconds since t0),
  * and, if the kernel log's kill of pid was read, how long after that mark mph read it
  * (*latency; -1 when not). False without the trace or no such mark. */
+/* The reclaim stalls of one process (and its threads) as run.json's workloads[]
+ * entry shows them: {direct, memcg: {count, total_s, max_us}}; JSON null without the
+ * trace. After rec_finish. */
+json_t *rec_task_stalls(const struct recorder *r, int pid);
 bool rec_mark_victim(const struct recorder *r, int pid, double *t, double *latency);
 
 /* What the recording has measured so far, as of its last sample: a live view of the

@@ -1128,6 +1128,21 @@ static int cmp_staller(const void *a, const void *b)
 
 #define TOP_STALLERS 10
 
+void trace_task_stalls(const struct trace *t, int pid, struct trace_task *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; t && pid > 0 && i < t->nst; i++) {
+		const struct stall *st = &t->st[i];
+		if (st->kind == K_KSWAPD || (st->pid != pid && st->tgid != pid))
+			continue;
+		int k = st->kind == K_DIRECT ? 0 : 1;
+		out->count[k]++;
+		out->total_us[k] += st->us;
+		if (st->us > out->max_us[k])
+			out->max_us[k] = st->us;
+	}
+}
+
 json_t *trace_summary(struct trace *t, bool (*in_run)(void *ctx, int pid), void *ctx)
 {
 	trace_flush(t);

@@ -126,6 +126,13 @@ void trace_note_victim(struct trace *t, const struct trace_victim *v);
 bool trace_victim(const struct trace *t, int pid, struct trace_victim *v);
 /* The marks seen so far, in the order read; *n their number. */
 const struct trace_victim *trace_victims(const struct trace *t, size_t *n);
+/* One task's stalls so far, direct [0] and memcg [1]: the task's own and, when it is a
+ * process, its threads' (their tgid). */
+struct trace_task {
+	long long count[2], total_us[2];
+	uint32_t max_us[2];
+};
+void trace_task_stalls(const struct trace *t, int pid, struct trace_task *out);
 /* The summary for run.json's recorder.reclaim_stalls: per kind (direct, memcg, kswapd)
  * count, total_s, p50_us, p99_us, max_us, nr_reclaimed; the stallers of the run
  * (in_run(ctx, pid) true) ranked by total stall time; the others' as "elsewhere"; and

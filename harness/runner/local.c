@@ -310,6 +310,25 @@ static json_t *workload_json(const struct wl_proc *w, const struct kmsg_log *km,
 	return j;
 }
 
+/* A workload's own reclaim stalls ([record] stalls): its process and threads'. For a
+ * probe, what share of the time it measured in its probes the tracepoints saw its pid
+ * stalled in reclaim: how much of a slow allocation reclaim explains. */
+static json_t *workload_stalls(const struct recorder *rec, json_t *wj)
+{
+	json_t *s = rec_task_stalls(rec, (int)json_integer_value(json_object_get(wj, "pid")));
+	const char *type = json_string_value(json_object_get(wj, "type"));
+	json_t *h = json_object_get(json_object_get(wj, "report_final"), "stall");
+	if (!json_is_object(s) || !type || strcmp(type, "probe") != 0 || !json_is_object(h))
+		return s;
+	double n = json_number_value(json_object_get(h, "count")), mean = json_number_value(json_object_get(h, "mean_ns"));
+	double in_reclaim = json_number_value(json_object_get(json_object_get(s, "direct"), "total_s")) +
+			    json_number_value(json_object_get(json_object_get(s, "memcg"), "total_s"));
+	double probed = n * mean / 1e9;
+	json_object_set_new(s, "probe_time_s", probed > 0 ? json_real(probed) : json_null());
+	json_object_set_new(s, "share_of_probe_time", probed > 0 ? json_real(in_reclaim / probed) : json_null());
+	return s;
+}
+
 /* The recorder hears of workloads through the supervisor's hooks; a progress line,
  * if asked for, through the recorder's ticks. */
 struct hook_ctx {
@@ -528,6 +547,7 @@ static int run_workloads(struct run_state *st, struct cg *cg, const char *rundir
 		json_t *wj = workload_json(&sup.w[i], km, tree ? in_cg : NULL, cg_ooms, &oc), *io = sup_io_json(&sup, &sup.w[i]);
 		json_object_update(wj, io);
 		json_decref(io);
+		json_object_set_new(wj, "reclaim_stalls", workload_stalls(rec, wj));
 		json_object_set_new(wj, "oom_score_adj",
 				    json_pack("{s:o, s:o}", "requested", sc->wl[i].oom_adj_set ? json_integer(sc->wl[i].oom_adj) : json_null(),
 					      "read_back", hctx.oom_adj_read[i] != INT_MIN ? json_integer(hctx.oom_adj_read[i]) : json_null()));

@@ -61,6 +61,20 @@ static void test_probe_beside_reader(void **state)
 			found = true;
 			assert_string_equal(itest_str(t, "comm"), "probe");
 			assert_true(itest_num(t, "count") > 0);
+			/* the workload's own entry: the same stalls, and the share of the time the
+			 * probe measured in its probes that the trace saw it in reclaim */
+			size_t j;
+			json_array_foreach (json_object_get(r, "workloads"), j, w)
+				if (strcmp(itest_str(w, "name"), "probe") == 0) {
+					json_t *ws = json_object_get(w, "reclaim_stalls");
+					assert_int_equal(itest_num(ws, "memcg.count") + itest_num(ws, "direct.count"), itest_num(t, "count"));
+					double share = json_number_value(json_object_get(ws, "share_of_probe_time"));
+					assert_true(share > 0 && share <= 1.01);
+					print_message("the probe: %lld probes, p50 %lld us, p99 %lld us of its own; %lld memcg stalls, "
+						      "%.1f%% of its probe time in reclaim\n",
+						      itest_num(w, "report_final.stall.count"), itest_num(w, "report_final.stall.p50_ns") / 1000,
+						      itest_num(w, "report_final.stall.p99_ns") / 1000, itest_num(ws, "memcg.count"), share * 100);
+				}
 		}
 	if (!found)
 		fail_msg("the probe (pid %lld) is not among the stallers", probe);
