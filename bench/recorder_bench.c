@@ -102,6 +102,42 @@ static int cmp_cost(const void *a, const void *b)
 	return x->us < y->us ? 1 : x->us > y->us ? -1 : 0;
 }
 
+/* What a recorder reads, opened for raw reads of the same: its files (each with its
+ * schedule, rec_paths) and the statm of each process of the cgroup now, kept open as
+ * the sampler keeps them. */
+struct raw_set {
+	const char *path[64];
+	uint64_t every[64];
+	int fd[64], pfd[256];
+	size_t np, npids;
+};
+
+static void raw_set_open(struct raw_set *rs, const struct recorder *r, const char *cgprocs)
+{
+	rs->np = rec_paths(r, rs->path, rs->every, ARRAY_SIZE(rs->path));
+	rs->npids = 0;
+	for (size_t i = 0; i < rs->np; i++)
+		rs->fd[i] = open(rs->path[i], O_RDONLY | O_CLOEXEC);
+	char *list = NULL;
+	if (read_file(cgprocs, &list, NULL) == 0)
+		for (char *l = strtok(list, "\n"); l && rs->npids < ARRAY_SIZE(rs->pfd); l = strtok(NULL, "\n")) {
+			char *sp = xasprintf("/proc/%s/statm", l);
+			if ((rs->pfd[rs->npids] = open(sp, O_RDONLY | O_CLOEXEC)) >= 0)
+				rs->npids++;
+			free(sp);
+		}
+	free(list);
+}
+
+static void raw_set_close(struct raw_set *rs)
+{
+	for (size_t i = 0; i < rs->np; i++)
+		if (rs->fd[i] >= 0)
+			close(rs->fd[i]);
+	for (size_t p = 0; p < rs->npids; p++)
+		close(rs->pfd[p]);
+}
+
 /* 1. per-sample CPU against pread of the same files on the same schedule, interleaved
  * in rounds: a recorder at 1 kHz (interval 1ms) recording this process's cgroup and
  * this process, called back to back. Its sources: the fast files at every sample, the
@@ -122,26 +158,14 @@ static void bench_sample_cost(const struct cg_env *env, const char *tmp)
 		return;
 	}
 	rec_set_pid(r, 0, getpid());
-	enum { MAXF = 64, MAXP = 256 };
-	const char *path[MAXF];
-	uint64_t every[MAXF];
-	size_t np = rec_paths(r, path, every, MAXF);
-	int fd[MAXF], pfd[MAXP];
-	double last[MAXF] = { 0 };
-	for (size_t i = 0; i < np; i++)
-		fd[i] = open(path[i], O_RDONLY | O_CLOEXEC);
+	struct raw_set rs;
+	raw_set_open(&rs, r, cgprocs);
+	const char *const *path = rs.path;
+	const uint64_t *every = rs.every;
+	const int *fd = rs.fd, *pfd = rs.pfd;
+	size_t np = rs.np, npids = rs.npids;
+	double last[64] = { 0 };
 	static char buf[65536];
-	/* the cgroup's processes now, their statm kept open as the sampler keeps it */
-	size_t npids = 0;
-	char *list = NULL;
-	if (read_file(cgprocs, &list, NULL) == 0)
-		for (char *l = strtok(list, "\n"); l && npids < MAXP; l = strtok(NULL, "\n")) {
-			char *sp = xasprintf("/proc/%s/statm", l);
-			if ((pfd[npids] = open(sp, O_RDONLY | O_CLOEXEC)) >= 0)
-				npids++;
-			free(sp);
-		}
-	free(list);
 	enum { ROUNDS = 15, PER = 400 };
 	double raw[ROUNDS], rec[ROUNDS], last_procs = 0;
 	for (int k = 0; k < ROUNDS; k++) {
@@ -172,7 +196,7 @@ static void bench_sample_cost(const struct cg_env *env, const char *tmp)
 	printf("1. CPU per sample at 1 kHz: %.1f us, raw pread of the same %zu files + %zu processes (same schedule): %.1f us -> %.2fx (goal <= 1.1x: %s)\n",
 	       ms * 1e6, np, npids, mr * 1e6, ms / mr, verdict(ms / mr <= 1.1));
 	/* what each source costs, read back to back (warm) */
-	struct cost_row rows[MAXF + 2];
+	struct cost_row rows[64 + 2];
 	size_t nr = 0;
 	double sum_every = 0;
 	for (size_t i = 0; i < np; i++) {
@@ -198,10 +222,7 @@ static void bench_sample_cost(const struct cg_env *env, const char *tmp)
 		printf("   %8.1f  %-14s %s\n", rows[i].us, when, rows[i].path);
 	}
 	printf("   the files read at every sample: %.1f us together\n", sum_every);
-	for (size_t i = 0; i < np; i++)
-		close(fd[i]);
-	for (size_t p = 0; p < npids; p++)
-		close(pfd[p]);
+	raw_set_close(&rs);
 	json_decref(rec_finish(r));
 	rec_close(r);
 	free(cgdir);
@@ -297,32 +318,15 @@ static void bench_share_floor(const struct cg_env *env, const char *tmp, const c
 		free(cgprocs);
 		return;
 	}
-	enum { MAXF = 64, MAXP = 256 };
-	const char *path[MAXF];
-	uint64_t every[MAXF];
-	int fd[MAXF], pfd[MAXP];
-	size_t np = rec_paths(r, path, every, MAXF), npids = 0;
-	for (size_t i = 0; i < np; i++)
-		fd[i] = open(path[i], O_RDONLY | O_CLOEXEC);
-	char *list = NULL;
-	if (read_file(cgprocs, &list, NULL) == 0)
-		for (char *l = strtok(list, "\n"); l && npids < MAXP; l = strtok(NULL, "\n")) {
-			char *sp = xasprintf("/proc/%s/statm", l);
-			if ((pfd[npids] = open(sp, O_RDONLY | O_CLOEXEC)) >= 0)
-				npids++;
-			free(sp);
-		}
-	free(list);
+	struct raw_set rs;
+	raw_set_open(&rs, r, cgprocs);
 	double floor = loop_share(period, NULL, NULL, 0, NULL, NULL, 0);
-	double raw = loop_share(period, fd, every, np, cgprocs, pfd, npids);
+	double raw = loop_share(period, rs.fd, rs.every, rs.np, cgprocs, rs.pfd, rs.npids);
+	size_t np = rs.np, npids = rs.npids;
 	printf("2. at %s, this process on the same schedule: waking and reading nothing %.2f%% of one core (the floor),\n"
 	       "   reading the same %zu files + %zu processes %.2f%%; mph record's %.2f%% is %.2fx the raw reads, %.2f%% above the floor\n",
 	       iv, floor, np, npids, raw, mph_share, raw > 0 ? mph_share / raw : 0, mph_share - floor);
-	for (size_t i = 0; i < np; i++)
-		if (fd[i] >= 0)
-			close(fd[i]);
-	for (size_t p = 0; p < npids; p++)
-		close(pfd[p]);
+	raw_set_close(&rs);
 	json_decref(rec_finish(r));
 	rec_close(r);
 	free(cgdir);

@@ -676,18 +676,14 @@ static void test_add_checks_entries(void **state)
 		assert_int_equal(journal_add(&j, J_TRACE, bad[i], NULL), -EINVAL);
 		free(bad[i]);
 	}
-	p = xasprintf("/sys/kernel/tracing/instances/mph-%d", pid);
-	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
-	free(p);
-	p = xasprintf("%s/tracefs-%d/instances/mph-%d", f->state, pid, pid);
-	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
-	free(p);
-	p = xasprintf("/sys/kernel/tracing/instances/mph-%d-oom", pid);
-	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
-	free(p);
-	p = xasprintf("%s/tracefs-%d/instances/mph-%d-oom", f->state, pid, pid);
-	assert_int_equal(journal_add(&j, J_TRACE, p, NULL), 0);
-	free(p);
+	char *good[] = { xasprintf("/sys/kernel/tracing/instances/mph-%d", pid),
+			 xasprintf("%s/tracefs-%d/instances/mph-%d", f->state, pid, pid),
+			 xasprintf("/sys/kernel/tracing/instances/mph-%d-oom", pid),
+			 xasprintf("%s/tracefs-%d/instances/mph-%d-oom", f->state, pid, pid) };
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		assert_int_equal(journal_add(&j, J_TRACE, good[i], NULL), 0);
+		free(good[i]);
+	}
 	/* a tracefs mount of mph's own: <state dir>/tracefs-<pid> only */
 	assert_int_equal(journal_add(&j, J_TRACEFS, "/sys/kernel/tracing", NULL), -EINVAL);
 	p = xasprintf("%s/tracefs-%d", f->root, pid);
