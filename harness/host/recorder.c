@@ -64,6 +64,11 @@ struct src {
 	char *prev;
 	size_t prev_cap, nlines, lines_cap;
 	size_t *line_off, *line_len, *line_col;
+	size_t *line_cur; /* the column expected next after each line (kv_line's cur) */
+	/* which of its columns the last read gave a value: the same again while every
+	 * line reads as before or keeps its column (a changed value) */
+	unsigned char *pat;
+	bool pat_ok;
 };
 
 static const struct { const char *name; unsigned bit; } slow_names[] = {
@@ -413,17 +418,20 @@ static void src_parse(struct recorder *r, struct src *s, const char *text, size_
 	 * then has the value parsed then (most of a sample's time is parsing, and at a
 	 * short interval most counters have not moved). */
 	size_t cur = 0, line = 0;
+	/* the columns the last read gave values, while the lines keep their columns */
+	bool same = s->pat_ok;
+	if (same)
+		memcpy(r->present + s->col0, s->pat, s->ncols);
 	for (const char *p = text; *p; line++) {
 		/* Lines in place (no earlier line changed its length): KV_BLOCK of them
 		 * compared at once, in place in the line table */
 		if (line + KV_BLOCK <= s->nlines && (size_t)(p - text) == s->line_off[line]) {
 			size_t last = line + KV_BLOCK - 1, bl = s->line_off[last] + s->line_len[last] - s->line_off[line];
 			if ((size_t)(p - text) + bl <= n && memcmp(p, s->prev + s->line_off[line], bl) == 0) {
-				for (size_t k = line; k <= last; k++)
-					if (s->line_col[k]) {
+				for (size_t k = line; !same && k <= last; k++)
+					if (s->line_col[k])
 						r->present[s->col0 + s->line_col[k] - 1] = 1;
-						cur = s->line_col[k];
-					}
+				cur = s->line_cur[last];
 				p += bl;
 				line = last;
 				continue;
@@ -434,24 +442,42 @@ static void src_parse(struct recorder *r, struct src *s, const char *text, size_
 		if (line < s->nlines && s->line_len[line] == len && memcmp(p, s->prev + s->line_off[line], len) == 0) {
 			col = s->line_col[line];
 			if (col) {
-				r->present[s->col0 + col - 1] = 1;
+				if (!same)
+					r->present[s->col0 + col - 1] = 1;
 				cur = col;
 			}
 		} else {
 			col = kv_line(r, s, p, &cur);
+			/* a line that gave no value or another column's: the pattern is off */
+			if (line >= s->nlines || col != s->line_col[line])
+				same = false;
 		}
 		if (line == s->lines_cap) {
 			s->lines_cap = s->lines_cap ? s->lines_cap * 2 : 64;
 			s->line_off = xrealloc(s->line_off, s->lines_cap * sizeof(*s->line_off));
 			s->line_len = xrealloc(s->line_len, s->lines_cap * sizeof(*s->line_len));
 			s->line_col = xrealloc(s->line_col, s->lines_cap * sizeof(*s->line_col));
+			s->line_cur = xrealloc(s->line_cur, s->lines_cap * sizeof(*s->line_cur));
 		}
 		s->line_off[line] = (size_t)(p - text);
 		s->line_len[line] = len;
 		s->line_col[line] = col;
+		s->line_cur[line] = cur;
 		p += len;
 	}
+	if (line != s->nlines) /* lines gone at the end */
+		same = false;
 	s->nlines = line;
+	if (!same && s->ncols) { /* the columns of this read's lines, kept for the next */
+		memset(r->present + s->col0, 0, s->ncols);
+		for (size_t k = 0; k < line; k++)
+			if (s->line_col[k])
+				r->present[s->col0 + s->line_col[k] - 1] = 1;
+		if (!s->pat)
+			s->pat = xcalloc(1, s->ncols);
+		memcpy(s->pat, r->present + s->col0, s->ncols);
+		s->pat_ok = true;
+	}
 	if (n + 1 > s->prev_cap) {
 		s->prev_cap = n + 1;
 		s->prev = xrealloc(s->prev, s->prev_cap);
@@ -1020,7 +1046,15 @@ void rec_sample(struct recorder *r)
 		memcpy(r->first_present, r->present, r->ncol);
 	}
 	memcpy(r->last, r->val, r->ncol * sizeof(*r->val));
-	for (size_t i = 0; i < r->ncol; i++)
+	size_t i = 0;
+	for (; i + 8 <= r->ncol; i += 8) { /* a word at a time: a byte loop the compiler leaves alone */
+		uint64_t a, b;
+		memcpy(&a, r->last_present + i, 8);
+		memcpy(&b, r->present + i, 8);
+		a |= b;
+		memcpy(r->last_present + i, &a, 8);
+	}
+	for (; i < r->ncol; i++)
 		r->last_present[i] |= r->present[i];
 	r->nsamples++;
 	r->t_last = t;
@@ -1759,6 +1793,8 @@ void rec_close(struct recorder *r)
 		free(s->line_off);
 		free(s->line_len);
 		free(s->line_col);
+		free(s->line_cur);
+		free(s->pat);
 	}
 	free(r->src);
 	for (size_t i = 0; i < r->ncol; i++)

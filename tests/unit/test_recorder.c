@@ -606,6 +606,65 @@ static void test_rows_patched(void **state)
 	free(root);
 }
 
+/* A key-value source's columns are marked as the last read's while every line keeps
+ * its column: a value that no longer parses, or a line gone, must still leave its
+ * cell empty in that row, and a value back must fill it again. */
+static void test_lines_gone_or_bad(void **state)
+{
+	struct fx *f = *state;
+	char *text = NULL, *root = NULL, *vm = open_on_saved_vmstat(f, &text, &root); /* row 0 */
+	rec_sample(f->r);                                                              /* row 1: as read */
+	char *pf = strstr(text, "\npgfault 8398986\n"), *last = strstr(text, "\nnr_unstable 0\n");
+	assert_non_null(pf);
+	assert_non_null(last);
+	char *bad = xstrdup(text);
+	memcpy(bad + (pf - text) + 9, "x398986", 7); /* not a number */
+	bad[(last - text) + 1] = 0;                    /* the last line gone */
+	FILE *fp = fopen(vm, "w");
+	assert_non_null(fp);
+	fputs(bad, fp);
+	fclose(fp);
+	rec_sample(f->r); /* row 2 */
+	fp = fopen(vm, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	rec_sample(f->r); /* row 3: as first read */
+	f->summary = rec_finish(f->r); /* row 4 */
+	char *p = xasprintf("%s/samples.csv", f->dir), *csv = NULL, *save = NULL, **head = NULL, **cells = NULL;
+	assert_int_equal(read_file(p, &csv, NULL), 0);
+	size_t nh = split(strtok_r(csv, "\n", &save), &head), cf = nh, cu = nh, cm = nh;
+	for (size_t i = 0; i < nh; i++) {
+		if (strcmp(head[i], "vmstat.pgfault[n]") == 0)
+			cf = i;
+		if (strcmp(head[i], "vmstat.nr_unstable[n]") == 0)
+			cu = i;
+		if (strcmp(head[i], "vmstat.pgmajfault[n]") == 0)
+			cm = i;
+	}
+	assert_true(cf < nh && cu < nh && cm < nh);
+	static const char *const want_f[] = { "8398986", "8398986", "", "8398986", "8398986" };
+	static const char *const want_u[] = { "0", "0", "", "0", "0" };
+	int r = 0;
+	for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save), r++) {
+		assert_true(r < 5);
+		free(cells);
+		assert_int_equal(split(l, &cells), nh);
+		if (strcmp(cells[cf], want_f[r]) != 0 || strcmp(cells[cu], want_u[r]) != 0)
+			fail_msg("row %d: pgfault \"%s\", nr_unstable \"%s\"", r, cells[cf], cells[cu]);
+		assert_string_equal(cells[cm], "2393"); /* a line beside them, unchanged throughout */
+	}
+	assert_int_equal(r, 5);
+	free(cells);
+	free(head);
+	free(csv);
+	free(p);
+	free(bad);
+	free(vm);
+	free(text);
+	free(root);
+}
+
 static void test_reclaim_summary(void **state)
 {
 	(void)state;
@@ -1132,6 +1191,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_patched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines_gone_or_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statm_shared_above_resident, setup, teardown),
