@@ -64,7 +64,8 @@ static void on_event(void *ctx, const struct tev *e)
 		w->dropped_marks++;
 		return;
 	}
-	w->marks[w->nmarks++ % MAX_MARKS] = (struct trace_victim){ (int)e->value, e->ts, now_s() };
+	w->marks[w->nmarks % MAX_MARKS] = (struct trace_victim){ (int)e->value, e->ts, now_s() };
+	__atomic_store_n(&w->nmarks, w->nmarks + 1, __ATOMIC_RELEASE); /* oomwatch_take looks without the lock */
 }
 
 /* Every CPU's pages, under mu; a mark parsed signals notefd. */
@@ -268,20 +269,22 @@ int oomwatch_fd(const struct oomwatch *w)
 	return w ? w->notefd : -1;
 }
 
-size_t oomwatch_take(struct oomwatch *w, struct trace_victim *v, size_t max)
+void oomwatch_ack(struct oomwatch *w)
 {
 	uint64_t cnt;
 	(void)!read(w->notefd, &cnt, sizeof(cnt));
+}
+
+size_t oomwatch_take(struct oomwatch *w, struct trace_victim *v, size_t max)
+{
+	/* the loop asks at every sample: no lock and no system call while none came */
+	if (__atomic_load_n(&w->nmarks, __ATOMIC_ACQUIRE) == w->taken)
+		return 0;
 	pthread_mutex_lock(&w->mu);
 	size_t n = 0;
 	for (; w->taken < w->nmarks && n < max; w->taken++)
 		v[n++] = w->marks[w->taken % MAX_MARKS];
-	bool more = w->taken < w->nmarks;
 	pthread_mutex_unlock(&w->mu);
-	if (more) { /* the loop comes back for the rest */
-		uint64_t one = 1;
-		(void)!write(w->notefd, &one, sizeof(one));
-	}
 	return n;
 }
 

@@ -29,11 +29,14 @@ struct oomwatch;
  * OOMWATCH_MAX_THREADS, on CPUs spread over those this process may run on). 0, or
  * -errno and *why (malloc'd) says what failed; nothing is left running then. */
 int oomwatch_start(struct oomwatch **out, const char *dir, char **why);
-/* Readable (an eventfd) when a thread has parsed a mark since the last take; -1 for
- * NULL. */
+/* Readable (an eventfd) when a thread has parsed a mark since the last
+ * oomwatch_ack; -1 for NULL. */
 int oomwatch_fd(const struct oomwatch *w);
+/* oomwatch_fd was readable: make it not readable until the next mark. */
+void oomwatch_ack(struct oomwatch *w);
 /* The marks parsed since the last call (at most max; the rest at the next), each with
- * the kernel's time of the mark and the time its thread had parsed it. */
+ * the kernel's time of the mark and the time its thread had parsed it. Cheap when
+ * there are none: no lock, no system call. */
 size_t oomwatch_take(struct oomwatch *w, struct trace_victim *v, size_t max);
 /* What the watch was: threads, their CPUs, marks parsed, pages and what did not parse. */
 json_t *oomwatch_summary(const struct oomwatch *w);

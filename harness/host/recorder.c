@@ -188,6 +188,8 @@ struct recorder {
 	struct pid_cg { int pid; bool in; } cgc[256]; /* in_run_cgroup's latest answers */
 	size_t cgc_next;
 	int cg_lookups;          /* of them in this sample */
+	int *cg_in;              /* the tasks they found in the run cgroup */
+	size_t n_cg_in, cap_cg_in;
 	char *oomw_why;          /* why not */
 	double *kdet;          /* when each kill of the log was read (t_now), per kcap */
 };
@@ -1174,6 +1176,7 @@ static FILE *fopen_nofollow(const char *path)
 static bool pid_in_run(void *ctx, int pid);
 
 #define MAX_STALL_EVENTS 1000 /* reclaim_stall events per run; the rest counted */
+#define MAX_CG_IN 65536       /* tasks found in the run cgroup by in_run_cgroup */
 
 /* A task the scans have not seen yet (a child of a workload's child, seen at the next
  * scan, 100 ms on): in the run if its cgroup is the run's or below, from
@@ -1194,6 +1197,13 @@ static bool in_run_cgroup(struct recorder *r, int pid)
 	free(path);
 	r->cgc[r->cgc_next] = (struct pid_cg){ pid, in };
 	r->cgc_next = (r->cgc_next + 1) % ARRAY_SIZE(r->cgc);
+	if (in && r->n_cg_in < MAX_CG_IN) { /* the run's for good: pid_in_run knows it (the summary too) */
+		if (r->n_cg_in == r->cap_cg_in) {
+			r->cap_cg_in = r->cap_cg_in ? 2 * r->cap_cg_in : 64;
+			r->cg_in = xrealloc(r->cg_in, r->cap_cg_in * sizeof(*r->cg_in));
+		}
+		r->cg_in[r->n_cg_in++] = pid;
+	}
 	return in;
 }
 
@@ -1427,6 +1437,7 @@ void rec_ready(struct recorder *r, int fd)
 	if (fd == oomwatch_fd(r->oomw)) {
 		/* a mark parsed by the watch's threads: on the timeline now, and its kill's
 		 * log lines follow within microseconds */
+		oomwatch_ack(r->oomw);
 		report_victims(r);
 		notified = true;
 	} else if (fd == r->oomfd) {
@@ -1634,7 +1645,12 @@ static bool pid_in_run(void *ctx, int pid)
 	const struct recorder *r = ctx;
 	if (!r->cfg.cg_dir)
 		return true;
-	return (r->have_ps && procs_seen(&r->ps, pid)) || (r->cfg.owns && r->cfg.owns(r->cfg.owns_ctx, pid));
+	if ((r->have_ps && procs_seen(&r->ps, pid)) || (r->cfg.owns && r->cfg.owns(r->cfg.owns_ctx, pid)))
+		return true;
+	for (size_t i = 0; i < r->n_cg_in; i++)
+		if (r->cg_in[i] == pid)
+			return true;
+	return false;
 }
 
 json_t *rec_task_stalls(const struct recorder *r, int pid)
@@ -1821,6 +1837,7 @@ void rec_close(struct recorder *r)
 	kmsg_close(&r->km);
 	oomwatch_stop(r->oomw);
 	free(r->oomw_why);
+	free(r->cg_in);
 	trace_close(r->trace);
 	free(r->trace_why);
 	free(r->kdet);
